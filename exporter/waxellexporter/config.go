@@ -1,0 +1,126 @@
+package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/confignet"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Config is the configuration of the waxell exporter.
+type Config struct {
+	// TimeoutConfig is the timeout of one attempt to apply a batch
+	// (`timeout`). Default: 5s.
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+
+	// QueueConfig is the exporterhelper sending queue (`sending_queue`).
+	// Default: enabled, 10 consumers, 1000 requests, no batching.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+
+	// RetryConfig retries batches that fail with a transient store error
+	// (`retry_on_failure`). Default: enabled, 5s initial, 30s max, 5m elapsed.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
+	// Store selects and configures the store.
+	Store StoreConfig `mapstructure:"store"`
+
+	// API serves the REST API (and later the UI) with the standard
+	// confighttp server options (TLS, CORS, auth, ...). `api: {enabled:
+	// false}` disables it, for write-only sidecars.
+	// Default: enabled on localhost:8480.
+	API configoptional.Optional[confighttp.ServerConfig] `mapstructure:"api"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// StoreConfig selects the store driver and configures it.
+type StoreConfig struct {
+	// Driver is sqlite or postgres. Default: sqlite.
+	Driver string `mapstructure:"driver"`
+	// SQLite configures the embedded SQLite store (driver sqlite).
+	SQLite SQLiteConfig `mapstructure:"sqlite"`
+	// Postgres configures the PostgreSQL store (driver postgres).
+	Postgres PostgresConfig `mapstructure:"postgres"`
+}
+
+// SQLiteConfig configures the embedded SQLite store.
+type SQLiteConfig struct {
+	// Path is the database file. Its parent directory is created at start.
+	// Default: ./data/waxell.db.
+	Path string `mapstructure:"path"`
+}
+
+// PostgresConfig configures the PostgreSQL store.
+type PostgresConfig struct {
+	// DSN is a libpq connection string (URL or keyword/value form).
+	// Required with driver postgres. Default: "".
+	DSN configopaque.String `mapstructure:"dsn"`
+	// MaxConns bounds the connection pool; 0 keeps the pgx default
+	// (the greater of 4 and the number of CPUs). Default: 0.
+	MaxConns int32 `mapstructure:"max_conns"`
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate checks the configuration. Errors name the offending field.
+func (cfg *Config) Validate() error {
+	var errs []error
+	switch cfg.Store.Driver {
+	case DriverSQLite:
+		if strings.TrimSpace(cfg.Store.SQLite.Path) == "" {
+			errs = append(errs, errors.New("store.sqlite.path: must not be empty"))
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(string(cfg.Store.Postgres.DSN)) == "" {
+			errs = append(errs, errors.New("store.postgres.dsn: must not be empty when store.driver is postgres"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store.driver: unknown driver %q (want %s or %s)", cfg.Store.Driver, DriverSQLite, DriverPostgres))
+	}
+	if cfg.Store.Postgres.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("store.postgres.max_conns: must not be negative, got %d", cfg.Store.Postgres.MaxConns))
+	}
+	if api := cfg.API.Get(); api != nil {
+		if err := validateEndpoint(api.NetAddr); err != nil {
+			errs = append(errs, fmt.Errorf("api.endpoint: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateEndpoint accepts host:port with a numeric port 0-65535 for TCP
+// transports; other transports (unix sockets) take a path.
+func validateEndpoint(na confignet.AddrConfig) error {
+	switch na.Transport {
+	case confignet.TransportTypeTCP, confignet.TransportTypeTCP4, confignet.TransportTypeTCP6, "":
+	default:
+		if na.Endpoint == "" {
+			return fmt.Errorf("must not be empty with transport %s", na.Transport)
+		}
+		return nil
+	}
+	_, port, err := net.SplitHostPort(na.Endpoint)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", na.Endpoint, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number in 0-65535", na.Endpoint, port)
+	}
+	return nil
+}

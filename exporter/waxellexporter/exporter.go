@@ -1,0 +1,238 @@
+package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+
+	"github.com/waxell/otelcol-waxell/internal/api"
+	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/postgres"
+	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
+)
+
+// spanStore is what the exporter needs from a store: writes for the
+// pipeline, reads for the API.
+type spanStore interface {
+	api.Reader
+	ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stats, error)
+	Close() error
+}
+
+// logInterval is the minimum time between two log messages about spans
+// without canonical attributes.
+const logInterval = time.Minute
+
+var errNotStarted = errors.New("waxell exporter: store is not open (exporter not started or already shut down)")
+
+type waxellExporter struct {
+	cfg        *Config
+	telemetry  component.TelemetrySettings
+	logger     *zap.Logger
+	tel        *telemetry
+	noCanonLog *rateLimiter
+
+	mu          sync.RWMutex // guards store against shutdown while pushing
+	store       spanStore
+	isPermanent func(error) bool
+
+	server    *http.Server
+	serveDone chan struct{}
+	apiAddr   string // the address the API listens on, once started
+}
+
+func newWaxellExporter(set exporter.Settings, cfg *Config) (*waxellExporter, error) {
+	tel, err := newTelemetry(set.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("waxell exporter: cannot create metrics: %w", err)
+	}
+	return &waxellExporter{
+		cfg:        cfg,
+		telemetry:  set.TelemetrySettings,
+		logger:     set.Logger,
+		tel:        tel,
+		noCanonLog: newRateLimiter(logInterval),
+	}, nil
+}
+
+func (e *waxellExporter) start(ctx context.Context, host component.Host) error {
+	st, isPermanent, err := openStore(ctx, e.cfg.Store)
+	if err != nil {
+		return fmt.Errorf("waxell exporter: cannot open the %s store: %w", e.cfg.Store.Driver, err)
+	}
+	if srv := e.cfg.API.Get(); srv != nil {
+		if err := e.startAPI(ctx, host, srv, st); err != nil {
+			_ = st.Close()
+			return err
+		}
+	}
+	e.mu.Lock()
+	e.store, e.isPermanent = st, isPermanent
+	e.mu.Unlock()
+	return nil
+}
+
+// openStore opens the configured store and returns its permanent-error test.
+func openStore(ctx context.Context, cfg StoreConfig) (spanStore, func(error) bool, error) {
+	switch cfg.Driver {
+	case DriverPostgres:
+		s, err := postgres.Open(ctx, postgres.Config{DSN: string(cfg.Postgres.DSN), MaxConns: cfg.Postgres.MaxConns})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, postgres.IsPermanent, nil
+	case DriverSQLite:
+		if err := createParentDir(cfg.SQLite.Path); err != nil {
+			return nil, nil, err
+		}
+		s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.SQLite.Path})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, sqlite.IsPermanent, nil
+	default:
+		return nil, nil, fmt.Errorf("unknown driver %q", cfg.Driver)
+	}
+}
+
+// createParentDir creates the directory of a SQLite database file.
+func createParentDir(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("cannot create the directory of store.sqlite.path: %w", err)
+	}
+	return nil
+}
+
+// startAPI listens first, so that a busy port fails the start, then serves
+// in a goroutine that shutdown waits for.
+func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg *confighttp.ServerConfig, r api.Reader) error {
+	ln, err := cfg.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
+	}
+	mux := http.NewServeMux()
+	routes(mux, r, e.logger)
+	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, mux)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("waxell exporter: api: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(
+				fmt.Errorf("waxell exporter: api: %w", err)))
+		}
+	}()
+	e.server, e.serveDone, e.apiAddr = srv, done, ln.Addr().String()
+	e.logger.Info("Serving the Waxell API", zap.String("endpoint", e.apiAddr))
+	return nil
+}
+
+// routes mounts everything the exporter serves over HTTP. The REST API is
+// under /api/ (the handler expects the full path, so no prefix is stripped).
+//
+// UI: the web UI (internal/ui) is to be mounted here at "/", next to the
+// API, for example mux.Handle("/", ui.NewHandler(r)).
+func routes(mux *http.ServeMux, r api.Reader, logger *zap.Logger) {
+	mux.Handle("/api/", api.NewHandler(r, api.WithLogger(logger)))
+}
+
+func (e *waxellExporter) shutdown(ctx context.Context) error {
+	var errs []error
+	if e.server != nil {
+		if err := e.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("waxell exporter: api: %w", err))
+			_ = e.server.Close()
+		}
+		<-e.serveDone
+		e.server = nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store != nil {
+		if err := e.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("waxell exporter: cannot close the store: %w", err))
+		}
+		e.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// pushTraces applies the canonical facts of one batch in one store
+// transaction. Permanent store errors drop the batch; others are retried.
+func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
+	spans := make([]genai.Span, 0, td.SpanCount())
+	var without int64
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		res := rs.Resource()
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j).Spans()
+			for k := 0; k < ss.Len(); k++ {
+				s, ok := genai.FromCanonical(res, ss.At(k))
+				if !ok {
+					without++
+					continue
+				}
+				spans = append(spans, s)
+			}
+		}
+	}
+	if without > 0 {
+		e.tel.withoutCanonical.Add(ctx, without)
+		if ok, n := e.noCanonLog.add("", without); ok {
+			e.logger.Warn("Dropped spans without canonical waxell.* attributes; "+
+				"add the useragg processor before the waxell exporter in the traces pipeline "+
+				"(logged at most once a minute)",
+				zap.Int64("count", n))
+		}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.store == nil {
+		return errNotStarted
+	}
+	st, err := e.store.ApplySpans(ctx, spans)
+	if err != nil {
+		permanent := e.isPermanent(err)
+		e.tel.batchesFailed.Add(ctx, 1, e.tel.failedOpt(permanent))
+		if permanent {
+			return consumererror.NewPermanent(err)
+		}
+		return err
+	}
+	if st.NewSpans > 0 {
+		e.tel.spansApplied.Add(ctx, int64(st.NewSpans))
+	}
+	if st.DuplicateSpans > 0 {
+		e.tel.spansDuplicate.Add(ctx, int64(st.DuplicateSpans))
+	}
+	return nil
+}

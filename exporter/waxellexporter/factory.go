@@ -1,0 +1,60 @@
+package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/waxell/otelcol-waxell/exporter/waxellexporter/internal/metadata"
+)
+
+const (
+	defaultSQLitePath  = "./data/waxell.db"
+	defaultAPIEndpoint = "localhost:8480"
+)
+
+// NewFactory returns the factory of the waxell exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		exporter.WithTraces(createTracesExporter, metadata.TracesStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	api := confighttp.NewDefaultServerConfig()
+	api.NetAddr.Endpoint = defaultAPIEndpoint
+	return &Config{
+		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		Store: StoreConfig{
+			Driver: DriverSQLite,
+			SQLite: SQLiteConfig{Path: defaultSQLitePath},
+		},
+		API: configoptional.Some(api),
+	}
+}
+
+func createTracesExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
+	c := cfg.(*Config)
+	e, err := newWaxellExporter(set, c)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewTraces(ctx, set, cfg, e.pushTraces,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithTimeout(c.TimeoutConfig),
+		exporterhelper.WithQueue(c.QueueConfig),
+		exporterhelper.WithRetry(c.RetryConfig),
+	)
+}

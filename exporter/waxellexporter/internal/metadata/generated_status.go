@@ -1,0 +1,18 @@
+// Hand-written equivalent of mdatagen's generated_status.go (mdatagen is not
+// resolvable through this module proxy). Keep in sync with ../../metadata.yaml.
+
+// Package metadata contains the build information for the waxell exporter.
+package metadata
+
+import (
+	"go.opentelemetry.io/collector/component"
+)
+
+var (
+	Type      = component.MustNewType("waxell")
+	ScopeName = "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+)
+
+const (
+	TracesStability = component.StabilityLevelDevelopment
+)

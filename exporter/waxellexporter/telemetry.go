@@ -1,0 +1,62 @@
+package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+
+import (
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/waxell/otelcol-waxell/exporter/waxellexporter/internal/metadata"
+)
+
+// Names of the exporter's own metrics. README.md documents each one.
+const (
+	metricSpansApplied     = "waxell.spans.applied"
+	metricSpansDuplicate   = "waxell.spans.duplicate"
+	metricBatchesFailed    = "waxell.batches.failed"
+	metricWithoutCanonical = "waxell.spans.without_canonical"
+)
+
+const attrPermanent = "permanent"
+
+type telemetry struct {
+	spansApplied     metric.Int64Counter
+	spansDuplicate   metric.Int64Counter
+	batchesFailed    metric.Int64Counter
+	withoutCanonical metric.Int64Counter
+
+	permanentTrue, permanentFalse metric.AddOption
+}
+
+func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
+	m := mp.Meter(metadata.ScopeName)
+	t := telemetry{
+		permanentTrue:  metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, true))),
+		permanentFalse: metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, false))),
+	}
+	var errs []error
+	counter := func(dst *metric.Int64Counter, name, unit, desc string) {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		*dst = c
+	}
+	counter(&t.spansApplied, metricSpansApplied, "{span}",
+		"Spans newly written to the store (first time their trace and span id were seen).")
+	counter(&t.spansDuplicate, metricSpansDuplicate, "{span}",
+		"Spans the store already held (retries, replays, other replicas); they change nothing.")
+	counter(&t.batchesFailed, metricBatchesFailed, "{batch}",
+		"Batches the store failed to apply, by whether the error is permanent (dropped) or transient (retried).")
+	counter(&t.withoutCanonical, metricWithoutCanonical, "{span}",
+		"Spans dropped because they carry no canonical waxell.* attributes (the useragg processor is not in the pipeline).")
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (t *telemetry) failedOpt(permanent bool) metric.AddOption {
+	if permanent {
+		return t.permanentTrue
+	}
+	return t.permanentFalse
+}

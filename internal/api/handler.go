@@ -1,0 +1,199 @@
+// Package api serves the per-user usage REST API:
+//
+//	GET /api/v1/observability/users/            users list (filters, sort, pagination)
+//	GET /api/v1/observability/users/{user_id}/  one user's aggregates, cost by model, recent runs
+//
+// Mount the handler at "/api/" without stripping the prefix; it answers
+// every other path under it with a JSON 404. Errors use one envelope,
+// {"error": {"code": ..., "message": ..., "parameter": ...}}.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Reader is what the API needs from a store.
+type Reader interface {
+	ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error)
+	// GetUser returns store.ErrNotFound for an unknown user.
+	GetUser(ctx context.Context, userID string) (store.UserDetail, error)
+}
+
+// Option configures the handler.
+type Option func(*handler)
+
+// WithLogger logs store failures (served as a generic 500) to l.
+func WithLogger(l *zap.Logger) Option {
+	return func(h *handler) {
+		if l != nil {
+			h.logger = l
+		}
+	}
+}
+
+// NewHandler serves the users endpoints from r, which must not be nil.
+func NewHandler(r Reader, opts ...Option) http.Handler {
+	h := &handler{reader: r, logger: zap.NewNop()}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+type handler struct {
+	reader Reader
+	logger *zap.Logger
+}
+
+// usersPath is the users collection, as path segments.
+var usersPath = []string{"api", "v1", "observability", "users"}
+
+const allowedMethods = "GET, HEAD"
+
+type route int
+
+const (
+	routeNone route = iota
+	routeListUsers
+	routeGetUser
+)
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, userID := matchRoute(r.URL)
+	if rt == routeNone {
+		h.writeError(w, errRouteNotFound())
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", allowedMethods)
+		h.writeError(w, errMethodNotAllowed(r.Method))
+		return
+	}
+	switch rt {
+	case routeListUsers:
+		h.listUsers(w, r)
+	case routeGetUser:
+		h.getUser(w, r, userID)
+	}
+}
+
+// matchRoute works on the escaped path so that a user id may hold any
+// character, "/" included (as %2F); each segment is unescaped on its own.
+// Trailing slashes are optional.
+func matchRoute(u *url.URL) (route, string) {
+	rest, ok := strings.CutPrefix(u.EscapedPath(), "/")
+	if !ok {
+		return routeNone, ""
+	}
+	segs := strings.Split(rest, "/")
+	if len(segs) < len(usersPath) {
+		return routeNone, ""
+	}
+	for i, want := range usersPath {
+		if s, err := url.PathUnescape(segs[i]); err != nil || s != want {
+			return routeNone, ""
+		}
+	}
+	tail := segs[len(usersPath):]
+	if len(tail) > 0 && tail[len(tail)-1] == "" {
+		tail = tail[:len(tail)-1]
+	}
+	switch len(tail) {
+	case 0:
+		return routeListUsers, ""
+	case 1:
+		id, err := url.PathUnescape(tail[0])
+		if err != nil || id == "" {
+			return routeNone, ""
+		}
+		return routeGetUser, id
+	default:
+		return routeNone, ""
+	}
+}
+
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
+	p, err := parseListParams(r.URL.RawQuery)
+	if err != nil {
+		h.writeError(w, clientError(err))
+		return
+	}
+	page, err := h.reader.ListUsers(r.Context(), p.query)
+	if err != nil {
+		h.storeError(w, r, "list users", err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, renderUserList(page, &p))
+}
+
+func (h *handler) getUser(w http.ResponseWriter, r *http.Request, userID string) {
+	if !utf8.ValidString(userID) {
+		h.writeError(w, (&paramError{param: paramUserID, msg: "must be valid UTF-8"}).apiError())
+		return
+	}
+	if len(userID) > store.MaxUserIDBytes {
+		// Never stored as given: the processor hashes longer ids.
+		h.writeError(w, errUserNotFound(userID))
+		return
+	}
+	d, err := h.reader.GetUser(r.Context(), userID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.writeError(w, errUserNotFound(userID))
+		return
+	}
+	if err != nil {
+		h.storeError(w, r, "get user", err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, renderUserDetail(d))
+}
+
+// clientError maps a parsing error to its response.
+func clientError(err error) *apiError {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		return pe.apiError()
+	}
+	var qe *queryError
+	if errors.As(err, &qe) {
+		return qe.apiError()
+	}
+	return errInternal()
+}
+
+// storeError logs the cause and answers with a generic 500.
+func (h *handler) storeError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if r.Context().Err() != nil {
+		// The client went away; nothing is wrong with the store.
+		h.logger.Debug("request canceled", zap.String("operation", op), zap.Error(err))
+	} else {
+		h.logger.Error("cannot read store", zap.String("operation", op), zap.Error(err))
+	}
+	h.writeError(w, errInternal())
+}
+
+func (h *handler) writeError(w http.ResponseWriter, e *apiError) {
+	h.writeJSON(w, e.status, errorEnvelope{Error: e.body})
+}
+
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		// The client is gone; the status is already sent.
+		h.logger.Debug("cannot write response", zap.Error(err))
+	}
+}

@@ -1,0 +1,458 @@
+package genai
+
+import (
+	"bytes"
+	"sort"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Assembly is the result of assembling the spans of one trace. It is a pure
+// function of the set of spans, so any split or order of arrival gives the
+// same result once the same spans are known (S7).
+type Assembly struct {
+	Runs  []Run  // sorted by Key
+	Calls []Call // sorted by SpanID
+	// Per input span (same index as the input): the index into Runs of the
+	// span's run, or -1, and whether the span's usage was counted.
+	RunOf   []int
+	Counted []bool
+}
+
+const noSpan = -1
+
+type assembler struct {
+	spans   []Span
+	first   []int // index of the first occurrence of each span's id (duplicates point to it)
+	parent  []int
+	topMost []int // top of each span's known ancestry chain
+	agent   []int // top-most agent ancestor-or-self, or noSpan
+}
+
+// Assemble applies rules S2 to S4 to all known spans of one trace.
+// Duplicated span ids are resolved to their first occurrence.
+func Assemble(spans []Span) Assembly {
+	a := &assembler{spans: spans}
+	a.link()
+	return a.build()
+}
+
+func (a *assembler) link() {
+	n := len(a.spans)
+	byID := make(map[pcommon.SpanID]int, n)
+	a.first = make([]int, n)
+	for i := range a.spans {
+		if j, ok := byID[a.spans[i].SpanID]; ok {
+			a.first[i] = j
+			continue
+		}
+		byID[a.spans[i].SpanID] = i
+		a.first[i] = i
+	}
+	a.parent = make([]int, n)
+	for i := range a.spans {
+		a.parent[i] = noSpan
+		if a.first[i] != i {
+			continue
+		}
+		p := a.spans[i].ParentSpanID
+		if p.IsEmpty() {
+			continue
+		}
+		if j, ok := byID[p]; ok && j != i {
+			a.parent[i] = j
+		}
+	}
+	a.breakCycles()
+	a.topMost = make([]int, n)
+	a.agent = make([]int, n)
+	for i := range a.topMost {
+		a.topMost[i] = -2 // not computed
+	}
+	for i := range a.spans {
+		a.resolve(i)
+	}
+}
+
+// breakCycles cuts malformed parent cycles deterministically: the member with
+// the smallest span id becomes a root, whatever the input order.
+func (a *assembler) breakCycles() {
+	const (
+		unseen = 0
+		active = 1
+		done   = 2
+	)
+	state := make([]uint8, len(a.spans))
+	for i := range a.spans {
+		if state[i] != unseen {
+			continue
+		}
+		var path []int
+		j := i
+		for j != noSpan && state[j] == unseen {
+			state[j] = active
+			path = append(path, j)
+			j = a.parent[j]
+		}
+		if j != noSpan && state[j] == active {
+			// path from j to the end of path is a cycle
+			start := 0
+			for path[start] != j {
+				start++
+			}
+			minIdx := j
+			for _, k := range path[start:] {
+				if bytes.Compare(a.spans[k].SpanID[:], a.spans[minIdx].SpanID[:]) < 0 {
+					minIdx = k
+				}
+			}
+			a.parent[minIdx] = noSpan
+		}
+		for _, k := range path {
+			state[k] = done
+		}
+	}
+}
+
+// resolve fills topMost and agent for span i and its ancestors, iteratively.
+func (a *assembler) resolve(i int) {
+	var stack []int
+	for j := i; j != noSpan && a.topMost[j] == -2; j = a.parent[j] {
+		stack = append(stack, j)
+	}
+	for k := len(stack) - 1; k >= 0; k-- {
+		j := stack[k]
+		p := a.parent[j]
+		if p == noSpan {
+			a.topMost[j] = j
+			a.agent[j] = noSpan
+		} else {
+			a.topMost[j] = a.topMost[p]
+			a.agent[j] = a.agent[p]
+		}
+		if a.agent[j] == noSpan && a.spans[j].Role == RoleAgent {
+			a.agent[j] = j
+		}
+	}
+}
+
+// chainBroken reports whether span i's known ancestry ends at a span whose
+// parent was never received.
+func (a *assembler) chainBroken(i int) bool {
+	return !a.spans[a.topMost[i]].ParentSpanID.IsEmpty()
+}
+
+func (a *assembler) before(i, j int) bool {
+	si, sj := &a.spans[i], &a.spans[j]
+	if si.Start != sj.Start {
+		return si.Start < sj.Start
+	}
+	return bytes.Compare(si.SpanID[:], sj.SpanID[:]) < 0
+}
+
+type runBuild struct {
+	root    int
+	members []int // unique spans of the run, root included for explicit runs
+	run     Run
+}
+
+func (a *assembler) build() Assembly {
+	n := len(a.spans)
+	res := Assembly{RunOf: make([]int, n), Counted: make([]bool, n)}
+
+	// Explicit runs: top-most agent spans (S2).
+	var builds []*runBuild
+	byRoot := map[int]*runBuild{}
+	for i := range a.spans {
+		if a.first[i] == i && a.agent[i] == i {
+			b := &runBuild{root: i}
+			byRoot[i] = b
+			builds = append(builds, b)
+		}
+	}
+	sort.Slice(builds, func(x, y int) bool {
+		return bytes.Compare(a.spans[builds[x].root].SpanID[:], a.spans[builds[y].root].SpanID[:]) < 0
+	})
+
+	var implicit []int   // GenAI spans without a run
+	var passive []int    // aggregate spans without usage and without a run
+	var unattached []int // other spans without an agent ancestor
+	runOfSpan := make([]*runBuild, n)
+	for i := range a.spans {
+		if a.first[i] != i {
+			continue
+		}
+		if ag := a.agent[i]; ag != noSpan {
+			b := byRoot[ag]
+			b.members = append(b.members, i)
+			runOfSpan[i] = b
+			continue
+		}
+		role := a.spans[i].Role
+		if role != RoleLLM && role != RoleAggregate {
+			unattached = append(unattached, i)
+			continue
+		}
+		if len(builds) == 1 && a.chainBroken(i) {
+			// S7: a span whose ancestry is unknown joins the trace's only run.
+			builds[0].members = append(builds[0].members, i)
+			runOfSpan[i] = builds[0]
+			continue
+		}
+		if role == RoleAggregate && !a.spans[i].HasUsage {
+			// A chain or workflow span that only wraps agent runs (a batch
+			// job) is no GenAI work of its own: it joins the implicit run
+			// when there is one, but never creates it.
+			passive = append(passive, i)
+			continue
+		}
+		implicit = append(implicit, i)
+	}
+
+	if len(implicit) > 0 {
+		b := a.implicitRun(implicit, passive, unattached)
+		for _, i := range implicit {
+			runOfSpan[i] = b
+		}
+		for _, i := range passive {
+			runOfSpan[i] = b
+		}
+		builds = append(builds, b)
+	}
+
+	counted := a.countLLM()
+	for _, b := range builds {
+		sort.Slice(b.members, func(x, y int) bool { return a.before(b.members[x], b.members[y]) })
+		a.attributes(b)
+		res.Calls = append(res.Calls, a.calls(b, counted)...)
+	}
+
+	sort.Slice(builds, func(x, y int) bool { return builds[x].run.Key < builds[y].run.Key })
+	index := make(map[*runBuild]int, len(builds))
+	for k, b := range builds {
+		res.Runs = append(res.Runs, b.run)
+		index[b] = k
+	}
+	for i := range res.RunOf {
+		res.RunOf[i] = noSpan
+		if b := runOfSpan[a.first[i]]; b != nil {
+			res.RunOf[i] = index[b]
+		}
+		res.Counted[i] = counted[a.first[i]]
+	}
+	sort.Slice(res.Calls, func(x, y int) bool {
+		return bytes.Compare(res.Calls[x].SpanID[:], res.Calls[y].SpanID[:]) < 0
+	})
+	return res
+}
+
+// implicitRun groups GenAI spans without an agent ancestor into the trace's
+// implicit run, rooted at the top of their ancestry (the trace root).
+func (a *assembler) implicitRun(implicit, passive, unattached []int) *runBuild {
+	root := noSpan
+	for _, i := range implicit {
+		t := a.topMost[i]
+		if root == noSpan || a.rootBefore(t, root) {
+			root = t
+		}
+	}
+	b := &runBuild{root: root}
+	b.members = append(b.members, implicit...)
+	b.members = append(b.members, passive...)
+	b.members = append(b.members, unattached...)
+	b.run.Implicit = true
+	return b
+}
+
+// rootBefore prefers true roots over spans whose parent is missing, then the
+// earliest start, then the smallest span id.
+func (a *assembler) rootBefore(i, j int) bool {
+	ti, tj := a.spans[i].ParentSpanID.IsEmpty(), a.spans[j].ParentSpanID.IsEmpty()
+	if ti != tj {
+		return ti
+	}
+	return a.before(i, j)
+}
+
+// countLLM decides which LLM spans carry the counted usage (S4): the deepest
+// LLM span with usage in each stack; LLM spans without usage count as calls
+// only when no LLM span is below them.
+func (a *assembler) countLLM() []bool {
+	n := len(a.spans)
+	usageBelow := make([]bool, n)
+	llmBelow := make([]bool, n)
+	for i := range a.spans {
+		s := &a.spans[i]
+		if a.first[i] != i || s.Role != RoleLLM {
+			continue
+		}
+		for p := a.parent[i]; p != noSpan; p = a.parent[p] {
+			if s.HasUsage {
+				if usageBelow[p] && llmBelow[p] {
+					break
+				}
+				usageBelow[p] = true
+			} else if llmBelow[p] {
+				break
+			}
+			llmBelow[p] = true
+		}
+	}
+	counted := make([]bool, n)
+	for i := range a.spans {
+		s := &a.spans[i]
+		if a.first[i] != i || s.Role != RoleLLM || usageBelow[i] {
+			continue
+		}
+		counted[i] = s.HasUsage || !llmBelow[i]
+	}
+	return counted
+}
+
+func (a *assembler) attributes(b *runBuild) {
+	r := &b.run
+	root := &a.spans[b.root]
+	r.TraceID = root.TraceID
+	r.RootSpanID = root.SpanID
+	r.Key = RunKey(root.TraceID, root.SpanID)
+
+	var ancestors []int
+	if !r.Implicit {
+		for p := a.parent[b.root]; p != noSpan; p = a.parent[p] {
+			ancestors = append(ancestors, p)
+		}
+	}
+	// pick chooses the root's value, else the nearest ancestor's, else the
+	// earliest member's. Conflicts are distinct other values inside the run
+	// (root and members): an ancestor outside the run is no conflict.
+	pick := func(get func(*Span) string) (string, int64) {
+		var chosen string
+		others := map[string]struct{}{}
+		consider := func(i int, inRun bool) {
+			v := get(&a.spans[i])
+			if v == "" {
+				return
+			}
+			if chosen == "" {
+				chosen = v
+				return
+			}
+			if v != chosen && inRun {
+				others[v] = struct{}{}
+			}
+		}
+		consider(b.root, true)
+		for _, p := range ancestors {
+			consider(p, false)
+		}
+		for _, m := range b.members {
+			consider(m, true)
+		}
+		return chosen, int64(len(others))
+	}
+	r.UserID, r.UserConflicts = pick(func(s *Span) string { return s.UserID })
+	r.SessionID, _ = pick(func(s *Span) string { return s.SessionID })
+	r.WorkflowName, _ = pick(func(s *Span) string { return s.WorkflowName })
+	if r.WorkflowName == "" {
+		r.WorkflowName = DefaultWorkflow
+	}
+
+	switch {
+	case !r.Implicit && root.AgentName != "":
+		r.AgentName = root.AgentName
+	case root.Service != "":
+		r.AgentName = root.Service
+	default:
+		r.AgentName = UnknownAgent
+	}
+
+	if !r.Implicit {
+		r.Start, r.End, r.Error = root.Start, root.End, root.Error
+		return
+	}
+	r.Error = root.Error
+	first := true
+	for _, m := range b.members {
+		s := &a.spans[m]
+		if s.Role != RoleLLM && s.Role != RoleAggregate {
+			continue
+		}
+		if first || s.Start < r.Start {
+			r.Start = s.Start
+		}
+		if first || s.End > r.End {
+			r.End = s.End
+		}
+		first = false
+		r.Error = r.Error || s.Error
+	}
+}
+
+// calls lists the run's counted usage records and fills the run's totals.
+func (a *assembler) calls(b *runBuild, counted []bool) []Call {
+	r := &b.run
+	var out []Call
+	hasLLMUsage := false
+	for _, m := range b.members {
+		if counted[m] {
+			out = append(out, a.call(m, r, false))
+			hasLLMUsage = hasLLMUsage || a.spans[m].HasUsage
+		}
+	}
+	if !hasLLMUsage {
+		// Fall back to the top-most agent or aggregate spans with usage.
+		inRun := make(map[int]bool, len(b.members))
+		for _, m := range b.members {
+			inRun[m] = true
+		}
+		for _, m := range b.members {
+			if !a.isAggregateUsage(m) {
+				continue
+			}
+			covered := false
+			for p := a.parent[m]; p != noSpan && inRun[p]; p = a.parent[p] {
+				if a.isAggregateUsage(p) {
+					covered = true
+					break
+				}
+			}
+			if !covered {
+				counted[m] = true
+				out = append(out, a.call(m, r, true))
+			}
+		}
+	}
+	for k := range out {
+		r.Usage = r.Usage.Add(out[k].Usage)
+		r.CostNanos += out[k].CostNanos
+	}
+	r.CallCount = int64(len(out))
+	return out
+}
+
+func (a *assembler) isAggregateUsage(i int) bool {
+	s := &a.spans[i]
+	return s.HasUsage && (s.Role == RoleAgent || s.Role == RoleAggregate || s.Role == RoleTool)
+}
+
+func (a *assembler) call(i int, r *Run, aggregate bool) Call {
+	s := &a.spans[i]
+	model := s.Model
+	if model == "" {
+		model = UnknownModel
+	}
+	return Call{
+		TraceID:    s.TraceID,
+		SpanID:     s.SpanID,
+		RunKey:     r.Key,
+		Start:      s.Start,
+		Model:      model,
+		Provider:   s.Provider,
+		Usage:      s.Usage,
+		CostNanos:  s.CostNanos,
+		CostSource: s.CostSource,
+		Aggregate:  aggregate,
+		UserID:     r.UserID,
+		RunStart:   r.Start,
+	}
+}

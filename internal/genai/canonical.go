@@ -1,0 +1,154 @@
+package genai
+
+import (
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Canonical attribute names written by the useragg processor (design §5).
+// They are a public contract: the processor README documents each one.
+const (
+	AttrRunKey           = "waxell.run.key"
+	AttrRunRoot          = "waxell.run.root"
+	AttrUserID           = "waxell.user.id"
+	AttrSessionID        = "waxell.session.id"
+	AttrAgentName        = "waxell.agent.name"
+	AttrWorkflowName     = "waxell.workflow.name"
+	AttrSpanRole         = "waxell.span.role"
+	AttrModel            = "waxell.llm.model"
+	AttrProvider         = "waxell.llm.provider"
+	AttrInputTokens      = "waxell.usage.input_tokens"
+	AttrOutputTokens     = "waxell.usage.output_tokens"
+	AttrCacheReadTokens  = "waxell.usage.cache_read_tokens"
+	AttrCacheWriteTokens = "waxell.usage.cache_write_tokens"
+	AttrReasoningTokens  = "waxell.usage.reasoning_tokens"
+	AttrUsageCounted     = "waxell.usage.counted"
+	AttrCostUSD          = "waxell.cost.usd"
+	AttrCostSource       = "waxell.cost.source"
+	AttrConvention       = "waxell.convention"
+
+	// The span's own values before run attribution. The exporter stores
+	// these, so that the store can re-attribute runs whatever the order in
+	// which a trace's spans arrive.
+	AttrOwnUserID       = "waxell.span.user.id"
+	AttrOwnSessionID    = "waxell.span.session.id"
+	AttrOwnAgentName    = "waxell.span.agent.name"
+	AttrOwnWorkflowName = "waxell.span.workflow.name"
+)
+
+// RunView is what the processor knows of a span's run when it writes the
+// canonical attributes.
+type RunView struct {
+	Run     *Run // nil when the span belongs to no run
+	Root    bool
+	Counted bool
+}
+
+// Annotate writes the canonical attributes of s onto span. Original
+// attributes are never removed or changed.
+func Annotate(span ptrace.Span, s *Span, v RunView) {
+	attrs := span.Attributes()
+	attrs.PutStr(AttrSpanRole, string(s.Role))
+	putNonEmpty(attrs, AttrConvention, s.Convention)
+	putNonEmpty(attrs, AttrOwnUserID, s.UserID)
+	putNonEmpty(attrs, AttrOwnSessionID, s.SessionID)
+	putNonEmpty(attrs, AttrOwnAgentName, s.AgentName)
+	putNonEmpty(attrs, AttrOwnWorkflowName, s.WorkflowName)
+	if r := v.Run; r != nil {
+		attrs.PutStr(AttrRunKey, r.Key)
+		attrs.PutBool(AttrRunRoot, v.Root)
+		putNonEmpty(attrs, AttrUserID, r.UserID)
+		putNonEmpty(attrs, AttrSessionID, r.SessionID)
+		putNonEmpty(attrs, AttrAgentName, r.AgentName)
+		putNonEmpty(attrs, AttrWorkflowName, r.WorkflowName)
+	} else {
+		putNonEmpty(attrs, AttrUserID, s.UserID)
+		putNonEmpty(attrs, AttrSessionID, s.SessionID)
+	}
+	putNonEmpty(attrs, AttrModel, s.Model)
+	putNonEmpty(attrs, AttrProvider, s.Provider)
+	if s.HasUsage {
+		attrs.PutInt(AttrInputTokens, s.Usage.Input)
+		attrs.PutInt(AttrOutputTokens, s.Usage.Output)
+		attrs.PutInt(AttrCacheReadTokens, s.Usage.CacheRead)
+		attrs.PutInt(AttrCacheWriteTokens, s.Usage.CacheWrite)
+		attrs.PutInt(AttrReasoningTokens, s.Usage.Reasoning)
+	}
+	if s.Role != RoleOther {
+		attrs.PutBool(AttrUsageCounted, v.Counted)
+	}
+	if s.CostSource != CostNone {
+		attrs.PutDouble(AttrCostUSD, float64(s.CostNanos)/1e9)
+		attrs.PutStr(AttrCostSource, string(s.CostSource))
+	}
+}
+
+func putNonEmpty(attrs pcommon.Map, k, v string) {
+	if v != "" {
+		attrs.PutStr(k, v)
+	}
+}
+
+// FromCanonical reads the facts the processor wrote on span. ok is false when
+// the span carries no canonical attributes (it did not pass through useragg).
+func FromCanonical(res pcommon.Resource, span ptrace.Span) (s Span, ok bool) {
+	attrs := span.Attributes()
+	role, ok := attrs.Get(AttrSpanRole)
+	if !ok {
+		return Span{}, false
+	}
+	s = Span{
+		TraceID:      span.TraceID(),
+		SpanID:       span.SpanID(),
+		ParentSpanID: span.ParentSpanID(),
+		Start:        int64(span.StartTimestamp()),
+		End:          int64(span.EndTimestamp()),
+		Error:        span.Status().Code() == ptrace.StatusCodeError,
+		Role:         ParseRole(role.Str()),
+		Convention:   str(attrs, AttrConvention),
+		UserID:       str(attrs, AttrOwnUserID),
+		SessionID:    str(attrs, AttrOwnSessionID),
+		AgentName:    str(attrs, AttrOwnAgentName),
+		WorkflowName: str(attrs, AttrOwnWorkflowName),
+		Model:        str(attrs, AttrModel),
+		Provider:     str(attrs, AttrProvider),
+	}
+	if v, ok := res.Attributes().Get("service.name"); ok {
+		s.Service = v.AsString()
+	}
+	if _, ok := attrs.Get(AttrInputTokens); ok {
+		s.HasUsage = true
+		s.Usage = Usage{
+			Input:      integer(attrs, AttrInputTokens),
+			Output:     integer(attrs, AttrOutputTokens),
+			CacheRead:  integer(attrs, AttrCacheReadTokens),
+			CacheWrite: integer(attrs, AttrCacheWriteTokens),
+			Reasoning:  integer(attrs, AttrReasoningTokens),
+		}
+	}
+	if src, ok := attrs.Get(AttrCostSource); ok {
+		s.CostSource = CostSource(src.Str())
+		if v, ok := attrs.Get(AttrCostUSD); ok && v.Type() == pcommon.ValueTypeDouble {
+			if f := v.Double(); !math.IsNaN(f) && !math.IsInf(f, 0) && f >= 0 && f < math.MaxInt64/1e9 {
+				s.CostNanos = int64(math.Round(f * 1e9))
+			}
+		}
+	}
+	return s, true
+}
+
+func str(m pcommon.Map, k string) string {
+	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
+}
+
+func integer(m pcommon.Map, k string) int64 {
+	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeInt && v.Int() > 0 {
+		return v.Int()
+	}
+	return 0
+}

@@ -1,0 +1,306 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// sortColumns maps the API's sort fields to users columns. Only these
+// constants are ever spliced into SQL; every value is a parameter.
+var sortColumns = map[string]string{
+	store.SortLastSeen:      "last_seen",
+	store.SortFirstSeen:     "first_seen",
+	store.SortRunCount:      "run_count",
+	store.SortTotalCost:     "total_cost",
+	store.SortTotalTokens:   "total_tokens",
+	store.SortTotalDuration: "total_duration",
+}
+
+const userColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
+// agentsOf is a select-list expression: the user's agent names in byte order.
+const agentsOf = `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name) FROM user_agents a
+	WHERE a.user_id = p.user_id), '{}')`
+
+// ListUsers returns one page of users and the number of users matching q.
+// The count and the page are pipelined in one round trip (they may reflect
+// commits made between the two statements). The page is served by the
+// (field, user_id) index of its direction, so its cost does not grow with the
+// number of users unless the filters are very selective; the count reads
+// every matching user.
+func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	lq, err := buildListUsers(q)
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(lq.countSQL, lq.countArgs...)
+	b.Queue(lq.pageSQL, lq.pageArgs...)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+
+	var page store.UserPage
+	if err := br.QueryRow().Scan(&page.Count); err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	rows, _ := br.Query()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		}
+		page.Users = append(page.Users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	return page, nil
+}
+
+// listUsersQuery is the SQL of one ListUsers call.
+type listUsersQuery struct {
+	countSQL  string
+	countArgs []any
+	pageSQL   string
+	pageArgs  []any
+}
+
+// buildListUsers turns q into SQL. Filter values are parameters; only the
+// fixed column names of sortColumns and the integers limit and offset are
+// spliced in.
+func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
+	sortField := q.Sort
+	if sortField == "" {
+		sortField = store.SortLastSeen
+	}
+	col, ok := sortColumns[sortField]
+	if !ok {
+		return listUsersQuery{}, fmt.Errorf("unknown sort field %q", q.Sort)
+	}
+	dir := "ASC"
+	if q.Desc {
+		dir = "DESC"
+	}
+
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if q.Search != "" {
+		conds = append(conds, "strpos(u.search_key, "+arg(strings.ToLower(cleanText(q.Search)))+") > 0")
+	}
+	if q.Agent != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = "+
+			arg(cleanText(q.Agent))+")")
+	}
+	if !q.Start.IsZero() || !q.End.IsZero() {
+		c := "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id"
+		if !q.Start.IsZero() {
+			c += " AND r.start_ns >= " + arg(q.Start.UnixNano())
+		}
+		if !q.End.IsZero() {
+			c += " AND r.start_ns < " + arg(q.End.UnixNano())
+		}
+		conds = append(conds, c+")")
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	lq := listUsersQuery{countSQL: "SELECT count(*) FROM users u" + where, countArgs: args}
+
+	order := "ORDER BY " + col + " " + dir + ", user_id ASC"
+	inner := "SELECT " + userColumns + " FROM users u" + where + " " + order
+	// Limit and offset are integers formatted here, not parameters: with a
+	// parameter, a cached generic plan assumes a large limit and may give up
+	// the index for a full sort of all users.
+	if q.Limit > 0 {
+		inner += " LIMIT " + strconv.Itoa(q.Limit)
+	}
+	if q.Offset > 0 {
+		inner += " OFFSET " + strconv.Itoa(q.Offset)
+	}
+	// The agents are computed for the page rows only.
+	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + order
+	lq.pageArgs = args
+	return lq, nil
+}
+
+func scanUser(rows pgx.Rows) (store.UserSummary, error) {
+	var u store.UserSummary
+	err := rows.Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost,
+		&u.TotalTokens, &u.Agents)
+	if len(u.Agents) == 0 {
+		u.Agents = nil
+	}
+	return u, err
+}
+
+// GetUser returns a user's aggregates, cost by model and most recent runs,
+// pipelined in one round trip; store.ErrNotFound if the user is unknown.
+func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, error) {
+	id := cleanText(userID)
+	b := &pgx.Batch{}
+	b.Queue("SELECT "+userColumns+", "+agentsOf+" FROM users p WHERE user_id = $1", id)
+	b.Queue(`SELECT model, total_cost, total_tokens, call_count, unpriced_calls FROM user_models
+		WHERE user_id = $1 ORDER BY total_cost DESC, model ASC`, id)
+	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
+			input_tokens + output_tokens
+		FROM runs WHERE user_id = $1 ORDER BY start_ns DESC, id DESC LIMIT $2`, id, int64(store.RecentRuns))
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+
+	var d store.UserDetail
+	rows, _ := br.Query()
+	found := false
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
+		}
+		d.Summary, found = u, true
+	}
+	if err := rows.Err(); err != nil {
+		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
+	}
+	if !found {
+		return store.UserDetail{}, store.ErrNotFound
+	}
+	rows, _ = br.Query()
+	var m store.ModelCost
+	if _, err := pgx.ForEachRow(rows, []any{&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls},
+		func() error {
+			d.CostByModel = append(d.CostByModel, m)
+			return nil
+		}); err != nil {
+		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
+	}
+	rows, _ = br.Query()
+	var r store.RunSummary
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start,
+		&r.End, &r.Error, &r.CostNanos, &r.Tokens}, func() error {
+		d.Runs = append(d.Runs, r)
+		return nil
+	}); err != nil {
+		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
+	}
+	return d, nil
+}
+
+// Verify recomputes every rollup from the runs and calls and returns each
+// difference from the stored rollups (none when the store is exact). It reads
+// one REPEATABLE READ snapshot, so it is exact also while writers run.
+func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	var diffs []string
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			want, got, err := loadVerify(ctx, tx)
+			if err != nil {
+				return err
+			}
+			diffs = ledger.Compare(want, got)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("cannot verify store: %w", err)
+	}
+	return diffs, nil
+}
+
+func loadVerify(ctx context.Context, tx pgx.Tx) (want, got *ledger.Snapshot, err error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id, ` + runColumns + ` FROM runs`)
+	b.Queue(`SELECT ` + callColumns + ` FROM calls`)
+	b.Queue(`SELECT user_id, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen FROM users`)
+	b.Queue(`SELECT user_id, model, call_count, unpriced_calls, total_cost, total_tokens FROM user_models`)
+	b.Queue(`SELECT user_id, agent_name, run_count FROM user_agents`)
+	b.Queue(`SELECT user_id, hour, run_count, total_duration, total_cost, total_tokens FROM user_hours`)
+	b.Queue(`SELECT user_id, model, hour, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours`)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	var runs []genai.Run
+	rows, _ := br.Query()
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		runs = append(runs, r.Run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var calls []genai.Call
+	rows, _ = br.Query()
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	got = ledger.NewSnapshot()
+	var (
+		user, name string
+		hour       int64
+		t          ledger.Totals
+		u          ledger.UserRow
+	)
+	steps := []struct {
+		dest []any
+		add  func()
+	}{
+		{[]any{&user, &u.Totals.Runs, &u.Totals.Duration, &u.Totals.Cost, &u.Totals.Tokens, &u.FirstSeen, &u.LastSeen},
+			func() { got.Users[user] = u }},
+		{[]any{&user, &name, &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens},
+			func() { got.UserModels[[2]string{user, name}] = t }},
+		{[]any{&user, &name, &t.Runs},
+			func() { got.UserAgents[[2]string{user, name}] = ledger.Totals{Runs: t.Runs} }},
+		{[]any{&user, &hour, &t.Runs, &t.Duration, &t.Cost, &t.Tokens},
+			func() {
+				got.UserHours[[2]string{user, fmt.Sprint(hour)}] = ledger.Totals{Runs: t.Runs, Duration: t.Duration,
+					Cost: t.Cost, Tokens: t.Tokens}
+			}},
+		{[]any{&user, &name, &hour, &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens},
+			func() {
+				got.UserModelHours[[3]string{user, name, fmt.Sprint(hour)}] = ledger.Totals{Calls: t.Calls,
+					Unpriced: t.Unpriced, Cost: t.Cost, Tokens: t.Tokens}
+			}},
+	}
+	for _, st := range steps {
+		t = ledger.Totals{}
+		rows, _ := br.Query()
+		if _, err := pgx.ForEachRow(rows, st.dest, func() error { st.add(); return nil }); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, err
+	}
+	return ledger.Expected(runs, calls), got, nil
+}

@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// sortColumns maps each sort field to its column; only these names are
+// ever placed into SQL text.
+var sortColumns = map[string]string{
+	store.SortLastSeen:      "last_seen",
+	store.SortFirstSeen:     "first_seen",
+	store.SortRunCount:      "run_count",
+	store.SortTotalCost:     "total_cost",
+	store.SortTotalTokens:   "total_tokens",
+	store.SortTotalDuration: "total_duration",
+}
+
+const userCols = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
+// agentsChunk bounds the number of user ids bound to one agents query.
+const agentsChunk = 500
+
+// readTx runs fn in a read transaction, so that its queries see one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ListUsers returns one page of the users matching q and how many match.
+func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	sortField := q.Sort
+	if sortField == "" {
+		sortField = store.SortLastSeen
+	}
+	col, ok := sortColumns[sortField]
+	if !ok {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
+	}
+	dir := "ASC"
+	if q.Desc {
+		dir = "DESC"
+	}
+
+	var where []string
+	var args []any
+	if q.Search != "" {
+		where = append(where, `instr(u.search_key, ?) > 0`)
+		args = append(args, strings.ToLower(q.Search))
+	}
+	if q.Agent != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = ?)`)
+		args = append(args, q.Agent)
+	}
+	switch {
+	case !q.Start.IsZero() && !q.End.IsZero():
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= ? AND r.start_ns < ?)`)
+		args = append(args, q.Start.UnixNano(), q.End.UnixNano())
+	case !q.Start.IsZero():
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= ?)`)
+		args = append(args, q.Start.UnixNano())
+	case !q.End.IsZero():
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns < ?)`)
+		args = append(args, q.End.UnixNano())
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = -1 // no limit
+	}
+	offset := int64(max(q.Offset, 0))
+
+	var page store.UserPage
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, args...).Scan(&page.Count); err != nil {
+			return err
+		}
+		if page.Count == 0 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+userCols+` FROM users u`+cond+
+			` ORDER BY u.`+col+` `+dir+`, u.user_id ASC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u store.UserSummary
+			if err := rows.Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost, &u.TotalTokens); err != nil {
+				return err
+			}
+			page.Users = append(page.Users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadAgents(ctx, tx, page.Users)
+	})
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+	}
+	return page, nil
+}
+
+// loadAgents fills the agents of users, a chunk of users per query.
+func loadAgents(ctx context.Context, tx *sql.Tx, users []store.UserSummary) error {
+	index := make(map[string]int, len(users))
+	for i := range users {
+		index[users[i].UserID] = i
+	}
+	for start := 0; start < len(users); start += agentsChunk {
+		chunk := users[start:min(start+agentsChunk, len(users))]
+		args := make([]any, len(chunk))
+		for i := range chunk {
+			args[i] = chunk[i].UserID
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")
+		rows, err := tx.QueryContext(ctx, `SELECT user_id, agent_name FROM user_agents WHERE user_id IN (`+marks+
+			`) ORDER BY user_id, agent_name`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, agent string
+			if err := rows.Scan(&id, &agent); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			if i, ok := index[id]; ok {
+				users[i].Agents = append(users[i].Agents, agent)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetUser returns a user's aggregates, cost by model and recent runs, or
+// an error wrapping store.ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, error) {
+	var d store.UserDetail
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		u := &d.Summary
+		err := tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE user_id = ?`, userID).
+			Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost, &u.TotalTokens)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		users := []store.UserSummary{*u}
+		if err := loadAgents(ctx, tx, users); err != nil {
+			return err
+		}
+		*u = users[0]
+
+		rows, err := tx.QueryContext(ctx, `SELECT model, total_cost, total_tokens, call_count, unpriced_calls
+			FROM user_models WHERE user_id = ? ORDER BY total_cost DESC, model ASC`, userID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var m store.ModelCost
+			if err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			d.CostByModel = append(d.CostByModel, m)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+
+		rows, err = tx.QueryContext(ctx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
+			error, cost_nanos, input_tokens + output_tokens
+			FROM runs WHERE user_id = ? ORDER BY start_ns DESC, id DESC LIMIT ?`, userID, store.RecentRuns)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r store.RunSummary
+			var isErr int64
+			if err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End,
+				&isErr, &r.CostNanos, &r.Tokens); err != nil {
+				return err
+			}
+			r.Error = isErr != 0
+			d.Runs = append(d.Runs, r)
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.UserDetail{}, fmt.Errorf("sqlite: user %q: %w", userID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.UserDetail{}, fmt.Errorf("sqlite: cannot get user: %w", err)
+	}
+	return d, nil
+}
+
+// Verify recomputes every rollup from runs and calls and lists each
+// difference from the stored rollups. An empty list means the store is exact.
+func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	var diffs []string
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var runs []genai.Run
+		if err := each(ctx, tx, `SELECT id, run_key, `+runCols+` FROM runs`, func(rows *sql.Rows) error {
+			r, err := scanRun(rows)
+			runs = append(runs, r.Run)
+			return err
+		}); err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
+		var calls []genai.Call
+		if err := each(ctx, tx, `SELECT `+callCols+` FROM calls`, func(rows *sql.Rows) error {
+			c, err := scanCall(rows)
+			calls = append(calls, c)
+			return err
+		}); err != nil {
+			return fmt.Errorf("calls: %w", err)
+		}
+
+		got := ledger.NewSnapshot()
+		if err := each(ctx, tx, `SELECT user_id, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen FROM users`,
+			func(rows *sql.Rows) error {
+				var id string
+				var u ledger.UserRow
+				err := rows.Scan(&id, &u.Totals.Runs, &u.Totals.Duration, &u.Totals.Cost, &u.Totals.Tokens, &u.FirstSeen, &u.LastSeen)
+				got.Users[id] = u
+				return err
+			}); err != nil {
+			return fmt.Errorf("users: %w", err)
+		}
+		if err := each(ctx, tx, `SELECT user_id, model, call_count, unpriced_calls, total_cost, total_tokens FROM user_models`,
+			func(rows *sql.Rows) error {
+				var k [2]string
+				var t ledger.Totals
+				err := rows.Scan(&k[0], &k[1], &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens)
+				got.UserModels[k] = t
+				return err
+			}); err != nil {
+			return fmt.Errorf("user_models: %w", err)
+		}
+		if err := each(ctx, tx, `SELECT user_id, agent_name, run_count FROM user_agents`, func(rows *sql.Rows) error {
+			var k [2]string
+			var t ledger.Totals
+			err := rows.Scan(&k[0], &k[1], &t.Runs)
+			got.UserAgents[k] = t
+			return err
+		}); err != nil {
+			return fmt.Errorf("user_agents: %w", err)
+		}
+		if err := each(ctx, tx, `SELECT user_id, hour, run_count, total_duration, total_cost, total_tokens FROM user_hours`,
+			func(rows *sql.Rows) error {
+				var user string
+				var hour int64
+				var t ledger.Totals
+				err := rows.Scan(&user, &hour, &t.Runs, &t.Duration, &t.Cost, &t.Tokens)
+				got.UserHours[[2]string{user, fmt.Sprint(hour)}] = t
+				return err
+			}); err != nil {
+			return fmt.Errorf("user_hours: %w", err)
+		}
+		if err := each(ctx, tx, `SELECT user_id, model, hour, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours`,
+			func(rows *sql.Rows) error {
+				var user, model string
+				var hour int64
+				var t ledger.Totals
+				err := rows.Scan(&user, &model, &hour, &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens)
+				got.UserModelHours[[3]string{user, model, fmt.Sprint(hour)}] = t
+				return err
+			}); err != nil {
+			return fmt.Errorf("user_model_hours: %w", err)
+		}
+		diffs = ledger.Compare(ledger.Expected(runs, calls), got)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: cannot verify: %w", err)
+	}
+	return diffs, nil
+}
+
+func each(ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

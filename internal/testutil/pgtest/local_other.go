@@ -1,0 +1,16 @@
+//go:build !unix
+
+package pgtest
+
+import "errors"
+
+var errNoLocal = errors.New("a private PostgreSQL server is only supported on Unix; set " + EnvDSN)
+
+type sysUser struct{}
+
+type postmaster struct{}
+
+func newLocal() (*Instance, error)          { return nil, errNoLocal }
+func (in *Instance) startLocal() error      { return errNoLocal }
+func (in *Instance) stopLocal(string) error { return errNoLocal }
+func (in *Instance) shutdown() error        { return nil }
