@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +111,7 @@ func openStore(ctx context.Context, cfg StoreConfig) (spanStore, func(error) boo
 
 // createParentDir creates the directory of a SQLite database file.
 func createParentDir(path string) error {
-	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+	if path == ":memory:" {
 		return nil
 	}
 	dir := filepath.Dir(path)

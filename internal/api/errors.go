@@ -36,8 +36,6 @@ type apiError struct {
 	body   errorBody
 }
 
-func (e *apiError) Error() string { return e.body.Message }
-
 // paramError is a client error in one request parameter. Parsing returns it;
 // the handler turns it into a 400 naming the parameter.
 type paramError struct {

@@ -9,6 +9,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,8 +193,27 @@ func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		// The client is gone; the status is already sent.
+	if _, err := w.Write(encodeJSON(v)); err != nil {
 		h.logger.Debug("cannot write response", zap.Error(err))
 	}
+}
+
+var (
+	jsonLT = []byte(`\u003c`)
+	jsonGT = []byte(`\u003e`)
+)
+
+// encodeJSON keeps '&' readable, so next/previous read as the seed shows them
+// ("?offset=10&limit=10"), while '<' and '>' stay escaped: a user id such as
+// "</script>" can then never close a tag if the JSON is embedded in a page.
+// Both bytes only ever occur inside JSON strings, so replacing them is safe.
+func encodeJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return []byte(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+	}
+	b := bytes.ReplaceAll(buf.Bytes(), []byte("<"), jsonLT)
+	return bytes.ReplaceAll(b, []byte(">"), jsonGT)
 }

@@ -275,8 +275,8 @@ func (a *assembler) rootBefore(i, j int) bool {
 }
 
 // countLLM decides which LLM spans carry the counted usage (S4): the deepest
-// LLM span with usage in each stack; LLM spans without usage count as calls
-// only when no LLM span is below them.
+// LLM span with usage in each stack; an LLM span without usage counts as a
+// call only when no LLM span is below it and no counted LLM span above it.
 func (a *assembler) countLLM() []bool {
 	n := len(a.spans)
 	usageBelow := make([]bool, n)
@@ -301,10 +301,22 @@ func (a *assembler) countLLM() []bool {
 	counted := make([]bool, n)
 	for i := range a.spans {
 		s := &a.spans[i]
-		if a.first[i] != i || s.Role != RoleLLM || usageBelow[i] {
+		counted[i] = a.first[i] == i && s.Role == RoleLLM && s.HasUsage && !usageBelow[i]
+	}
+	// A usage-less leaf is a call of its own (a failed request, say) unless an
+	// LLM span above it already counts the same physical call.
+	for i := range a.spans {
+		s := &a.spans[i]
+		if a.first[i] != i || s.Role != RoleLLM || s.HasUsage || llmBelow[i] {
 			continue
 		}
-		counted[i] = s.HasUsage || !llmBelow[i]
+		counted[i] = true
+		for p := a.parent[i]; p != noSpan; p = a.parent[p] {
+			if counted[p] && a.spans[p].HasUsage {
+				counted[i] = false
+				break
+			}
+		}
 	}
 	return counted
 }

@@ -103,7 +103,7 @@ func (st *state) langfuseUsage() (u jsonUsage) {
 		st.issue(c.key, ReasonBadJSON)
 		return u
 	}
-	r := jsonReader{st: st, key: c.key}
+	r := jsonReader{st}
 	set := func(bit uint8, dst *int64, v int64, ok bool) {
 		if ok {
 			*dst = min(*dst+v, maxTokens) // saturate: many keys cannot overflow
@@ -191,7 +191,7 @@ func (st *state) langfuseCost() (float64, bool) {
 		st.issue(c.key, ReasonBadJSON)
 		return 0, false
 	}
-	r := jsonReader{st: st, key: c.key}
+	r := jsonReader{st}
 	if v, ok := r.usd(m["total"]); ok {
 		return v, true
 	}
@@ -231,52 +231,54 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// jsonReader validates numbers inside a JSON attribute, reporting problems
-// against the attribute.
+// jsonReader validates numbers inside the Langfuse JSON attributes,
+// reporting problems against the attribute. (It holds no key string of its
+// own: a value holding both the state pointer and a string that reaches the
+// issue list would make the whole per-span state escape to the heap.)
 type jsonReader struct {
-	st  *state
-	key string
+	st *state
 }
 
 func (r jsonReader) count(m map[string]any, k string) (int64, bool) {
-	v, ok := m[k]
-	if !ok || v == nil {
-		return 0, false
-	}
-	var n int64
-	var reason string
-	switch x := v.(type) {
-	case float64:
-		n, reason = countFromFloat(x)
-	case string:
-		n, reason = countFromString(x)
-	default:
-		reason = ReasonNotNumber
-	}
+	n, reason := jsonCount(m[k])
 	if reason != "" {
-		r.st.issue(r.key, reason)
+		r.st.issue(r.st.c[sLFUsage].key, reason)
 		return 0, false
 	}
-	return n, true
+	return n, reason == "" && m[k] != nil
 }
 
 func (r jsonReader) usd(v any) (float64, bool) {
-	if v == nil {
-		return 0, false
-	}
-	var f float64
-	var reason string
-	switch x := v.(type) {
-	case float64:
-		f, reason = checkUSD(x)
-	case string:
-		f, reason = parseUSDString(x)
-	default:
-		reason = ReasonNotNumber
-	}
+	f, reason := jsonUSD(v)
 	if reason != "" {
-		r.st.issue(r.key, reason)
+		r.st.issue(r.st.c[sLFCost].key, reason)
 		return 0, false
 	}
-	return f, true
+	return f, v != nil
+}
+
+// jsonCount validates a token count decoded by encoding/json; nil is absent.
+func jsonCount(v any) (int64, string) {
+	switch x := v.(type) {
+	case nil:
+		return 0, ""
+	case float64:
+		return countFromFloat(x)
+	case string:
+		return countFromString(x)
+	}
+	return 0, ReasonNotNumber
+}
+
+// jsonUSD validates a USD amount decoded by encoding/json; nil is absent.
+func jsonUSD(v any) (float64, string) {
+	switch x := v.(type) {
+	case nil:
+		return 0, ""
+	case float64:
+		return checkUSD(x)
+	case string:
+		return parseUSDString(x)
+	}
+	return 0, ReasonNotNumber
 }

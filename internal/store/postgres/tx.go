@@ -54,10 +54,23 @@ const lockTracesSQL = `INSERT INTO traces (trace_id) SELECT unnest($1::bytea[])
 	ON CONFLICT (trace_id) DO UPDATE SET trace_id = EXCLUDED.trace_id
 	RETURNING trace_id, (xmax = 0) AS inserted`
 
+// Loads look up each trace id with its own index scan. The plain forms
+// (trace_id = ANY($1), or a join with unnest) are planned from column
+// statistics; without them (a new or fast-growing table that autovacuum has
+// not analysed yet) the planner assumes each id matches 0.5% of the rows and
+// reads the whole table for a few hundred ids, every batch. A LATERAL
+// subquery fenced with OFFSET 0 cannot be flattened into a hash join, so it
+// is always one index probe per trace.
 var (
-	loadSpansSQL = `SELECT ` + spanColumns + ` FROM spans WHERE trace_id = ANY($1::bytea[]) ORDER BY trace_id, span_id`
-	loadRunsSQL  = `SELECT id, ` + runColumns + ` FROM runs WHERE trace_id = ANY($1::bytea[]) ORDER BY run_key`
-	loadCallsSQL = `SELECT ` + callColumns + ` FROM calls WHERE trace_id = ANY($1::bytea[]) ORDER BY trace_id, span_id`
+	loadSpansSQL = `SELECT s.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
+		SELECT ` + spanColumns + ` FROM spans WHERE spans.trace_id = k.trace_id OFFSET 0) s
+		ORDER BY s.trace_id, s.span_id`
+	loadRunsSQL = `SELECT r.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
+		SELECT id, ` + runColumns + ` FROM runs WHERE runs.trace_id = k.trace_id OFFSET 0) r
+		ORDER BY r.run_key`
+	loadCallsSQL = `SELECT c.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
+		SELECT ` + callColumns + ` FROM calls WHERE calls.trace_id = k.trace_id OFFSET 0) c
+		ORDER BY c.trace_id, c.span_id`
 )
 
 func (t *applyTx) LockTraces(ctx context.Context, traces []pcommon.TraceID) ([]bool, error) {

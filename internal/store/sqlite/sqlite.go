@@ -230,7 +230,7 @@ func (s *Store) ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stat
 	if err != nil {
 		return ledger.Stats{}, classify("cannot apply spans", err)
 	}
-	st, err := ledger.Apply(ctx, newWriteTx(ctx, tx, s.stmts), spans)
+	st, err := ledger.Apply(ctx, newWriteTx(tx, s.stmts), spans)
 	if err != nil {
 		_ = tx.Rollback()
 		return ledger.Stats{}, classify("cannot apply spans", err)

@@ -100,7 +100,7 @@ func TestSpanRoundTrip(t *testing.T) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	require.NoError(t, err)
 	defer tx.Rollback()
-	out, err := newWriteTx(ctx, tx, s.stmts).LoadSpans(ctx, []pcommon.TraceID{in.TraceID})
+	out, err := newWriteTx(tx, s.stmts).LoadSpans(ctx, []pcommon.TraceID{in.TraceID})
 	require.NoError(t, err)
 	require.Equal(t, []genai.Span{in}, out)
 }

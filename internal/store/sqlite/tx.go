@@ -61,7 +61,7 @@ var writeSQL = map[string]string{
 			total_tokens = total_tokens + excluded.total_tokens,
 			first_seen = CASE WHEN ?7 THEN min(first_seen, excluded.first_seen) ELSE first_seen END,
 			last_seen = CASE WHEN ?7 THEN max(last_seen, excluded.last_seen) ELSE last_seen END`,
-	"deleteUser": `DELETE FROM users WHERE user_id = ? AND run_count < 0`,
+	"deleteUser": `DELETE FROM users WHERE user_id = ? AND run_count <= 0`,
 	"recomputeUser": `UPDATE users SET
 			first_seen = (SELECT min(start_ns) FROM runs WHERE runs.user_id = users.user_id),
 			last_seen = (SELECT max(start_ns) FROM runs WHERE runs.user_id = users.user_id)
@@ -123,7 +123,7 @@ type writeTx struct {
 
 var _ ledger.Tx = (*writeTx)(nil)
 
-func newWriteTx(_ context.Context, tx *sql.Tx, stmts *writeStmts) *writeTx {
+func newWriteTx(tx *sql.Tx, stmts *writeStmts) *writeTx {
 	return &writeTx{tx: tx, stmts: stmts, bound: map[string]*sql.Stmt{}}
 }
 
@@ -312,7 +312,8 @@ func scanCall(rows *sql.Rows) (genai.Call, error) {
 }
 
 // ApplyChanges writes the changes in the order of the spec: calls and runs
-// deleted, runs and calls upserted, then every rollup.
+// deleted, runs and calls upserted, then every rollup. A rollup row can only
+// reach zero when its count decreases, so only then is its deletion tried.
 func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 	for _, k := range ch.CallsDeleted {
 		if _, err := w.exec(ctx, "deleteCall", k.TraceID[:], k.SpanID[:]); err != nil {
@@ -348,8 +349,10 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 			d.Runs, d.Duration, d.Cost, d.Tokens, b2i(u.HasAdded), u.MinStart, u.MaxStart); err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, "deleteUser", u.UserID); err != nil {
-			return err
+		if d.Runs < 0 {
+			if _, err := w.exec(ctx, "deleteUser", u.UserID); err != nil {
+				return err
+			}
 		}
 	}
 	for _, u := range ch.RecomputeExtremes {
@@ -362,16 +365,20 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 		if _, err := w.exec(ctx, "upsertModel", m.UserID, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, "deleteModel", m.UserID, m.Model); err != nil {
-			return err
+		if d.Calls < 0 {
+			if _, err := w.exec(ctx, "deleteModel", m.UserID, m.Model); err != nil {
+				return err
+			}
 		}
 	}
 	for _, a := range ch.UserAgents {
 		if _, err := w.exec(ctx, "upsertAgent", a.UserID, a.Agent, a.Delta.Runs); err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, "deleteAgent", a.UserID, a.Agent); err != nil {
-			return err
+		if a.Delta.Runs < 0 {
+			if _, err := w.exec(ctx, "deleteAgent", a.UserID, a.Agent); err != nil {
+				return err
+			}
 		}
 	}
 	for _, h := range ch.UserHours {
@@ -379,8 +386,10 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 		if _, err := w.exec(ctx, "upsertHour", h.UserID, h.Hour, d.Runs, d.Duration, d.Cost, d.Tokens); err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, "deleteHour", h.UserID, h.Hour); err != nil {
-			return err
+		if d.Runs < 0 {
+			if _, err := w.exec(ctx, "deleteHour", h.UserID, h.Hour); err != nil {
+				return err
+			}
 		}
 	}
 	for _, h := range ch.UserModelHours {
@@ -388,8 +397,10 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 		if _, err := w.exec(ctx, "upsertModelHour", h.UserID, h.Model, h.Hour, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
 			return err
 		}
-		if _, err := w.exec(ctx, "deleteModelHour", h.UserID, h.Model, h.Hour); err != nil {
-			return err
+		if d.Calls < 0 {
+			if _, err := w.exec(ctx, "deleteModelHour", h.UserID, h.Model, h.Hour); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

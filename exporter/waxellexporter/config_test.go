@@ -1,0 +1,171 @@
+package waxellexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/confignet"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/waxell/otelcol-waxell/exporter/waxellexporter/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	pg := createDefaultConfig().(*Config)
+	pg.Store.Driver = DriverPostgres
+	pg.Store.Postgres.DSN = "postgres://waxell:secret@db.internal:5432/waxell?sslmode=require"
+	pg.Store.Postgres.MaxConns = 16
+	pg.API.Get().NetAddr.Endpoint = "0.0.0.0:9480"
+	pg.Timeout = 10 * time.Second
+	q := exporterhelper.NewDefaultQueueConfig()
+	q.NumConsumers = 4
+	q.QueueSize = 500
+	pg.QueueConfig = configoptional.Some(q)
+	pg.RetryConfig.MaxElapsedTime = 0
+
+	sidecar := createDefaultConfig().(*Config)
+	sidecar.Store.SQLite.Path = "/var/lib/waxell/waxell.db"
+	sidecar.API = configoptional.None[confighttp.ServerConfig]()
+	sidecar.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+
+	tests := []struct {
+		id       component.ID
+		expected *Config
+	}{
+		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "postgres"), expected: pg},
+		{id: component.NewIDWithName(metadata.Type, "sidecar"), expected: sidecar},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestCreateDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, componenttest.CheckConfigStruct(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, DriverSQLite, cfg.Store.Driver)
+	assert.Equal(t, "./data/waxell.db", cfg.Store.SQLite.Path)
+	require.True(t, cfg.API.HasValue())
+	assert.Equal(t, "localhost:8480", cfg.API.Get().NetAddr.Endpoint)
+	assert.Equal(t, confignet.TransportTypeTCP, cfg.API.Get().NetAddr.Transport)
+	assert.True(t, cfg.QueueConfig.HasValue())
+	assert.True(t, cfg.RetryConfig.Enabled)
+	assert.Equal(t, 5*time.Second, cfg.Timeout)
+}
+
+func TestValidateErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string
+	}{
+		{
+			name:    "unknown driver",
+			mutate:  func(c *Config) { c.Store.Driver = "x" },
+			wantErr: `store.driver: unknown driver "x" (want sqlite or postgres)`,
+		},
+		{
+			name:    "empty driver",
+			mutate:  func(c *Config) { c.Store.Driver = "" },
+			wantErr: `store.driver: unknown driver "" (want sqlite or postgres)`,
+		},
+		{
+			name:    "empty sqlite path",
+			mutate:  func(c *Config) { c.Store.SQLite.Path = "" },
+			wantErr: "store.sqlite.path: must not be empty",
+		},
+		{
+			name:    "empty postgres dsn",
+			mutate:  func(c *Config) { c.Store.Driver = DriverPostgres },
+			wantErr: "store.postgres.dsn: must not be empty when store.driver is postgres",
+		},
+		{
+			name: "negative max conns",
+			mutate: func(c *Config) {
+				c.Store.Driver = DriverPostgres
+				c.Store.Postgres.DSN = "postgres://localhost/waxell"
+				c.Store.Postgres.MaxConns = -1
+			},
+			wantErr: "store.postgres.max_conns: must not be negative",
+		},
+		{
+			name:    "endpoint without port",
+			mutate:  func(c *Config) { c.API.Get().NetAddr.Endpoint = "localhost" },
+			wantErr: `api.endpoint: "localhost" is not host:port`,
+		},
+		{
+			name:    "endpoint with named port",
+			mutate:  func(c *Config) { c.API.Get().NetAddr.Endpoint = "localhost:http" },
+			wantErr: `api.endpoint: "localhost:http": port "http" is not a number in 0-65535`,
+		},
+		{
+			name:    "endpoint port out of range",
+			mutate:  func(c *Config) { c.API.Get().NetAddr.Endpoint = "localhost:65536" },
+			wantErr: `port "65536" is not a number in 0-65535`,
+		},
+		{
+			name:    "empty endpoint",
+			mutate:  func(c *Config) { c.API.Get().NetAddr.Endpoint = "" },
+			wantErr: `api.endpoint: "" is not host:port`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tt.mutate(cfg)
+			err := confmap.Validate(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"any port", func(c *Config) { c.API.Get().NetAddr.Endpoint = ":0" }},
+		{"ipv6", func(c *Config) { c.API.Get().NetAddr.Endpoint = "[::1]:8480" }},
+		{"api disabled ignores endpoint", func(c *Config) {
+			c.API = configoptional.None[confighttp.ServerConfig]()
+		}},
+		{"unix socket", func(c *Config) {
+			c.API.Get().NetAddr.Transport = confignet.TransportTypeUnix
+			c.API.Get().NetAddr.Endpoint = "/run/waxell.sock"
+		}},
+		{"postgres ignores sqlite path", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "host=/tmp dbname=waxell"
+			c.Store.SQLite.Path = ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tt.mutate(cfg)
+			assert.NoError(t, confmap.Validate(cfg))
+		})
+	}
+}

@@ -1,0 +1,58 @@
+package genai
+
+import (
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// benchSpec is a realistic chat span: 16 attributes as the OTel GenAI
+// instrumentations emit them, plus a user id.
+func benchSpec() spec {
+	return spec{id: 2, parent: 1, name: "chat gpt-4o", kind: ptrace.SpanKindClient, scope: "opentelemetry.instrumentation.openai_v2", attrs: []kv{
+		a("gen_ai.operation.name", "chat"), a("gen_ai.provider.name", "openai"), a("gen_ai.request.model", "gpt-4o"),
+		a("gen_ai.request.temperature", 0.2), a("gen_ai.request.max_tokens", 1024), a("server.address", "api.openai.com"),
+		a("server.port", 443), a("gen_ai.response.id", "chatcmpl-123"), a("gen_ai.response.model", "gpt-4o-2024-08-06"),
+		a("gen_ai.usage.input_tokens", 120), a("gen_ai.usage.output_tokens", 48),
+		a("gen_ai.usage.cache_read.input_tokens", 32), a("gen_ai.usage.reasoning.output_tokens", 16),
+		a("gen_ai.conversation.id", "conv-1"), a("user.id", "user-123"), a("http.response.status_code", 200),
+	}}
+}
+
+func BenchmarkExtract(b *testing.B) {
+	e := newTestExtractor()
+	res, scope, span := benchSpec().build()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s, issues := e.Extract(res, scope, span)
+		if !s.HasUsage || issues != nil {
+			b.Fatal("unexpected")
+		}
+	}
+}
+
+func BenchmarkExtractNonGenAI(b *testing.B) {
+	e := newTestExtractor()
+	res, scope, span := spec{id: 1, name: "GET /api", kind: ptrace.SpanKindServer, attrs: []kv{
+		a("http.request.method", "GET"), a("http.route", "/api"), a("url.path", "/api"), a("http.response.status_code", 200),
+		a("server.address", "example.com"), a("user_agent.original", "curl"), a("user.id", "u-1"),
+	}}.build()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		e.Extract(res, scope, span)
+	}
+}
+
+func TestExtractAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip()
+	}
+	e := newTestExtractor()
+	res, scope, span := benchSpec().build()
+	allocs := testing.AllocsPerRun(200, func() { e.Extract(res, scope, span) })
+	if allocs > 10 {
+		t.Fatalf("Extract allocates %.0f times per GenAI span, budget 10", allocs)
+	}
+}

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// detailView is the data of a user's page.
+type detailView struct {
+	page
+	State   detailState
+	Now     int64
+	User    store.UserSummary
+	Models  []modelRow
+	Runs    []runRow
+	Chart   chartView
+	Ranges  []option
+	BackURL string
+	Window  string // what the chart covers, for people
+}
+
+type modelRow struct {
+	store.ModelCost
+	Share      string
+	ShareWidth float64 // 0..100, the share bar's width
+}
+
+type runRow struct {
+	store.RunSummary
+	SessionURL string
+}
+
+// Duration is the run's wall time in nanoseconds, never negative.
+func (r runRow) Duration() int64 { return max(0, r.End-r.Start) }
+
+func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string) {
+	tm := &timing{start: time.Now()}
+	now := h.now()
+	st, err := parseDetailState(id, r.URL.RawQuery, now)
+	if err != nil {
+		h.badRequest(w, r, err, userPath(id))
+		return
+	}
+	d, err := h.reader.GetUser(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Heading: "No such user",
+			Message: "No runs have been recorded for the user id “" + id + "”.", page: page{ResetURL: "/"}})
+		return
+	}
+	if err != nil {
+		h.storeError(w, r, "get user", err)
+		return
+	}
+	win := chartWindowFor(st.Range, now, d.Summary.FirstSeen, d.Summary.LastSeen)
+	points, err := h.reader.UserTimeseries(r.Context(), store.TimeseriesQuery{
+		UserID: id, Start: win.Start, End: win.End, Bucket: win.Bucket,
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		points, err = nil, nil // deleted between the two reads: an empty chart
+	}
+	if err != nil {
+		h.storeError(w, r, "user timeseries", err)
+		return
+	}
+	tm.store = time.Since(tm.start)
+
+	v := detailView{
+		page:  page{Title: "User " + truncateID(id, 48), ResetURL: userPath(id)},
+		State: st,
+		Now:   now.UnixNano(),
+		User:  d.Summary,
+		Chart: buildChart(points, win),
+	}
+	for _, rg := range rangeLabels {
+		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})
+	}
+	back := listState{Range: st.Range, Sort: "last_seen", Desc: true, Limit: defaultLimit}
+	if !st.Range.Explicit {
+		back.Range = timeRange{Kind: rangeAll}
+	}
+	v.BackURL = back.URL()
+	v.Window = st.Range.Label()
+	if win.Clipped {
+		v.Window += " (the last 366 days shown)"
+	}
+	for _, m := range d.CostByModel {
+		row := modelRow{ModelCost: m, Share: formatPercent(m.TotalCost, d.Summary.TotalCost)}
+		if d.Summary.TotalCost > 0 && m.TotalCost > 0 {
+			row.ShareWidth = round1(100 * float64(m.TotalCost) / float64(d.Summary.TotalCost))
+		}
+		v.Models = append(v.Models, row)
+	}
+	for _, run := range d.Runs {
+		row := runRow{RunSummary: run}
+		if run.SessionID != "" && h.sessionURL != "" {
+			row.SessionURL = strings.ReplaceAll(h.sessionURL, "{session_id}", escapeSession(run.SessionID))
+		}
+		v.Runs = append(v.Runs, row)
+	}
+	h.render(w, r, http.StatusOK, detailTmpl, v, tm)
+}
+
+// escapeSession percent-encodes everything but unreserved characters, so a
+// session id is safe in any part of a URL pattern.
+func escapeSession(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}

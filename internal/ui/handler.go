@@ -1,0 +1,262 @@
+// Package ui serves the per-user usage web UI: server-rendered pages
+// (html/template, assets embedded with go:embed, no front-end build step)
+// that read the same store as the REST API.
+//
+//	GET /                 users list (search, agent, time range, sort, pagination; state in the URL)
+//	GET /users/{user_id}  one user: summary cards, cost per day chart, cost by model, recent runs
+//	GET /static/...       embedded CSS, icon and a small optional script
+//
+// Every page works without JavaScript. Pages are rendered into a buffer
+// first, so errors become proper error pages, and carry a strict
+// Content-Security-Policy.
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Reader is what the UI needs from a store.
+type Reader interface {
+	ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error)
+	// GetUser returns store.ErrNotFound for an unknown user.
+	GetUser(ctx context.Context, userID string) (store.UserDetail, error)
+	// UserTimeseries returns store.ErrNotFound for an unknown user.
+	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
+	ListAgents(ctx context.Context) ([]string, error)
+}
+
+// Option configures the handler.
+type Option func(*handler)
+
+// WithLogger logs store and rendering failures (shown as a generic error
+// page) to l.
+func WithLogger(l *zap.Logger) Option {
+	return func(h *handler) {
+		if l != nil {
+			h.logger = l
+		}
+	}
+}
+
+// WithOTLPEndpoint sets the OTLP endpoint named in the empty state, for
+// example "http://collector.example:4318".
+func WithOTLPEndpoint(endpoint string) Option {
+	return func(h *handler) {
+		if endpoint != "" {
+			h.endpoint = endpoint
+		}
+	}
+}
+
+// WithSessionURL links runs to their session. pattern is an http(s) or
+// root-relative URL in which "{session_id}" is replaced by the escaped
+// session id, for example "https://jaeger.example/search?tags=%7B%22session.id%22%3A%22{session_id}%22%7D".
+// Without it, session ids are shown as text.
+func WithSessionURL(pattern string) Option {
+	return func(h *handler) {
+		if strings.HasPrefix(pattern, "/") || strings.HasPrefix(pattern, "https://") || strings.HasPrefix(pattern, "http://") {
+			h.sessionURL = pattern
+		}
+	}
+}
+
+// WithClock sets the clock used for relative times and time ranges (tests
+// and screenshots).
+func WithClock(now func() time.Time) Option {
+	return func(h *handler) {
+		if now != nil {
+			h.now = now
+		}
+	}
+}
+
+// DefaultOTLPEndpoint is the endpoint hint of the empty state.
+const DefaultOTLPEndpoint = "http://localhost:4318 (OTLP/HTTP) or localhost:4317 (gRPC)"
+
+// NewHandler serves the UI from r, which must not be nil. Mount it at "/".
+func NewHandler(r Reader, opts ...Option) http.Handler {
+	h := &handler{reader: r, logger: zap.NewNop(), endpoint: DefaultOTLPEndpoint, now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+type handler struct {
+	reader     Reader
+	logger     *zap.Logger
+	endpoint   string
+	sessionURL string
+	now        func() time.Time
+}
+
+// contentSecurityPolicy allows nothing but this origin's styles, scripts
+// and images (plus data: images) and forbids framing.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func setSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		h.renderError(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This page can only be read (GET).")
+		return
+	}
+	path := r.URL.EscapedPath()
+	switch {
+	case path == "/":
+		h.serveList(w, r)
+	case strings.HasPrefix(path, "/static/"):
+		serveStatic(w, r, strings.TrimPrefix(path, "/static/"))
+	case path == "/favicon.ico":
+		serveStatic(w, r, "favicon.svg")
+	case path == "/users" || path == "/users/":
+		if id := r.URL.Query().Get("id"); id != "" {
+			h.serveDetail(w, r, id)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusFound)
+	case strings.HasPrefix(path, "/users/"):
+		seg := strings.TrimSuffix(strings.TrimPrefix(path, "/users/"), "/")
+		id, err := url.PathUnescape(seg)
+		if err != nil || strings.Contains(seg, "/") || id == "" {
+			h.renderError(w, r, http.StatusNotFound, "Page not found",
+				"User ids in links are one path segment; a \"/\" in an id is written %2F.")
+			return
+		}
+		h.serveDetail(w, r, id)
+	default:
+		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	}
+}
+
+// bufPool holds render buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// timing measures the store and render phases for the Server-Timing header.
+type timing struct {
+	start time.Time
+	store time.Duration
+}
+
+func (t *timing) header() string {
+	total := time.Since(t.start)
+	return fmt.Sprintf("store;dur=%.1f, total;dur=%.1f", ms(t.store), ms(total))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// render executes a page template into a buffer and writes it.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any, tm *timing) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+		h.logger.Error("Cannot render UI page", zap.String("path", r.URL.Path), zap.Error(err))
+		h.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The page could not be rendered.")
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if tm != nil {
+		hd.Set("Server-Timing", tm.header())
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorView is the data of an error page.
+type errorView struct {
+	page
+	Status  int
+	Heading string
+	Message string
+	Param   string
+}
+
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	h.renderErrorView(w, r, errorView{Status: status, Heading: heading, Message: msg})
+}
+
+func (h *handler) renderErrorView(w http.ResponseWriter, r *http.Request, v errorView) {
+	v.page.Title = v.Heading
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	hd := w.Header()
+	if err := errorTmpl.ExecuteTemplate(buf, "layout", v); err != nil {
+		h.logger.Error("Cannot render UI error page", zap.Error(err))
+		hd.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(v.Status)
+		_, _ = w.Write([]byte(http.StatusText(v.Status) + "\n"))
+		return
+	}
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(v.Status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// storeError renders a store failure: 404 for unknown users, 503 when the
+// request was cancelled or timed out, else 500. Details go to the log only.
+func (h *handler) storeError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		h.renderError(w, r, http.StatusServiceUnavailable, "The store did not answer in time", "Please try again.")
+		return
+	}
+	h.logger.Error("UI cannot read the store", zap.String("what", what), zap.String("path", r.URL.Path), zap.Error(err))
+	h.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The usage store could not be read. The collector's log has the details.")
+}
+
+func (h *handler) badRequest(w http.ResponseWriter, r *http.Request, err error, reset string) {
+	var pe *paramError
+	msg := "The address of this page is not valid."
+	param := ""
+	if errors.As(err, &pe) {
+		param = pe.param
+		msg = "The “" + pe.param + "” parameter " + pe.msg + "."
+	}
+	h.renderErrorView(w, r, errorView{Status: http.StatusBadRequest, Heading: "That view cannot be shown",
+		Message: msg, Param: param, page: page{ResetURL: reset}})
+}
+
+// page is the data every page's layout uses.
+type page struct {
+	Title    string
+	ResetURL string
+}
+
+func newPage(title string) page { return page{Title: title} }
+
+// truncateID shortens long ids for display (the full id goes in a title).
+func truncateID(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,223 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// column is one header of the users table.
+type column struct {
+	Label    string
+	Field    string // sort field; "" for columns the store cannot sort by
+	Numeric  bool
+	SortURL  string
+	AriaSort string // "ascending", "descending" or ""
+	Hint     string // what activating the header does, for screen readers
+	Class    string
+}
+
+// listView is the data of the users list.
+type listView struct {
+	page
+	State     listState
+	Now       int64
+	Agents    []string
+	AgentGone bool // the selected agent is not among the known ones
+	Ranges    []option
+	Limits    []option
+	Columns   []column
+	Users     []store.UserSummary
+	Count     int64
+	From, To  int64
+	Page      int64
+	Pages     int64
+	FirstURL  string
+	PrevURL   string
+	NextURL   string
+	LastURL   string
+	SortDesc  string // "cost, highest first"
+	Empty     string // "store", "filter" or "page" when no rows show
+	Endpoint  string
+	Sorts     []option // the sort select (narrow screens, where headers are hidden)
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+var columnDefs = []struct {
+	label, field, noun, class string
+	numeric                   bool
+}{
+	{"User ID", "", "", "col-user", false},
+	{"Runs", store.SortRunCount, "runs", "", true},
+	{"First seen", store.SortFirstSeen, "first seen", "", false},
+	{"Last seen", store.SortLastSeen, "last seen", "", false},
+	{"Duration", store.SortTotalDuration, "duration", "", true},
+	{"Cost", store.SortTotalCost, "cost", "", true},
+	{"Tokens", store.SortTotalTokens, "tokens", "", true},
+	{"Agents", "", "", "col-agents", false},
+}
+
+// sortNoun describes a sort for people: "cost, highest first".
+func sortNoun(field string, desc bool) string {
+	for _, c := range columnDefs {
+		if c.field != field {
+			continue
+		}
+		switch {
+		case field == store.SortFirstSeen || field == store.SortLastSeen:
+			if desc {
+				return c.noun + ", newest first"
+			}
+			return c.noun + ", oldest first"
+		case desc:
+			return c.noun + ", highest first"
+		default:
+			return c.noun + ", lowest first"
+		}
+	}
+	return field
+}
+
+func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
+	tm := &timing{start: time.Now()}
+	now := h.now()
+	st, err := parseListState(r.URL.RawQuery, now)
+	if err != nil {
+		h.badRequest(w, r, err, "/")
+		return
+	}
+
+	// The page and the agents are independent reads.
+	var (
+		pg              store.UserPage
+		agents          []string
+		pgErr, agentErr error
+		wg              sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		agents, agentErr = h.reader.ListAgents(r.Context())
+	}()
+	pg, pgErr = h.reader.ListUsers(r.Context(), st.query())
+	wg.Wait()
+	tm.store = time.Since(tm.start)
+	if pgErr != nil {
+		h.storeError(w, r, "list users", pgErr)
+		return
+	}
+	if agentErr != nil {
+		h.storeError(w, r, "list agents", agentErr)
+		return
+	}
+
+	v := listView{
+		page:     page{Title: "Users", ResetURL: "/"},
+		State:    st,
+		Now:      now.UnixNano(),
+		Agents:   agents,
+		Users:    pg.Users,
+		Count:    pg.Count,
+		Endpoint: h.endpoint,
+		SortDesc: sortNoun(st.Sort, st.Desc),
+	}
+	if st.Agent != "" {
+		v.AgentGone = true
+		for _, a := range agents {
+			if a == st.Agent {
+				v.AgentGone = false
+			}
+		}
+	}
+	for _, rg := range rangeLabels {
+		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})
+	}
+	for _, l := range limitChoices {
+		v.Limits = append(v.Limits, option{Value: strconv.Itoa(l), Label: strconv.Itoa(l) + " per page", Selected: l == st.Limit})
+	}
+	if st.Limit != defaultLimit && !v.Limits[0].Selected && !v.Limits[1].Selected && !v.Limits[2].Selected {
+		v.Limits = append([]option{{Value: strconv.Itoa(st.Limit), Label: strconv.Itoa(st.Limit) + " per page", Selected: true}}, v.Limits...)
+	}
+	for _, c := range columnDefs {
+		if c.field == "" {
+			continue
+		}
+		for _, desc := range []bool{true, false} {
+			p := c.field
+			if desc {
+				p = "-" + p
+			}
+			v.Sorts = append(v.Sorts, option{Value: p, Label: capitalize(sortNoun(c.field, desc)), Selected: p == st.sortParam()})
+		}
+	}
+
+	for _, c := range columnDefs {
+		col := column{Label: c.label, Field: c.field, Numeric: c.numeric, Class: c.class}
+		if c.field != "" {
+			next := st
+			next.Offset = 0
+			next.Sort = c.field
+			if st.Sort == c.field {
+				if st.Desc {
+					col.AriaSort = "descending"
+				} else {
+					col.AriaSort = "ascending"
+				}
+				next.Desc = !st.Desc
+			} else {
+				next.Desc = true // biggest and newest first on the first click
+			}
+			col.SortURL = next.URL()
+			col.Hint = "sort by " + sortNoun(next.Sort, next.Desc)
+		}
+		v.Columns = append(v.Columns, col)
+	}
+
+	limit := int64(st.Limit)
+	offset := int64(st.Offset)
+	if len(pg.Users) > 0 {
+		v.From = offset + 1
+		v.To = offset + int64(len(pg.Users))
+	}
+	v.Pages = max(1, (pg.Count+limit-1)/limit)
+	v.Page = offset/limit + 1
+	at := func(off int64) string {
+		s := st
+		s.Offset = int(off)
+		return s.URL()
+	}
+	if offset > 0 {
+		v.FirstURL = at(0)
+		v.PrevURL = at(max(0, min(offset-limit, (v.Pages-1)*limit)))
+	}
+	if offset+limit < pg.Count {
+		v.NextURL = at(offset + limit)
+		v.LastURL = at((v.Pages - 1) * limit)
+	}
+	switch {
+	case len(pg.Users) > 0:
+	case pg.Count > 0:
+		v.Empty = "page"
+		v.LastURL = at((v.Pages - 1) * limit)
+	case st.Filtered():
+		v.Empty = "filter"
+	default:
+		v.Empty = "store"
+	}
+	h.render(w, r, http.StatusOK, listTmpl, v, tm)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

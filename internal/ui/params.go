@@ -1,0 +1,420 @@
+package ui
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Query parameters. The users list mirrors the REST API's parameters
+// (search, agent, start, end, sort, limit, offset) and adds range.
+const (
+	paramSearch = "search"
+	paramAgent  = "agent"
+	paramStart  = "start"
+	paramEnd    = "end"
+	paramSort   = "sort"
+	paramLimit  = "limit"
+	paramOffset = "offset"
+	paramRange  = "range"
+)
+
+const (
+	defaultLimit = 25
+	maxLimit     = 100
+	defaultSort  = "-" + store.SortLastSeen
+)
+
+// Time ranges.
+const (
+	range24h    = "24h"
+	range7d     = "7d"
+	range30d    = "30d"
+	rangeAll    = "all"
+	rangeCustom = "custom"
+)
+
+var rangeLabels = []struct{ value, label string }{
+	{range24h, "Last 24 hours"},
+	{range7d, "Last 7 days"},
+	{range30d, "Last 30 days"},
+	{rangeAll, "All time"},
+	{rangeCustom, "Custom…"},
+}
+
+var limitChoices = []int{25, 50, 100}
+
+// paramError is an invalid query parameter, shown to the person on a 400 page.
+type paramError struct {
+	param string
+	msg   string
+}
+
+func (e *paramError) Error() string { return "parameter " + e.param + ": " + e.msg }
+
+// timeRange is a validated time range. Start and End are the resolved
+// bounds (zero = unbounded, End exclusive); StartRaw and EndRaw are the
+// custom bounds as given, so links reproduce them.
+type timeRange struct {
+	Kind     string
+	Explicit bool // the range (or a custom bound) was given in the URL
+	Start    time.Time
+	End      time.Time
+	StartRaw string
+	EndRaw   string
+}
+
+// queryValues adds the range's parameters to v, unless it is the default def.
+func (tr timeRange) addTo(v *[]kv, def string) {
+	if tr.Kind == rangeCustom {
+		*v = append(*v, kv{paramRange, rangeCustom})
+		if tr.StartRaw != "" {
+			*v = append(*v, kv{paramStart, tr.StartRaw})
+		}
+		if tr.EndRaw != "" {
+			*v = append(*v, kv{paramEnd, tr.EndRaw})
+		}
+		return
+	}
+	if tr.Kind != def {
+		*v = append(*v, kv{paramRange, tr.Kind})
+	}
+}
+
+// dateValue is the date (UTC) of a custom bound for a date input.
+func dateValue(raw string, t time.Time) string {
+	if raw == "" || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// StartDate and EndDate are the values of the custom range's date inputs.
+// The end date is inclusive, as people read it.
+func (tr timeRange) StartDate() string { return dateValue(tr.StartRaw, tr.Start) }
+func (tr timeRange) EndDate() string {
+	if tr.EndRaw == "" || tr.End.IsZero() {
+		return ""
+	}
+	if _, err := time.Parse(time.DateOnly, tr.EndRaw); err == nil {
+		return tr.EndRaw
+	}
+	return tr.End.UTC().Format(time.DateOnly)
+}
+
+// Label describes the range for headings: "last 7 days".
+func (tr timeRange) Label() string {
+	switch tr.Kind {
+	case range24h:
+		return "last 24 hours"
+	case range7d:
+		return "last 7 days"
+	case range30d:
+		return "last 30 days"
+	case rangeAll:
+		return "all time"
+	}
+	switch {
+	case !tr.Start.IsZero() && !tr.End.IsZero():
+		return tr.StartDate() + " to " + tr.EndDate()
+	case !tr.Start.IsZero():
+		return "since " + tr.StartDate()
+	case !tr.End.IsZero():
+		return "until " + tr.EndDate()
+	}
+	return "all time"
+}
+
+type kv struct{ k, v string }
+
+func encode(path string, v []kv) string {
+	if len(v) == 0 {
+		return path
+	}
+	var b strings.Builder
+	b.WriteString(path)
+	for i, p := range v {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.v))
+	}
+	return b.String()
+}
+
+// getter returns single query values; a parameter given twice is an error.
+type getter url.Values
+
+func (g getter) get(name string) (string, error) {
+	vs := g[name]
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return strings.TrimSpace(vs[0]), nil
+	}
+	// Identical repeats (a form and a bookmark both adding one) are harmless.
+	for _, v := range vs[1:] {
+		if v != vs[0] {
+			return "", &paramError{param: name, msg: "is given more than once with different values"}
+		}
+	}
+	return strings.TrimSpace(vs[0]), nil
+}
+
+// parseRange reads range, start and end. Without range, start or end make
+// the range custom, else it is def. A preset range ignores start and end
+// (a form without JavaScript submits the date inputs too).
+func parseRange(g getter, now time.Time, def string) (timeRange, error) {
+	kind, err := g.get(paramRange)
+	if err != nil {
+		return timeRange{}, err
+	}
+	startRaw, err := g.get(paramStart)
+	if err != nil {
+		return timeRange{}, err
+	}
+	endRaw, err := g.get(paramEnd)
+	if err != nil {
+		return timeRange{}, err
+	}
+	tr := timeRange{Kind: kind, Explicit: kind != ""}
+	if kind == "" {
+		tr.Kind = def
+		if startRaw != "" || endRaw != "" {
+			tr.Kind, tr.Explicit = rangeCustom, true
+		}
+	}
+	now = now.UTC()
+	switch tr.Kind {
+	case range24h:
+		tr.Start = now.Add(-24 * time.Hour)
+	case range7d:
+		tr.Start = now.Add(-7 * 24 * time.Hour)
+	case range30d:
+		tr.Start = now.Add(-30 * 24 * time.Hour)
+	case rangeAll:
+	case rangeCustom:
+		tr.StartRaw, tr.EndRaw = startRaw, endRaw
+		if startRaw != "" {
+			t, ok := parseTime(startRaw, false)
+			if !ok {
+				return timeRange{}, &paramError{param: paramStart, msg: timeFormatHelp}
+			}
+			tr.Start = t
+		}
+		if endRaw != "" {
+			t, ok := parseTime(endRaw, true)
+			if !ok {
+				return timeRange{}, &paramError{param: paramEnd, msg: timeFormatHelp}
+			}
+			tr.End = t
+		}
+		if !tr.Start.IsZero() && !tr.End.IsZero() && !tr.Start.Before(tr.End) {
+			return timeRange{}, &paramError{param: paramStart, msg: "must be before the end of the range"}
+		}
+	default:
+		return timeRange{}, &paramError{param: paramRange, msg: "must be one of 24h, 7d, 30d, all or custom"}
+	}
+	return tr, nil
+}
+
+const timeFormatHelp = "must be a date such as 2026-01-15 or an RFC 3339 time such as 2026-01-15T08:30:00Z"
+
+// Bounds of times the store can represent (Unix nanoseconds in an int64),
+// with room for a day's arithmetic.
+var (
+	minTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2261, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// parseTime accepts RFC 3339 times and dates (midnight UTC). A date as the
+// end of a range is inclusive: it means the midnight after it.
+func parseTime(s string, end bool) (time.Time, bool) {
+	var t time.Time
+	if v, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		t = v
+	} else if v, err := time.Parse(time.DateOnly, s); err == nil {
+		t = v
+		if end {
+			t = t.Add(24 * time.Hour)
+		}
+	} else if n := len(s); n > 6 && s[n-6] == ' ' {
+		// An unencoded "+02:00" in a query string decodes to " 02:00".
+		v, err := time.Parse(time.RFC3339Nano, s[:n-6]+"+"+s[n-5:])
+		if err != nil {
+			return time.Time{}, false
+		}
+		t = v
+	} else {
+		return time.Time{}, false
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// listState is the validated state of the users list, all of it in the URL.
+type listState struct {
+	Search string
+	Agent  string
+	Range  timeRange
+	Sort   string // a store sort field
+	Desc   bool
+	Limit  int
+	Offset int
+}
+
+func parseListState(rawQuery string, now time.Time) (listState, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return listState{}, &paramError{param: "query", msg: "is not a valid query string"}
+	}
+	g := getter(vals)
+	var s listState
+	if s.Search, err = g.get(paramSearch); err != nil {
+		return listState{}, err
+	}
+	if len(s.Search) > store.MaxUserIDBytes {
+		return listState{}, &paramError{param: paramSearch, msg: "is longer than any user id"}
+	}
+	if s.Agent, err = g.get(paramAgent); err != nil {
+		return listState{}, err
+	}
+	if s.Range, err = parseRange(g, now, rangeAll); err != nil {
+		return listState{}, err
+	}
+	sortRaw, err := g.get(paramSort)
+	if err != nil {
+		return listState{}, err
+	}
+	if sortRaw == "" {
+		sortRaw = defaultSort
+	}
+	field, desc := strings.CutPrefix(sortRaw, "-")
+	if !slices.Contains(store.UserSortFields, field) {
+		return listState{}, &paramError{param: paramSort, msg: "must be one of " +
+			strings.Join(store.UserSortFields, ", ") + ", optionally prefixed with '-' for descending order"}
+	}
+	s.Sort, s.Desc = field, desc
+	if s.Limit, err = intParam(g, paramLimit, defaultLimit); err != nil {
+		return listState{}, err
+	}
+	if s.Limit < 1 || s.Limit > maxLimit {
+		return listState{}, &paramError{param: paramLimit, msg: "must be between 1 and " + strconv.Itoa(maxLimit)}
+	}
+	if s.Offset, err = intParam(g, paramOffset, 0); err != nil {
+		return listState{}, err
+	}
+	if s.Offset < 0 {
+		return listState{}, &paramError{param: paramOffset, msg: "must not be negative"}
+	}
+	return s, nil
+}
+
+func intParam(g getter, name string, def int) (int, error) {
+	s, err := g.get(name)
+	if err != nil || s == "" {
+		return def, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, &paramError{param: name, msg: "must be a whole number"}
+	}
+	return n, nil
+}
+
+// query is the store query of the list.
+func (s listState) query() store.UserQuery {
+	return store.UserQuery{
+		Search: s.Search, Agent: s.Agent, Start: s.Range.Start, End: s.Range.End,
+		Sort: s.Sort, Desc: s.Desc, Limit: s.Limit, Offset: s.Offset,
+	}
+}
+
+// sortParam is the sort as a parameter: "-total_cost".
+func (s listState) sortParam() string {
+	if s.Desc {
+		return "-" + s.Sort
+	}
+	return s.Sort
+}
+
+// filtered reports whether any filter narrows the list.
+func (s listState) Filtered() bool {
+	return s.Search != "" || s.Agent != "" || s.Range.Kind != rangeAll
+}
+
+// URL is the canonical URL of the state; default values are left out.
+func (s listState) URL() string {
+	var v []kv
+	if s.Search != "" {
+		v = append(v, kv{paramSearch, s.Search})
+	}
+	if s.Agent != "" {
+		v = append(v, kv{paramAgent, s.Agent})
+	}
+	s.Range.addTo(&v, rangeAll)
+	if p := s.sortParam(); p != defaultSort {
+		v = append(v, kv{paramSort, p})
+	}
+	if s.Limit != defaultLimit {
+		v = append(v, kv{paramLimit, strconv.Itoa(s.Limit)})
+	}
+	if s.Offset != 0 {
+		v = append(v, kv{paramOffset, strconv.Itoa(s.Offset)})
+	}
+	return encode("/", v)
+}
+
+// detailState is the validated state of a user's page: the chart's range.
+type detailState struct {
+	UserID string
+	Range  timeRange
+}
+
+func parseDetailState(userID, rawQuery string, now time.Time) (detailState, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return detailState{}, &paramError{param: "query", msg: "is not a valid query string"}
+	}
+	tr, err := parseRange(getter(vals), now, range30d)
+	if err != nil {
+		return detailState{}, err
+	}
+	return detailState{UserID: userID, Range: tr}, nil
+}
+
+// userPath is the path of a user's page. Ids are one escaped path segment
+// ("/" becomes %2F); "." and ".." cannot be path segments in a browser, so
+// they go in the query instead.
+func userPath(id string) string {
+	if id == "." || id == ".." {
+		return "/users/?id=" + url.QueryEscape(id)
+	}
+	return "/users/" + url.PathEscape(id)
+}
+
+// userURL is the link to a user's page that keeps an explicit range.
+func userURL(id string, tr timeRange) string {
+	p := userPath(id)
+	if !tr.Explicit {
+		return p
+	}
+	var v []kv
+	tr.addTo(&v, "")
+	q := encode("", v)
+	if strings.Contains(p, "?") {
+		return p + "&" + q[1:]
+	}
+	return p + q
+}
