@@ -18,8 +18,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/attribute"
@@ -36,7 +36,10 @@ import (
 var t0 = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
 
 func traceID(n byte) pcommon.TraceID { return pcommon.TraceID{0x7a, 15: n} }
-func spanID(n byte) pcommon.SpanID   { return pcommon.SpanID{7: n} }
+func ts(ms int) pcommon.Timestamp {
+	return pcommon.NewTimestampFromTime(t0.Add(time.Duration(ms) * time.Millisecond))
+}
+func spanID(n byte) pcommon.SpanID { return pcommon.SpanID{7: n} }
 
 // canonicalTraces builds one agent run of user, with two counted LLM calls,
 // annotated the way the useragg processor annotates it: facts ->
@@ -194,10 +197,10 @@ func TestLifecycleSQLiteAndAPI(t *testing.T) {
 	var user struct {
 		UserID     string `json:"user_id"`
 		Aggregates struct {
-			RunCount    int64    `json:"run_count"`
-			TotalTokens int64    `json:"total_tokens"`
-			TotalCost   string   `json:"total_cost"`
-			Agents      []string `json:"agents"`
+			RunCount    int64       `json:"run_count"`
+			TotalTokens int64       `json:"total_tokens"`
+			TotalCost   json.Number `json:"total_cost"`
+			Agents      []string    `json:"agents"`
 		} `json:"aggregates"`
 		CostByModel []struct {
 			Model    string `json:"model"`
@@ -209,6 +212,7 @@ func TestLifecycleSQLiteAndAPI(t *testing.T) {
 	assert.Equal(t, "alice", user.UserID)
 	assert.Equal(t, int64(1), user.Aggregates.RunCount)
 	assert.Equal(t, int64(1215), user.Aggregates.TotalTokens)
+	assert.Equal(t, "0.0045", user.Aggregates.TotalCost.String())
 	assert.Equal(t, []string{"support-bot"}, user.Aggregates.Agents)
 	assert.Len(t, user.CostByModel, 2)
 	assert.Len(t, user.Runs, 1)

@@ -2,6 +2,7 @@
 //
 //	GET /api/v1/observability/users/            users list (filters, sort, pagination)
 //	GET /api/v1/observability/users/{user_id}/  one user's aggregates, cost by model, recent runs
+//	GET /api/v1/admin/verify                    rollups recomputed from runs and calls (WithVerifier only)
 //
 // Mount the handler at "/api/" without stripping the prefix; it answers
 // every other path under it with a JSON 404. Errors use one envelope,
@@ -52,8 +53,9 @@ func NewHandler(r Reader, opts ...Option) http.Handler {
 }
 
 type handler struct {
-	reader Reader
-	logger *zap.Logger
+	reader   Reader
+	verifier Verifier // nil: the verify route does not exist
+	logger   *zap.Logger
 }
 
 // usersPath is the users collection, as path segments.
@@ -67,10 +69,14 @@ const (
 	routeNone route = iota
 	routeListUsers
 	routeGetUser
+	routeVerify
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, userID := matchRoute(r.URL)
+	if rt == routeVerify && h.verifier == nil {
+		rt = routeNone
+	}
 	if rt == routeNone {
 		h.writeError(w, errRouteNotFound())
 		return
@@ -85,6 +91,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.listUsers(w, r)
 	case routeGetUser:
 		h.getUser(w, r, userID)
+	case routeVerify:
+		h.verify(w, r)
 	}
 }
 
@@ -97,17 +105,12 @@ func matchRoute(u *url.URL) (route, string) {
 		return routeNone, ""
 	}
 	segs := strings.Split(rest, "/")
-	if len(segs) < len(usersPath) {
+	if tail, ok := cutSegments(segs, verifyPath); ok && len(tail) == 0 {
+		return routeVerify, ""
+	}
+	tail, ok := cutSegments(segs, usersPath)
+	if !ok {
 		return routeNone, ""
-	}
-	for i, want := range usersPath {
-		if s, err := url.PathUnescape(segs[i]); err != nil || s != want {
-			return routeNone, ""
-		}
-	}
-	tail := segs[len(usersPath):]
-	if len(tail) > 0 && tail[len(tail)-1] == "" {
-		tail = tail[:len(tail)-1]
 	}
 	switch len(tail) {
 	case 0:
@@ -121,6 +124,24 @@ func matchRoute(u *url.URL) (route, string) {
 	default:
 		return routeNone, ""
 	}
+}
+
+// cutSegments returns the segments after prefix, without a trailing empty
+// one (trailing slashes are optional), if segs starts with prefix.
+func cutSegments(segs, prefix []string) ([]string, bool) {
+	if len(segs) < len(prefix) {
+		return nil, false
+	}
+	for i, want := range prefix {
+		if s, err := url.PathUnescape(segs[i]); err != nil || s != want {
+			return nil, false
+		}
+	}
+	tail := segs[len(prefix):]
+	if len(tail) > 0 && tail[len(tail)-1] == "" {
+		tail = tail[:len(tail)-1]
+	}
+	return tail, true
 }
 
 func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {

@@ -56,3 +56,25 @@ func TestExtractAllocs(t *testing.T) {
 		t.Fatalf("Extract allocates %.0f times per GenAI span, budget 10", allocs)
 	}
 }
+
+// TestExtractConcurrent shares one Extractor between goroutines (run with -race).
+func TestExtractConcurrent(t *testing.T) {
+	e := newTestExtractor()
+	res, scope, span := benchSpec().build()
+	want, _ := e.Extract(res, scope, span)
+	done := make(chan Span)
+	for range 8 {
+		go func() {
+			var s Span
+			for range 200 {
+				s, _ = e.Extract(res, scope, span)
+			}
+			done <- s
+		}()
+	}
+	for range 8 {
+		if got := <-done; got != want {
+			t.Fatalf("got %+v, want %+v", got, want)
+		}
+	}
+}

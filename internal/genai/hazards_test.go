@@ -289,3 +289,17 @@ func TestRunGrouping(t *testing.T) {
 		})
 	})
 }
+
+func TestHazardStackedInnerWithoutUsage(t *testing.T) {
+	// LiteLLM reports usage; the streamed provider SDK span under it has none.
+	// One physical request: one call.
+	specs := []spec{
+		{id: 1, name: "invoke_agent a", attrs: []kv{a("gen_ai.operation.name", "invoke_agent"), a("user.id", "u")}},
+		{id: 2, parent: 1, name: "litellm_request", scope: "litellm", attrs: []kv{a("gen_ai.system", "openai"),
+			a("gen_ai.request.model", "gpt-4o"), a("gen_ai.usage.input_tokens", 120), a("gen_ai.usage.output_tokens", 48)}},
+		{id: 3, parent: 2, name: "chat gpt-4o", attrs: []kv{a("gen_ai.operation.name", "chat"), a("gen_ai.request.model", "gpt-4o"),
+			a("gen_ai.request.stream", true)}},
+	}
+	asm := checkRuns(t, specs, []runWant{{root: 1, user: "u", agent: "a", usage: Usage{Input: 120, Output: 48}, cost: gpt4o(120, 48), calls: 1}})
+	require.Equal(t, []bool{false, true, false}, asm.Counted)
+}

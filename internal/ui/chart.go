@@ -63,8 +63,8 @@ const (
 	chartH      = 260
 	chartLeft   = 76
 	chartRight  = 12
-	chartTop    = 12
-	chartBottom = 32
+	chartTop    = 14
+	chartBottom = 38
 )
 
 type chartBar struct {
@@ -147,7 +147,7 @@ func buildChart(points []store.Point, w chartWindow) chartView {
 	plotH := c.PlotBottom - c.PlotTop
 	for i := 0; i <= 4; i++ {
 		v := top / 4 * int64(i)
-		c.YTicks = append(c.YTicks, chartTick{Pos: round1(c.PlotBottom - plotH*float64(i)/4), Label: axisUSD(v)})
+		c.YTicks = append(c.YTicks, chartTick{Pos: round1(c.PlotBottom - plotH*float64(i)/4), Label: axisUSD(v, top/4)})
 	}
 	n := len(points)
 	if n == 0 {
@@ -209,16 +209,23 @@ func niceCeil(v int64, ticks int64) int64 {
 	return v
 }
 
-// axisUSD is a short money label for the axis: "$0", "$2.50", "$1.5k".
-func axisUSD(nanos int64) string {
-	switch {
-	case nanos == 0:
+// axisUSD is a money label of the axis whose ticks are step apart, with
+// the same number of decimals on every tick: "$0", "$1", "$0.50",
+// "$0.015", "$1.5k".
+func axisUSD(nanos, step int64) string {
+	if nanos == 0 {
 		return "$0"
-	case nanos >= 1000*1e9:
-		k := float64(nanos) / 1e12
-		return "$" + strconv.FormatFloat(k, 'f', -1, 64) + "k"
-	case nanos >= 1e9 && nanos%1e9 == 0:
+	}
+	if step >= 1000*1e9 {
+		return "$" + strconv.FormatFloat(float64(nanos)/1e12, 'f', -1, 64) + "k"
+	}
+	if step%1e9 == 0 {
 		return "$" + formatInt(nanos/1e9)
 	}
-	return formatUSD(nanos)
+	decimals := 9
+	for s := step; s%10 == 0 && decimals > 2; s /= 10 {
+		decimals--
+	}
+	f := fixed9(absUint(nanos))
+	return "$" + f[:len(f)-(9-decimals)]
 }

@@ -85,8 +85,9 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// DefaultOTLPEndpoint is the endpoint hint of the empty state.
-const DefaultOTLPEndpoint = "http://localhost:4318 (OTLP/HTTP) or localhost:4317 (gRPC)"
+// DefaultOTLPEndpoint is the endpoint hint of the empty state: the
+// collector's default OTLP/HTTP receiver.
+const DefaultOTLPEndpoint = "http://localhost:4318"
 
 // NewHandler serves the UI from r, which must not be nil. Mount it at "/".
 func NewHandler(r Reader, opts ...Option) http.Handler {

@@ -529,3 +529,20 @@ func TestRateLimiter(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(r.entries), maxRateKeys+1)
 }
+
+func TestConfiguredKeysWinOverBuiltIn(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Attributes.UserID = []string{"customer_id"}
+	cfg.Attributes.InputTokens = []string{"app.tokens.in"}
+	h := newHarness(t, cfg)
+
+	td := buildTraces(agentRun(1, "alice"))
+	spans := spansByID(td)
+	spans[spanID(1)].Attributes().PutStr("customer_id", "cust-7")
+	spans[spanID(3)].Attributes().PutInt("app.tokens.in", 5000)
+	got := h.consume(t, td)
+
+	assert.Equal(t, "cust-7", attrs(t, got, 3)[genai.AttrUserID])
+	assert.Equal(t, int64(5000), attrs(t, got, 3)[genai.AttrInputTokens])
+	assert.Equal(t, int64(1500), attrs(t, got, 5)[genai.AttrInputTokens], "built-in keys still apply")
+}

@@ -336,6 +336,35 @@ func (c *collector) waitFor(t *testing.T, path string, timeout time.Duration, ma
 	}
 }
 
+// waitForJSON polls path until its answer is the JSON document want (see
+// assertJSON) or the deadline passes, then reports the first difference.
+func (c *collector) waitForJSON(t *testing.T, path string, timeout time.Duration, want string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		code, body, err := c.getRaw(c.apiURL + path)
+		if err == nil && code == http.StatusOK {
+			_, why, err := compareJSON(body, want)
+			if err != nil {
+				why = err.Error()
+			}
+			if why == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: the expected answer did not come within %s: %s\ngot:\n%s\nwant:\n%s",
+					path, timeout, why, indentJSON(body), indentJSON([]byte(want)))
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("GET %s: no answer within %s: status %d, error %v, body: %s", path, timeout, code, err, body)
+		}
+		if c.exited() {
+			t.Fatalf("the collector exited: %v", c.waitErr)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
 // freePorts returns n distinct free TCP ports on 127.0.0.1.
 func freePorts(n int) ([]int, error) {
 	var lns []net.Listener

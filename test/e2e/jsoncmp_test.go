@@ -180,11 +180,3 @@ func compareJSON(body []byte, want string) (ids []int64, diff string, err error)
 	}
 	return ids, diffJSON("$", got, w), nil
 }
-
-// matchesJSON is a waitFor predicate: the body is the document want.
-func matchesJSON(want string) func([]byte) bool {
-	return func(body []byte) bool {
-		_, d, err := compareJSON(body, want)
-		return err == nil && d == ""
-	}
-}

@@ -368,7 +368,7 @@ func TestTwoWriters(t *testing.T) {
 	ctx := context.Background()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
-	const traces, users = 600, 40
+	const traces, users = 1500, 25
 	spans := newTraffic(seed, users).traces(0, traces)
 
 	ref := openStore(t, pgtest.NewDatabase(t))
@@ -396,7 +396,7 @@ func TestTwoWriters(t *testing.T) {
 			halves[(i+1)%2] = append(halves[(i+1)%2], spans[k])
 		}
 	}
-	const senders = 3 // per writer, like the exporter's queue consumers
+	const senders = 4 // per writer, like the exporter's queue consumers
 	var (
 		wg       sync.WaitGroup
 		retries  sync.Map
@@ -406,7 +406,7 @@ func TestTwoWriters(t *testing.T) {
 		start    = make(chan struct{})
 	)
 	for w, half := range halves {
-		batches := slices.Collect(slices.Chunk(half, 40))
+		batches := slices.Collect(slices.Chunk(half, 30))
 		for c := range senders {
 			wg.Add(1)
 			go func() {

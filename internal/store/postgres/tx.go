@@ -59,8 +59,8 @@ const lockTracesSQL = `INSERT INTO traces (trace_id) SELECT unnest($1::bytea[])
 // statistics; without them (a new or fast-growing table that autovacuum has
 // not analysed yet) the planner assumes each id matches 0.5% of the rows and
 // reads the whole table for a few hundred ids, every batch. A LATERAL
-// subquery fenced with OFFSET 0 cannot be flattened into a hash join, so it
-// is always one index probe per trace.
+// subquery fenced with OFFSET 0 cannot be flattened into a hash join: it is
+// planned as a nested loop of index probes, one per trace.
 var (
 	loadSpansSQL = `SELECT s.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
 		SELECT ` + spanColumns + ` FROM spans WHERE spans.trace_id = k.trace_id OFFSET 0) s

@@ -118,15 +118,16 @@ func run(out, chromium, serve string) error {
 	shots := []struct {
 		file, server, path string
 		width              int64
+		phone              bool // one phone screen (390x844 at 2x), not the full page
 	}{
-		{"users-list-light.png", "light", "/", 1280},
-		{"user-detail-light.png", "light", "/users/user-456", 1280},
-		{"users-list.png", "realistic", "/?sort=-total_cost", 1280},
-		{"user-detail.png", "realistic", "/users/" + url.PathEscape(topUser), 1280},
-		{"users-list-phone.png", "realistic", "/?sort=-total_cost", 390},
-		{"user-detail-phone.png", "realistic", "/users/" + url.PathEscape(topUser), 390},
-		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280},
-		{"users-list-empty.png", "empty", "/", 1280},
+		{"users-list-light.png", "light", "/", 1280, false},
+		{"user-detail-light.png", "light", "/users/user-456", 1280, false},
+		{"users-list.png", "realistic", "/?sort=-total_cost", 1280, false},
+		{"user-detail.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false},
+		{"users-list-phone.png", "realistic", "/?sort=-total_cost", 390, true},
+		{"user-detail-phone.png", "realistic", "/users/" + url.PathEscape(topUser), 390, true},
+		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280, false},
+		{"users-list-empty.png", "empty", "/", 1280, false},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))
@@ -135,15 +136,21 @@ func run(out, chromium, serve string) error {
 		return err
 	}
 	for _, sh := range shots {
+		viewport := chromedp.EmulateViewport(sh.width, 900)
+		shot := chromedp.FullScreenshot(100)
+		if sh.phone {
+			viewport = chromedp.EmulateViewport(sh.width, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+			shot = chromedp.CaptureScreenshot()
+		}
 		err := chromedp.Do(ctx,
-			chromedp.EmulateViewport(sh.width, 900),
+			viewport,
 			chromedp.Navigate(servers[sh.server].URL+sh.path),
 			chromedp.WaitReady(chromedp.CSS("footer")),
 		)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sh.file, err)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(ctx, shot)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sh.file, err)
 		}

@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"testing"
+	"time"
+)
+
+func TestListStateURLRoundTrip(t *testing.T) {
+	now := time.Date(2026, 2, 7, 15, 4, 0, 0, time.UTC)
+	for _, q := range []string{
+		"",
+		"search=a+b%26c",
+		"agent=chat-agent&range=7d&sort=-total_cost&limit=50&offset=100",
+		"range=custom&start=2026-01-01&end=2026-01-31",
+		"range=custom&start=2026-01-01T10%3A00%3A00Z",
+		"sort=run_count",
+	} {
+		st, err := parseListState(q, now)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		want := "/"
+		if q != "" {
+			want = "/?" + q
+		}
+		if got := st.URL(); got != want {
+			t.Errorf("URL of %q = %q, want %q", q, got, want)
+		}
+	}
+	// Defaults are left out; a preset range drops the dates a form sends.
+	st, err := parseListState("sort=-last_seen&limit=25&offset=0&range=all&start=2026-01-01&search=", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.URL(); got != "/" {
+		t.Errorf("canonical URL %q", got)
+	}
+	// Start and end without range make a custom range.
+	st, err = parseListState("end=2026-01-31", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Range.Kind != rangeCustom || !st.Range.End.Equal(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) || !st.Range.Start.IsZero() {
+		t.Errorf("range %+v", st.Range)
+	}
+	if st.Range.EndDate() != "2026-01-31" || st.Range.Label() != "until 2026-01-31" {
+		t.Errorf("end date %q label %q", st.Range.EndDate(), st.Range.Label())
+	}
+}
+
+func TestUserURL(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		tr   timeRange
+		want string
+	}{
+		{"alice", timeRange{Kind: rangeAll}, "/users/alice"},
+		{"a/b c", timeRange{Kind: range7d, Explicit: true}, "/users/a%2Fb%20c?range=7d"},
+		{"..", timeRange{Kind: range24h, Explicit: true}, "/users/?id=..&range=24h"},
+		{"x", timeRange{Kind: rangeCustom, Explicit: true, StartRaw: "2026-01-01"}, "/users/x?range=custom&start=2026-01-01"},
+	} {
+		if got := userURL(tc.id, tc.tr); got != tc.want {
+			t.Errorf("userURL(%q) = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}
