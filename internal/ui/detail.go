@@ -11,7 +11,7 @@ import (
 
 // detailView is the data of a user's page.
 type detailView struct {
-	page
+	pageData
 	State   detailState
 	Now     int64
 	User    store.UserSummary
@@ -48,7 +48,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	d, err := h.reader.GetUser(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Heading: "No such user",
-			Message: "No runs have been recorded for the user id “" + id + "”.", page: page{ResetURL: "/"}})
+			Message: "No runs have been recorded for the user id “" + id + "”.", pageData: pageData{ResetURL: "/"}})
 		return
 	}
 	if err != nil {
@@ -69,11 +69,11 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	tm.store = time.Since(tm.start)
 
 	v := detailView{
-		page:  page{Title: "User " + truncateID(id, 48), ResetURL: userPath(id)},
-		State: st,
-		Now:   now.UnixNano(),
-		User:  d.Summary,
-		Chart: buildChart(points, win),
+		pageData: pageData{Title: "User " + truncateID(id, 48), ResetURL: userPath(id)},
+		State:    st,
+		Now:      now.UnixNano(),
+		User:     d.Summary,
+		Chart:    buildChart(points, win),
 	}
 	for _, rg := range rangeLabels {
 		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})

@@ -191,7 +191,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, t *
 
 // errorView is the data of an error page.
 type errorView struct {
-	page
+	pageData
 	Status  int
 	Heading string
 	Message string
@@ -203,7 +203,7 @@ func (h *handler) renderError(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *handler) renderErrorView(w http.ResponseWriter, r *http.Request, v errorView) {
-	v.page.Title = v.Heading
+	v.pageData.Title = v.Heading
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -242,16 +242,14 @@ func (h *handler) badRequest(w http.ResponseWriter, r *http.Request, err error, 
 		msg = "The “" + pe.param + "” parameter " + pe.msg + "."
 	}
 	h.renderErrorView(w, r, errorView{Status: http.StatusBadRequest, Heading: "That view cannot be shown",
-		Message: msg, Param: param, page: page{ResetURL: reset}})
+		Message: msg, Param: param, pageData: pageData{ResetURL: reset}})
 }
 
-// page is the data every page's layout uses.
-type page struct {
+// pageData is the data every page's layout uses.
+type pageData struct {
 	Title    string
 	ResetURL string
 }
-
-func newPage(title string) page { return page{Title: title} }
 
 // truncateID shortens long ids for display (the full id goes in a title).
 func truncateID(s string, n int) string {

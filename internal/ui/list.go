@@ -23,7 +23,7 @@ type column struct {
 
 // listView is the data of the users list.
 type listView struct {
-	page
+	pageData
 	State     listState
 	Now       int64
 	Agents    []string
@@ -120,7 +120,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := listView{
-		page:     page{Title: "Users", ResetURL: "/"},
+		pageData: pageData{Title: "Users", ResetURL: "/"},
 		State:    st,
 		Now:      now.UnixNano(),
 		Agents:   agents,

@@ -2,9 +2,10 @@ package exactness
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -111,58 +112,92 @@ var backends = []backendKind{
 	{"postgres", newPostgresBackend},
 }
 
-// sqliteBackend opens a new database file per split, in one temp dir.
+// clearer empties every table of a database but the migrations' own
+// bookkeeping (so that a table added by a later migration is emptied too).
+type clearer struct {
+	exec  func(ctx context.Context, sql string) error
+	stmts string
+}
+
+func (c *clearer) clear(t testing.TB) {
+	t.Helper()
+	require.NoError(t, c.exec(context.Background(), c.stmts))
+}
+
+func deleteAll(tables []string) string {
+	var b strings.Builder
+	for _, tb := range tables {
+		fmt.Fprintf(&b, "DELETE FROM %s;", tb)
+	}
+	return b.String()
+}
+
+// sqliteBackend uses one database file per test, emptied between splits
+// through a connection of its own. A new file per split would be just as
+// good a proof, but opening and migrating it costs 20 times more.
 type sqliteBackend struct {
-	dir   string
-	n     int
-	paths map[spanStore]string
+	path string
+	st   spanStore
+	clearer
 }
 
 func newSQLiteBackend(t *testing.T) backend {
-	return &sqliteBackend{dir: t.TempDir(), paths: map[spanStore]string{}}
-}
-
-func (b *sqliteBackend) open(t testing.TB, path string) spanStore {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path})
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "waxell.db")
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: path})
 	require.NoError(t, err)
-	b.paths[st] = path
-	return st
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	b := &sqliteBackend{path: path, st: st}
+	t.Cleanup(func() {
+		_ = db.Close()
+		_ = b.st.Close()
+	})
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT IN ('schema_migrations', 'sqlite_sequence') ORDER BY name`)
+	require.NoError(t, err)
+	var tables []string
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		tables = append(tables, `"`+name+`"`)
+	}
+	require.NoError(t, rows.Err())
+	require.Contains(t, tables, `"user_model_hours"`)
+	b.clearer = clearer{
+		exec: func(ctx context.Context, q string) error {
+			_, err := db.ExecContext(ctx, "BEGIN IMMEDIATE;"+q+"COMMIT;")
+			return err
+		},
+		stmts: deleteAll(tables),
+	}
+	return b
 }
 
 func (b *sqliteBackend) fresh(t testing.TB) spanStore {
-	b.n++
-	return b.open(t, filepath.Join(b.dir, fmt.Sprintf("split-%d.db", b.n)))
+	b.clear(t)
+	return b.st
 }
 
-func (b *sqliteBackend) release(t testing.TB, st spanStore) {
-	t.Helper()
-	require.NoError(t, st.Close())
-	path := b.paths[st]
-	delete(b.paths, st)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-	}
-}
+func (b *sqliteBackend) release(testing.TB, spanStore) {}
 
 func (b *sqliteBackend) reopen(t testing.TB, st spanStore) spanStore {
 	t.Helper()
-	path := b.paths[st]
-	delete(b.paths, st)
 	require.NoError(t, st.Close())
-	return b.open(t, path)
+	var err error
+	b.st, err = sqlite.Open(context.Background(), sqlite.Config{Path: b.path})
+	require.NoError(t, err)
+	return b.st
 }
 
-// postgresBackend uses one database for all splits of a test and empties
-// its tables between splits through a direct connection: creating a
-// database per split would dominate the run time.
+// postgresBackend uses one database per test, emptied between splits
+// through a direct connection: creating a database per split would dominate
+// the run time (DELETE is also 20 times faster than TRUNCATE here).
 type postgresBackend struct {
-	dsn    string
-	st     spanStore
-	admin  *pgx.Conn
-	tables string
+	dsn string
+	st  spanStore
+	clearer
 }
 
 func newPostgresBackend(t *testing.T) backend {
@@ -171,25 +206,32 @@ func newPostgresBackend(t *testing.T) backend {
 	dsn := pgtest.NewDatabase(t)
 	st, err := postgres.Open(ctx, postgres.Config{DSN: dsn, MaxConns: 4})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	// Every table the migrations created but their own bookkeeping, so that
-	// a table added by a later migration is emptied too.
-	rows, err := conn.Query(ctx, `SELECT string_agg(quote_ident(tablename), ', ' ORDER BY tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'`)
+	b := &postgresBackend{dsn: dsn, st: st}
+	t.Cleanup(func() {
+		_ = conn.Close(context.Background())
+		_ = b.st.Close()
+	})
+	rows, err := conn.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables
+		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations' ORDER BY tablename`)
 	require.NoError(t, err)
-	tables, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[string])
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	require.Contains(t, tables, "user_model_hours")
-	return &postgresBackend{dsn: dsn, st: st, admin: conn, tables: tables}
+	b.clearer = clearer{
+		exec: func(ctx context.Context, q string) error {
+			// Several statements without arguments: one implicit transaction.
+			_, err := conn.Exec(ctx, q)
+			return err
+		},
+		stmts: deleteAll(tables),
+	}
+	return b
 }
 
 func (b *postgresBackend) fresh(t testing.TB) spanStore {
-	t.Helper()
-	_, err := b.admin.Exec(context.Background(), "TRUNCATE "+b.tables+" RESTART IDENTITY")
-	require.NoError(t, err)
+	b.clear(t)
 	return b.st
 }
 
@@ -201,7 +243,6 @@ func (b *postgresBackend) reopen(t testing.TB, st spanStore) spanStore {
 	var err error
 	b.st, err = postgres.Open(context.Background(), postgres.Config{DSN: b.dsn, MaxConns: 4})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.st.Close() })
 	return b.st
 }
 

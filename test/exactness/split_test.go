@@ -64,6 +64,9 @@ func splits() int {
 	return 200
 }
 
+// maxBatches bounds the number of first deliveries of a split.
+const maxBatches = 16
+
 type stepKind int
 
 const (
@@ -118,15 +121,20 @@ func insertAt(r *rand.Rand, s []int, v int) []int {
 // batch to all in one), in random order across and within batches, with
 // spans duplicated inside a batch and into other batches, and whole batches
 // delivered again: raw, as a processed retry, or processed twice.
+//
+// Large sets get at most maxBatches first deliveries, to bound the run time;
+// small sets (every fixture) still get splits of one span per batch.
 func randomPlan(r *rand.Rand, n int) plan {
-	maxSize := 1 + r.IntN(n)
+	minSize := (n + maxBatches - 1) / maxBatches
+	maxSize := minSize + r.IntN(n-minSize+1)
 	dupRate := 2 + r.IntN(8) // one span in dupRate is duplicated in place
 	var p plan
 	var cur []int
-	size := 1 + r.IntN(maxSize)
+	newSize := func() int { return minSize + r.IntN(maxSize-minSize+1) }
+	size := newSize()
 	flush := func() {
 		p = append(p, step{kind: deliver, id: len(p), spans: cur})
-		cur, size = nil, 1+r.IntN(maxSize)
+		cur, size = nil, newSize()
 	}
 	for _, i := range r.Perm(n) {
 		cur = insertAt(r, cur, i)

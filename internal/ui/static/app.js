@@ -25,10 +25,11 @@
         form.requestSubmit ? form.requestSubmit() : form.submit();
       });
     });
-    // Leave empty fields out of the URL, so shared links stay short.
+    // Leave empty and default fields out of the URL, so shared links stay short.
     form.addEventListener("submit", function () {
       form.querySelectorAll("input[name], select[name]").forEach(function (el) {
-        if (el.value === "" && el.type !== "hidden") el.disabled = true;
+        if (el.type === "hidden") return;
+        if (el.value === "" || el.value === el.getAttribute("data-default")) el.disabled = true;
       });
     });
   });

@@ -1,0 +1,440 @@
+package ui
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
+	"github.com/waxell/otelcol-waxell/internal/ui/internal/browser"
+	"github.com/waxell/otelcol-waxell/internal/ui/internal/demo"
+)
+
+// End-to-end tests in headless Chromium (Debian's chromium package, or
+// $CHROMIUM): spans are loaded into a SQLite store, the UI is served by
+// httptest, and chromedp drives the pages as a person would. Every check
+// compares what the page shows with the store's own answer, formatted the
+// same way. -short skips them.
+
+// browserSession is one Chromium with a tab, the server and its store.
+type browserSession struct {
+	t     *testing.T
+	ctx   context.Context
+	srv   *httptest.Server
+	store *sqlite.Store
+
+	mu       sync.Mutex
+	dialogs  []string
+	dialogCh chan string // every dialog, for the probe
+}
+
+func newBrowserSession(t *testing.T) *browserSession {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped with -short")
+	}
+	path := browser.Path()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("Chromium is needed for the browser tests (apt-get install -y chromium, or set $CHROMIUM): %v", err)
+	}
+
+	// Load spans: the realistic 50 users plus users and agents named with markup.
+	spans := demo.Realistic(testNow)
+	b := demo.NewBuilder(30)
+	for i, id := range hostile[:2] {
+		spans = append(spans, b.Spans(demo.Run{UserID: id, Agent: hostile[1-i], SessionID: "sess-x",
+			Start: testNow.Add(-time.Duration(i+1) * time.Minute), Duration: 2 * time.Second,
+			Calls: []demo.Call{{Model: "gpt-4o", Input: 100, Output: 10, CostNanos: 1_000_000}}})...)
+	}
+	st := openStore(t, []genai.Span(spans))
+	srv := httptest.NewServer(newTestHandler(st, WithSessionURL("/sessions/{session_id}")))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := browser.New(context.Background(), path, filepath.Join(t.TempDir(), "chromium"))
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // start the browser and open the tab
+		t.Fatalf("start chromium: %v", err)
+	}
+	s := &browserSession{t: t, ctx: ctx, srv: srv, store: st, dialogCh: make(chan string, 64)}
+
+	// Any JavaScript dialog fails the test (checked at the end); dismiss
+	// it so the page does not hang.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			d := string(ev.Type) + ": " + ev.Message
+			s.mu.Lock()
+			s.dialogs = append(s.dialogs, d)
+			s.mu.Unlock()
+			select {
+			case s.dialogCh <- d:
+			default:
+			}
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, d := range s.dialogs {
+			if d != "alert: probe" {
+				t.Errorf("a JavaScript dialog opened: %s", d)
+			}
+		}
+	})
+	return s
+}
+
+func (s *browserSession) do(actions ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		s.t.Fatalf("browser: %v", err)
+	}
+}
+
+// navigate runs an action that loads a new page (a click, a submit), waits
+// for it and for the footer of the new page.
+func (s *browserSession) navigate(actions ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		s.t.Fatalf("browser navigation: %v", err)
+	}
+	if resp.Status != 200 {
+		s.t.Fatalf("browser navigation to %s: status %d", resp.URL, resp.Status)
+	}
+	s.do(chromedp.WaitReady(chromedp.CSS("footer")))
+}
+
+func (s *browserSession) open(path string) { s.navigate(chromedp.Navigate(s.srv.URL + path)) }
+
+func eval[T any](s *browserSession, js string) T {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		s.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// location is the path and query of the page.
+func (s *browserSession) location() string {
+	return eval[string](s, `location.pathname + location.search`)
+}
+
+// rows are the user ids of the users table, in order.
+func (s *browserSession) rows() []string {
+	return eval[[]string](s, `Array.from(document.querySelectorAll("a.uid"), a => a.title)`)
+}
+
+// table returns the text of each cell of the body rows of a table.
+func (s *browserSession) table(sel string) [][]string {
+	return eval[[][]string](s, `Array.from(document.querySelectorAll(`+jsString(sel+" tbody tr")+`),
+		tr => Array.from(tr.cells, c => c.textContent.replace(/\s+/g, " ").trim()))`)
+}
+
+func (s *browserSession) text(sel string) string {
+	return eval[string](s, `document.querySelector(`+jsString(sel)+`).textContent.replace(/\s+/g, " ").trim()`)
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+func (s *browserSession) list(q store.UserQuery) store.UserPage {
+	s.t.Helper()
+	if q.Sort == "" {
+		q.Sort, q.Desc = store.SortLastSeen, true
+	}
+	if q.Limit == 0 {
+		q.Limit = defaultLimit
+	}
+	p, err := s.store.ListUsers(context.Background(), q)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
+func (s *browserSession) expectRows(what string, q store.UserQuery) {
+	s.t.Helper()
+	want := userIDs(s.list(q).Users)
+	if len(want) == 0 {
+		s.t.Fatalf("%s: the store has no rows for %+v; the test data is wrong", what, q)
+	}
+	if got := s.rows(); !slices.Equal(got, want) {
+		s.t.Errorf("%s: rows %v, want %v", what, got, want)
+	}
+}
+
+func TestBrowserUsersList(t *testing.T) {
+	s := newBrowserSession(t)
+
+	// The dialog listener works (so "no dialog" below means something).
+	s.open("/")
+	s.do(chromedp.Evaluate[chromedp.Void](`setTimeout(() => alert("probe"), 0)`))
+	select {
+	case d := <-s.dialogCh:
+		if d != "alert: probe" {
+			t.Fatalf("unexpected dialog %q", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dialog listener saw no probe alert")
+	}
+
+	// Open the list: newest activity first, 25 of 52 users.
+	s.open("/")
+	s.do(chromedp.WaitVisible(chromedp.CSS("table.users")))
+	s.expectRows("default list", store.UserQuery{})
+	if got, want := s.text(".pager-status"), "Showing 1–25 of 52 users · page 1 of 3"; got != want {
+		t.Errorf("pager %q, want %q", got, want)
+	}
+
+	// Click the Cost header: highest cost first; click again: lowest first.
+	cost := chromedp.CSS("thead th:nth-child(6) a")
+	s.navigate(chromedp.Click(cost))
+	s.do(chromedp.WaitVisible(chromedp.CSS(`th[aria-sort="descending"] a[href="/?sort=total_cost"]`)))
+	if got := s.location(); got != "/?sort=-total_cost" {
+		t.Errorf("location %q", got)
+	}
+	s.expectRows("cost, descending", store.UserQuery{Sort: store.SortTotalCost, Desc: true})
+	// The second time with the keyboard: focus the header link, press Enter.
+	s.navigate(chromedp.Focus(cost), chromedp.KeyEvent("\r"))
+	s.do(chromedp.WaitVisible(chromedp.CSS(`th[aria-sort="ascending"] a[href="/?sort=-total_cost"]`)))
+	if got := s.location(); got != "/?sort=total_cost" {
+		t.Errorf("location %q", got)
+	}
+	s.expectRows("cost, ascending", store.UserQuery{Sort: store.SortTotalCost})
+
+	// Type a search and submit it with Enter; the sort stays.
+	s.navigate(chromedp.SendKeys(chromedp.CSS("#f-search"), "user-1\n"))
+	if got := s.location(); got != "/?search=user-1&sort=total_cost" {
+		t.Errorf("location after search %q", got)
+	}
+	s.expectRows("search", store.UserQuery{Search: "user-1", Sort: store.SortTotalCost})
+	if got := s.text(".lede"); !strings.HasPrefix(got, formatInt(s.list(store.UserQuery{Search: "user-1"}).Count)+" users") {
+		t.Errorf("heading %q", got)
+	}
+
+	// Choose an agent: the select submits the form by itself (with
+	// JavaScript); clear the search first.
+	s.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("f-search").value = ""`))
+	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
+		const sel = document.getElementById("f-agent");
+		sel.value = "code-agent";
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`))
+	if got := s.location(); got != "/?agent=code-agent&sort=total_cost" {
+		t.Errorf("location after agent %q", got)
+	}
+	s.expectRows("agent", store.UserQuery{Agent: "code-agent", Sort: store.SortTotalCost})
+	if got := eval[string](s, `document.getElementById("f-agent").value`); got != "code-agent" {
+		t.Errorf("agent select shows %q", got)
+	}
+
+	// Page 2 of the full list, by cost.
+	s.open("/?sort=-total_cost")
+	s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+	if got := s.location(); got != "/?sort=-total_cost&offset=25" {
+		t.Errorf("location of page 2 %q", got)
+	}
+	s.expectRows("page 2", store.UserQuery{Sort: store.SortTotalCost, Desc: true, Offset: 25})
+	if got, want := s.text(".pager-status"), "Showing 26–50 of 52 users · page 2 of 3"; got != want {
+		t.Errorf("pager %q, want %q", got, want)
+	}
+
+	// A time range preset and the state in the URL: reloading the URL gives the same view.
+	s.open("/?range=7d&sort=-run_count&limit=10")
+	first := s.rows()
+	s.expectRows("7 days", store.UserQuery{Start: testNow.Add(-7 * 24 * time.Hour), Sort: store.SortRunCount, Desc: true, Limit: 10})
+	s.navigate(chromedp.Reload())
+	if got := s.rows(); !slices.Equal(got, first) {
+		t.Errorf("reloaded view differs: %v vs %v", got, first)
+	}
+	// The custom date inputs are hidden unless the range is custom.
+	if hidden := eval[bool](s, `document.querySelector("[data-custom]").hidden`); !hidden {
+		t.Error("custom date inputs shown for a preset range")
+	}
+}
+
+func TestBrowserUserDetail(t *testing.T) {
+	s := newBrowserSession(t)
+	top := s.list(store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: 1}).Users[0]
+
+	// Open the most expensive user from the list.
+	s.open("/?sort=-total_cost")
+	s.navigate(chromedp.Click(chromedp.CSS("table.users tbody tr:first-child a.uid")))
+	if got, want := s.location(), userPath(top.UserID); got != want {
+		t.Errorf("location %q, want %q", got, want)
+	}
+	d, err := s.store.GetUser(context.Background(), top.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.text("h1.user-id"); got != top.UserID {
+		t.Errorf("heading %q", got)
+	}
+
+	// Cards.
+	now := testNow.UnixNano()
+	for sel, want := range map[string]string{
+		"#card-runs":     formatInt(d.Summary.RunCount),
+		"#card-cost":     formatUSD(d.Summary.TotalCost),
+		"#card-tokens":   formatInt(d.Summary.TotalTokens),
+		"#card-duration": formatDuration(d.Summary.TotalDuration),
+		"#card-first":    formatRelative(d.Summary.FirstSeen, now) + " " + formatUTC(d.Summary.FirstSeen),
+		"#card-last":     formatRelative(d.Summary.LastSeen, now) + " " + formatUTC(d.Summary.LastSeen),
+	} {
+		if got := s.text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if got := eval[string](s, `document.querySelector("#card-last time").title`); got != formatUTC(d.Summary.LastSeen) {
+		t.Errorf("last seen tooltip %q", got)
+	}
+
+	// Cost by model.
+	var models [][]string
+	for _, m := range d.CostByModel {
+		models = append(models, []string{m.Model, formatUSD(m.TotalCost), formatInt(m.TotalTokens), formatInt(m.CallCount),
+			formatPercent(m.TotalCost, d.Summary.TotalCost)})
+	}
+	if got := s.table("#models"); !slices.EqualFunc(got, models, slices.Equal) {
+		t.Errorf("models %q, want %q", got, models)
+	}
+
+	// Recent runs: the last 50, newest first; sessions are links.
+	var runs [][]string
+	sessions := 0
+	for _, r := range d.Runs {
+		status, session := "success", "—"
+		if r.Error {
+			status = "error"
+		}
+		if r.SessionID != "" {
+			session = r.SessionID
+			sessions++
+		}
+		runs = append(runs, []string{r.AgentName, r.WorkflowName, formatRelative(r.Start, now), formatDuration(r.End - r.Start),
+			status, formatUSD(r.CostNanos), formatInt(r.Tokens), session})
+	}
+	if len(runs) != min(int(d.Summary.RunCount), store.RecentRuns) {
+		t.Errorf("store gave %d runs", len(runs))
+	}
+	if got := s.table("#runs"); !slices.EqualFunc(got, runs, slices.Equal) {
+		t.Errorf("runs %q, want %q", got, runs)
+	}
+	if got := eval[int](s, `document.querySelectorAll('#runs a[href^="/sessions/"]').length`); got != sessions {
+		t.Errorf("session links %d, want %d", got, sessions)
+	}
+
+	// The chart: one bar per day with cost in the last 30 days.
+	win := chartWindowFor(timeRange{Kind: range30d}, testNow, d.Summary.FirstSeen, d.Summary.LastSeen)
+	points, err := s.store.UserTimeseries(context.Background(), store.TimeseriesQuery{UserID: top.UserID, Start: win.Start, End: win.End, Bucket: store.BucketDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := 0
+	for _, p := range points {
+		if p.TotalCost > 0 {
+			days++
+		}
+	}
+	if got := eval[int](s, `document.querySelectorAll("figure svg .bars rect").length`); got != days || days == 0 {
+		t.Errorf("bars %d, want %d (non-zero)", got, days)
+	}
+	if got := eval[string](s, `document.querySelector("figure svg").getAttribute("role")`); got != "img" {
+		t.Errorf("chart role %q", got)
+	}
+
+	// Change the chart range with the select (the form submits itself).
+	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
+		const sel = document.getElementById("d-range");
+		sel.value = "7d";
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`))
+	if got := s.location(); got != userPath(top.UserID)+"?range=7d" {
+		t.Errorf("location %q", got)
+	}
+	if got := eval[int](s, `document.querySelectorAll("figure table tbody tr").length`); got != 7 {
+		t.Errorf("7-day chart has %d rows", got)
+	}
+}
+
+func TestBrowserXSS(t *testing.T) {
+	s := newBrowserSession(t)
+	for _, id := range hostile[:2] {
+		// Find the user by searching for a fragment of the id, open it.
+		s.open("/?search=" + url.QueryEscape(id[:8]))
+		if got := s.rows(); !slices.Contains(got, id) {
+			t.Fatalf("search for %q: rows %v", id[:8], got)
+		}
+		s.navigate(chromedp.Click(chromedp.CSS(`a.uid[title=` + jsString(id) + `]`)))
+		if got := s.text("h1.user-id"); got != id {
+			t.Errorf("heading %q, want the literal %q", got, id)
+		}
+		// No element came from the id: no <img>, no inline <script>.
+		if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
+			t.Errorf("%q: %d injected elements", id, n)
+		}
+		// The agent name (markup too) shows as text in the runs table.
+		if got := s.table("#runs")[0][0]; got != hostile[1-slices.Index(hostile, id)] {
+			t.Errorf("agent cell %q", got)
+		}
+	}
+	// The list with both users and the markup agents in the select.
+	s.open("/")
+	if n := eval[int](s, `Array.from(document.querySelectorAll("#f-agent option")).filter(o => o.value === `+jsString(hostile[0])+`).length`); n != 1 {
+		t.Errorf("hostile agent option count %d", n)
+	}
+	if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
+		t.Errorf("list: %d injected elements", n)
+	}
+}
+
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	s := newBrowserSession(t)
+	s.open("/")
+	if _, err := chromedp.Call(s.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.open("/?sort=-total_cost")
+	// Without the script the custom dates are visible, and the form works
+	// with its Apply button.
+	s.do(chromedp.WaitVisible(chromedp.CSS("#f-start")))
+	s.do(chromedp.SendKeys(chromedp.CSS("#f-search"), "user-2"))
+	s.do(chromedp.SetValue(chromedp.CSS("#f-agent"), "search-agent"))
+	s.navigate(chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)))
+	u, err := url.Parse(s.location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if q.Get("search") != "user-2" || q.Get("agent") != "search-agent" || q.Get("sort") != "-total_cost" || q.Get("range") != "all" {
+		t.Errorf("query %q", u.RawQuery)
+	}
+	s.expectRows("no-JS filter", store.UserQuery{Search: "user-2", Agent: "search-agent", Sort: store.SortTotalCost, Desc: true})
+}
