@@ -20,6 +20,7 @@ import (
 
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/ratelog"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -44,7 +45,7 @@ type waxellExporter struct {
 	telemetry  component.TelemetrySettings
 	logger     *zap.Logger
 	tel        *telemetry
-	noCanonLog *rateLimiter
+	noCanonLog *ratelog.Limiter
 
 	mu          sync.RWMutex // guards store against shutdown while pushing
 	store       spanStore
@@ -65,7 +66,7 @@ func newWaxellExporter(set exporter.Settings, cfg *Config) (*waxellExporter, err
 		telemetry:  set.TelemetrySettings,
 		logger:     set.Logger,
 		tel:        tel,
-		noCanonLog: newRateLimiter(logInterval),
+		noCanonLog: ratelog.New(logInterval),
 	}, nil
 }
 
@@ -202,7 +203,7 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 	}
 	if without > 0 {
 		e.tel.withoutCanonical.Add(ctx, without)
-		if ok, n := e.noCanonLog.add("", without); ok {
+		if ok, n := e.noCanonLog.Add("", without); ok {
 			e.logger.Warn("Dropped spans without canonical waxell.* attributes; "+
 				"add the useragg processor before the waxell exporter in the traces pipeline "+
 				"(logged at most once a minute)",

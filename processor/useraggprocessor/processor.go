@@ -23,6 +23,7 @@ import (
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/pricing"
+	"github.com/waxell/otelcol-waxell/internal/ratelog"
 )
 
 // logInterval is the minimum time between two log messages about the same
@@ -42,8 +43,8 @@ type userAggProcessor struct {
 	hmacs     *sync.Pool // of hash.Hash, nil when pseudonymisation is off
 
 	batches   sync.Pool // of *batch
-	rejectLog *rateLimiter
-	emailLog  *rateLimiter
+	rejectLog *ratelog.Limiter
+	emailLog  *ratelog.Limiter
 	attrOpts  sync.Map // string -> metric.AddOption, bounded by the number of distinct label sets
 }
 
@@ -57,8 +58,8 @@ func newUserAggProcessor(set processor.Settings, cfg *Config) (*userAggProcessor
 		logger:    set.Logger,
 		tel:       tel,
 		batches:   sync.Pool{New: func() any { return newBatch() }},
-		rejectLog: newRateLimiter(logInterval),
-		emailLog:  newRateLimiter(logInterval),
+		rejectLog: ratelog.New(logInterval),
+		emailLog:  ratelog.New(logInterval),
 	}, nil
 }
 
@@ -349,7 +350,7 @@ func (p *userAggProcessor) record(ctx context.Context, b *batch) {
 	addIf(ctx, t.emailLike, b.emailLike)
 	for is, n := range b.issues {
 		t.rejected.Add(ctx, n, p.attrOption(attrAttribute, is.Attribute, attrReason, is.Reason))
-		if ok, count := p.rejectLog.add(is.Attribute+"\x00"+is.Reason, n); ok {
+		if ok, count := p.rejectLog.Add(is.Attribute+"\x00"+is.Reason, n); ok {
 			p.logger.Warn("Skipped malformed GenAI attribute values (logged at most once a minute per attribute and reason)",
 				zap.String("attribute", is.Attribute),
 				zap.String("reason", is.Reason),
@@ -357,7 +358,7 @@ func (p *userAggProcessor) record(ctx context.Context, b *batch) {
 		}
 	}
 	if b.emailLike > 0 && p.hmacs == nil {
-		if ok, count := p.emailLog.add("", b.emailLike); ok {
+		if ok, count := p.emailLog.Add("", b.emailLike); ok {
 			p.logger.Warn("User ids that look like email addresses are stored as given; "+
 				"consider privacy.pseudonymize (logged at most once a minute)",
 				zap.Int64("count", count))

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/stretchr/testify/assert"
@@ -505,29 +504,6 @@ func TestLooksLikeEmail(t *testing.T) {
 	} {
 		assert.Equal(t, want, looksLikeEmail(s), s)
 	}
-}
-
-func TestRateLimiter(t *testing.T) {
-	now := time.Unix(0, 0)
-	r := newRateLimiter(time.Minute)
-	r.now = func() time.Time { return now }
-	ok, n := r.add("a", 3)
-	assert.True(t, ok)
-	assert.Equal(t, int64(3), n)
-	ok, _ = r.add("a", 2)
-	assert.False(t, ok)
-	ok, n = r.add("b", 1)
-	assert.True(t, ok, "keys are independent")
-	assert.Equal(t, int64(1), n)
-	now = now.Add(time.Minute)
-	ok, n = r.add("a", 1)
-	assert.True(t, ok)
-	assert.Equal(t, int64(3), n, "events since the last message")
-
-	for i := range 2 * maxRateKeys {
-		r.add(string(rune('A'+i)), 1)
-	}
-	assert.LessOrEqual(t, len(r.entries), maxRateKeys+1)
 }
 
 func TestConfiguredKeysWinOverBuiltIn(t *testing.T) {

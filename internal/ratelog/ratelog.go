@@ -1,15 +1,17 @@
-package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxellexporter"
+// Package ratelog bounds how often a component logs about the same kind of
+// event, so bad input from one app cannot flood the collector's log.
+package ratelog
 
 import (
 	"sync"
 	"time"
 )
 
-// rateLimiter lets a caller log one message per key at most once per
+// Limiter lets a caller log one message per key at most once per
 // interval, carrying the number of events seen since the last message. It
 // needs no goroutine: events that arrive after the last message and are
 // never followed by another are only visible in the metrics.
-type rateLimiter struct {
+type Limiter struct {
 	interval time.Duration
 	now      func() time.Time
 
@@ -29,13 +31,13 @@ const maxRateKeys = 256
 
 const overflowKey = "\x00overflow"
 
-func newRateLimiter(interval time.Duration) *rateLimiter {
-	return &rateLimiter{interval: interval, now: time.Now, entries: map[string]*rateEntry{}}
+func New(interval time.Duration) *Limiter {
+	return &Limiter{interval: interval, now: time.Now, entries: map[string]*rateEntry{}}
 }
 
-// add records n events for key and reports whether to log now, with the
+// Add records n events for key and reports whether to log now, with the
 // number of events to report (those since the previous message).
-func (r *rateLimiter) add(key string, n int64) (bool, int64) {
+func (r *Limiter) Add(key string, n int64) (bool, int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[key]
