@@ -24,12 +24,15 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
+	"github.com/waxell/otelcol-waxell/internal/ui"
 )
 
 // spanStore is what the exporter needs from a store: writes for the
 // pipeline, reads for the API.
 type spanStore interface {
 	api.Reader
+	ui.Reader
+	api.Verifier
 	ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stats, error)
 	Close() error
 }
@@ -124,13 +127,13 @@ func createParentDir(path string) error {
 
 // startAPI listens first, so that a busy port fails the start, then serves
 // in a goroutine that shutdown waits for.
-func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg *confighttp.ServerConfig, r api.Reader) error {
+func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg *confighttp.ServerConfig, s spanStore) error {
 	ln, err := cfg.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
-	routes(mux, r, e.logger)
+	routes(mux, s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, mux)
 	if err != nil {
 		_ = ln.Close()
@@ -149,13 +152,12 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg 
 	return nil
 }
 
-// routes mounts everything the exporter serves over HTTP. The REST API is
-// under /api/ (the handler expects the full path, so no prefix is stripped).
-//
-// UI: the web UI (internal/ui) is to be mounted here at "/", next to the
-// API, for example mux.Handle("/", ui.NewHandler(r)).
-func routes(mux *http.ServeMux, r api.Reader, logger *zap.Logger) {
-	mux.Handle("/api/", api.NewHandler(r, api.WithLogger(logger)))
+// routes mounts everything the exporter serves over HTTP: the REST API under
+// /api/ (the handler expects the full path, so no prefix is stripped) and the
+// web UI at /.
+func routes(mux *http.ServeMux, s spanStore, logger *zap.Logger) {
+	mux.Handle("/api/", api.NewHandler(s, api.WithLogger(logger), api.WithVerifier(s)))
+	mux.Handle("/", ui.NewHandler(s, ui.WithLogger(logger)))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -227,8 +228,13 @@ func TestLifecycleSQLiteAndAPI(t *testing.T) {
 	assert.Equal(t, int64(2), list.Count)
 
 	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"nobody/", nil))
-	assert.Equal(t, http.StatusNotFound, getJSON(t, "http://"+cfg.API.Get().NetAddr.Endpoint+"/", nil),
-		"nothing is mounted at / until the UI lands")
+	resp, err := http.Get("http://" + cfg.API.Get().NetAddr.Endpoint + "/")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the UI is served at /")
+	assert.Contains(t, string(page), "alice", "the users list page shows the stored users")
 
 	require.NoError(t, exp.Shutdown(context.Background()))
 	started = false
@@ -340,6 +346,14 @@ func (f *fakeStore) ApplySpans(_ context.Context, spans []genai.Span) (ledger.St
 	f.batches = append(f.batches, spans)
 	return ledger.Stats{Spans: len(spans), NewSpans: len(spans)}, nil
 }
+
+func (f *fakeStore) UserTimeseries(context.Context, store.TimeseriesQuery) ([]store.Point, error) {
+	return nil, store.ErrNotFound
+}
+
+func (f *fakeStore) ListAgents(context.Context) ([]string, error) { return nil, nil }
+
+func (f *fakeStore) Verify(context.Context) ([]string, error) { return nil, nil }
 
 func (f *fakeStore) Close() error { return nil }
 
