@@ -161,7 +161,7 @@ func buildChart(points []store.Point, w chartWindow) chartView {
 	every := max(1, (n+6)/7) // at most about 7 labels
 	for i, p := range points {
 		x := c.PlotLeft + slot*float64(i)
-		if i%every == 0 {
+		if i%every == every/2 { // labels start half a step in, clear of the y axis
 			xl := time.Unix(0, p.T).UTC()
 			text := xl.Format("Jan 2")
 			if hourly {

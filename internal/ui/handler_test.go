@@ -18,6 +18,8 @@ import (
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/postgres"
+	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
 	"github.com/waxell/otelcol-waxell/internal/ui/internal/demo"
 )
 
@@ -576,5 +578,36 @@ func TestStoreErrors(t *testing.T) {
 	h = newTestHandler(failingReader{err: fmt.Errorf("query: %w", context.DeadlineExceeded)})
 	if res := get(t, h, "/"); res.status != http.StatusServiceUnavailable {
 		t.Errorf("timeout: status %d", res.status)
+	}
+}
+
+// Both stores are readers of the UI.
+var (
+	_ Reader = (*sqlite.Store)(nil)
+	_ Reader = (*postgres.Store)(nil)
+)
+
+func TestDetailUnpricedAndEmptyChart(t *testing.T) {
+	b := demo.NewBuilder(12)
+	old := testNow.Add(-90 * 24 * time.Hour)
+	spans := b.Spans(demo.Run{UserID: "free", Agent: "local-agent", Start: old, Duration: time.Second,
+		Calls: []demo.Call{{Model: "llama-local", Input: 50, Output: 5, Unpriced: true}}})
+	h := newTestHandler(openStore(t, spans))
+	res := get(t, h, "/users/free")
+	if res.status != http.StatusOK {
+		t.Fatalf("status %d", res.status)
+	}
+	doc := parseHTML(t, res.body)
+	mustContain(t, text(doc), "No cost in this range", "1 unpriced", "$0.00")
+	if got := tableRows(t, doc, byID("models")); len(got) != 1 || got[0][4] != "–" {
+		t.Errorf("models %q", got)
+	}
+	if n := len(findAll(find(doc, byTagClass("g", "bars")), byTag("rect"))); n != 0 {
+		t.Errorf("%d bars for a user without cost", n)
+	}
+	// All time starts the chart at the user's first run.
+	doc = parseHTML(t, get(t, h, "/users/free?range=all").body)
+	if rows := tableRows(t, find(doc, byTag("figure")), byTag("table")); len(rows) != 91 {
+		t.Errorf("all-time chart rows = %d, want 91", len(rows))
 	}
 }

@@ -188,7 +188,7 @@ func Realistic(now time.Time) []genai.Span {
 		}
 		// Heavy-tailed activity: a few users run a lot.
 		runs := 1 + int(float64(r.IntN(12))*float64(r.IntN(12))/4)
-		if u%11 == 0 {
+		if u%11 == 0 || u == 7 {
 			runs += 60
 		}
 		nAgents := 1 + r.IntN(3)
