@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/confignet"
@@ -39,11 +40,39 @@ type Config struct {
 	// Store selects and configures the store.
 	Store StoreConfig `mapstructure:"store"`
 
-	// API serves the REST API (and later the UI) with the standard
-	// confighttp server options (TLS, CORS, auth, ...). `api: {enabled:
-	// false}` disables it, for write-only sidecars.
+	// API serves the REST API and the web UI with the standard confighttp
+	// server options (TLS, CORS, auth, ...). `api: {enabled: false}`
+	// disables it, for write-only sidecars.
 	// Default: enabled on localhost:8480.
-	API configoptional.Optional[confighttp.ServerConfig] `mapstructure:"api"`
+	API configoptional.Optional[APIConfig] `mapstructure:"api"`
+
+	// Retention deletes the spans, runs and calls of traces whose spans all
+	// started longer ago than this; lifetime aggregates (per user, model,
+	// agent, session and hour) stay exact. 0 keeps everything.
+	// Default: 0.
+	Retention time.Duration `mapstructure:"retention"`
+
+	// RetentionInterval is how often retention runs (the first time right
+	// after start). Default: 1h.
+	RetentionInterval time.Duration `mapstructure:"retention_interval"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// APIConfig is the HTTP server of the REST API and the UI: every confighttp
+// server field (`endpoint`, `tls`, `cors`, `auth`, ...) plus
+// `allow_unauthenticated`.
+type APIConfig struct {
+	confighttp.ServerConfig `mapstructure:",squash"`
+
+	// AllowUnauthenticated lets the API listen on an address other than a
+	// loopback one without `auth` (or TLS client certificates). Without it,
+	// such a configuration is refused: the API would serve every user's
+	// usage to anyone who can reach the port. Set it only when something
+	// else (a network policy, an authenticating proxy) protects the port.
+	// Default: false.
+	AllowUnauthenticated bool `mapstructure:"allow_unauthenticated"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -99,9 +128,49 @@ func (cfg *Config) Validate() error {
 	if api := cfg.API.Get(); api != nil {
 		if err := validateEndpoint(api.NetAddr); err != nil {
 			errs = append(errs, fmt.Errorf("api.endpoint: %w", err))
+		} else if !api.AllowUnauthenticated && !api.authenticates() && !isLoopback(api.NetAddr) {
+			errs = append(errs, fmt.Errorf("api: refusing to serve every user's usage on %q, which is not a loopback address, "+
+				"without authentication: set api.auth (for example `auth: {authenticator: bearertokenauth}`) "+
+				"or, if something else protects the port, api.allow_unauthenticated: true", api.NetAddr.Endpoint))
 		}
 	}
+	if cfg.Retention < 0 {
+		errs = append(errs, fmt.Errorf("retention: must not be negative, got %s", cfg.Retention))
+	}
+	if cfg.Retention > 0 && cfg.RetentionInterval <= 0 {
+		errs = append(errs, fmt.Errorf("retention_interval: must be positive when retention is set, got %s", cfg.RetentionInterval))
+	}
 	return errors.Join(errs...)
+}
+
+// authenticates reports whether the server authenticates its clients: an
+// authenticator, or TLS that requires client certificates.
+func (a *APIConfig) authenticates() bool {
+	if a.Auth.HasValue() {
+		return true
+	}
+	tls := a.TLS.Get()
+	return tls != nil && tls.ClientCAFile != ""
+}
+
+// isLoopback reports whether the server listens on a loopback address only
+// ("localhost", 127.0.0.0/8, ::1) or on a unix socket. Everything else,
+// including all interfaces ("", 0.0.0.0, ::) and host names, is not.
+func isLoopback(na confignet.AddrConfig) bool {
+	switch na.Transport {
+	case confignet.TransportTypeTCP, confignet.TransportTypeTCP4, confignet.TransportTypeTCP6, "":
+	default:
+		return na.Transport == confignet.TransportTypeUnix
+	}
+	host, _, err := net.SplitHostPort(na.Endpoint)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validateEndpoint accepts host:port with a numeric port 0-65535 for TCP

@@ -1,6 +1,7 @@
 package waxellexporter
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,9 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configauth"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/confignet"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -28,6 +31,10 @@ func TestLoadConfig(t *testing.T) {
 	pg.Store.Postgres.DSN = "postgres://waxell:secret@db.internal:5432/waxell?sslmode=require"
 	pg.Store.Postgres.MaxConns = 16
 	pg.API.Get().NetAddr.Endpoint = "0.0.0.0:9480"
+	pg.API.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{
+		AuthenticatorID: component.MustNewID("bearertokenauth")}})
+	pg.Retention = 2160 * time.Hour
+	pg.RetentionInterval = 30 * time.Minute
 	pg.Timeout = 10 * time.Second
 	q := exporterhelper.NewDefaultQueueConfig()
 	q.NumConsumers = 4
@@ -37,14 +44,19 @@ func TestLoadConfig(t *testing.T) {
 
 	sidecar := createDefaultConfig().(*Config)
 	sidecar.Store.SQLite.Path = "/var/lib/waxell/waxell.db"
-	sidecar.API = configoptional.None[confighttp.ServerConfig]()
+	sidecar.API = configoptional.None[APIConfig]()
 	sidecar.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+
+	open := createDefaultConfig().(*Config)
+	open.API.Get().NetAddr.Endpoint = "0.0.0.0:8480"
+	open.API.Get().AllowUnauthenticated = true
 
 	tests := []struct {
 		id       component.ID
 		expected *Config
 	}{
 		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "open"), expected: open},
 		{id: component.NewIDWithName(metadata.Type, "postgres"), expected: pg},
 		{id: component.NewIDWithName(metadata.Type, "sidecar"), expected: sidecar},
 	}
@@ -130,6 +142,33 @@ func TestValidateErrors(t *testing.T) {
 			wantErr: `api.endpoint: "" is not host:port`,
 		},
 	}
+	for _, endpoint := range []string{"0.0.0.0:8480", ":8480", "[::]:8480", "10.1.2.3:8480", "waxell.internal:8480", "[fe80::1]:8480"} {
+		tests = append(tests, struct {
+			name    string
+			mutate  func(*Config)
+			wantErr string
+		}{
+			name:    "unauthenticated on " + endpoint,
+			mutate:  func(c *Config) { c.API.Get().NetAddr.Endpoint = endpoint },
+			wantErr: fmt.Sprintf(`api: refusing to serve every user's usage on %q, which is not a loopback address, without authentication`, endpoint),
+		})
+	}
+	tests = append(tests, []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string
+	}{
+		{"TLS without client certificates is no authentication", func(c *Config) {
+			c.API.Get().NetAddr.Endpoint = "0.0.0.0:8480"
+			c.API.Get().TLS = configoptional.Some(configtls.ServerConfig{
+				Config: configtls.Config{CertFile: "/etc/waxell/tls.crt", KeyFile: "/etc/waxell/tls.key"}})
+		}, "api: refusing to serve"},
+		{"negative retention", func(c *Config) { c.Retention = -time.Hour }, "retention: must not be negative"},
+		{"retention without interval", func(c *Config) {
+			c.Retention = time.Hour
+			c.RetentionInterval = 0
+		}, "retention_interval: must be positive when retention is set"},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
@@ -146,10 +185,26 @@ func TestValidateAccepts(t *testing.T) {
 		name   string
 		mutate func(*Config)
 	}{
-		{"any port", func(c *Config) { c.API.Get().NetAddr.Endpoint = ":0" }},
+		{"any port", func(c *Config) { c.API.Get().NetAddr.Endpoint = "localhost:0" }},
+		{"loopback address", func(c *Config) { c.API.Get().NetAddr.Endpoint = "127.0.0.2:8480" }},
+		{"all interfaces with an authenticator", func(c *Config) {
+			c.API.Get().NetAddr.Endpoint = ":8480"
+			c.API.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{
+				AuthenticatorID: component.MustNewID("bearertokenauth")}})
+		}},
+		{"all interfaces with TLS client certificates", func(c *Config) {
+			c.API.Get().NetAddr.Endpoint = "0.0.0.0:8480"
+			c.API.Get().TLS = configoptional.Some(configtls.ServerConfig{ClientCAFile: "/etc/waxell/clients.pem",
+				Config: configtls.Config{CertFile: "/etc/waxell/tls.crt", KeyFile: "/etc/waxell/tls.key"}})
+		}},
+		{"all interfaces explicitly unauthenticated", func(c *Config) {
+			c.API.Get().NetAddr.Endpoint = "0.0.0.0:8480"
+			c.API.Get().AllowUnauthenticated = true
+		}},
+		{"retention", func(c *Config) { c.Retention = 720 * time.Hour }},
 		{"ipv6", func(c *Config) { c.API.Get().NetAddr.Endpoint = "[::1]:8480" }},
 		{"api disabled ignores endpoint", func(c *Config) {
-			c.API = configoptional.None[confighttp.ServerConfig]()
+			c.API = configoptional.None[APIConfig]()
 		}},
 		{"unix socket", func(c *Config) {
 			c.API.Get().NetAddr.Transport = confignet.TransportTypeUnix

@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -34,6 +33,9 @@ type spanStore interface {
 	ui.Reader
 	api.Verifier
 	ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stats, error)
+	// Retain deletes the traces whose spans all started before the
+	// cutoff, keeping lifetime aggregates exact; it returns how many.
+	Retain(ctx context.Context, before time.Time) (int64, error)
 	Close() error
 }
 
@@ -49,6 +51,8 @@ type waxellExporter struct {
 	logger     *zap.Logger
 	tel        *telemetry
 	noCanonLog *ratelog.Limiter
+	retiredLog *ratelog.Limiter
+	health     storeHealth
 
 	mu          sync.RWMutex // guards store against shutdown while pushing
 	store       spanStore
@@ -57,6 +61,8 @@ type waxellExporter struct {
 	server    *http.Server
 	serveDone chan struct{}
 	apiAddr   string // the address the API listens on, once started
+
+	retention *retention // nil when retention is off
 }
 
 func newWaxellExporter(set exporter.Settings, cfg *Config) (*waxellExporter, error) {
@@ -70,6 +76,8 @@ func newWaxellExporter(set exporter.Settings, cfg *Config) (*waxellExporter, err
 		logger:     set.Logger,
 		tel:        tel,
 		noCanonLog: ratelog.New(logInterval),
+		retiredLog: ratelog.New(logInterval),
+		health:     storeHealth{logEvery: logInterval, store: storeFields(cfg.Store)},
 	}, nil
 }
 
@@ -87,6 +95,9 @@ func (e *waxellExporter) start(ctx context.Context, host component.Host) error {
 	e.mu.Lock()
 	e.store, e.isPermanent = st, isPermanent
 	e.mu.Unlock()
+	if e.cfg.Retention > 0 {
+		e.retention = startRetention(st, e.cfg.Retention, e.cfg.RetentionInterval, e.logger, e.tel)
+	}
 	return nil
 }
 
@@ -127,14 +138,15 @@ func createParentDir(path string) error {
 
 // startAPI listens first, so that a busy port fails the start, then serves
 // in a goroutine that shutdown waits for.
-func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg *confighttp.ServerConfig, s spanStore) error {
+func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api *APIConfig, s spanStore) error {
+	cfg := &api.ServerConfig
 	ln, err := cfg.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
 	routes(mux, s, e.logger)
-	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, mux)
+	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("waxell exporter: api: %w", err)
@@ -148,7 +160,13 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, cfg 
 		}
 	}()
 	e.server, e.serveDone, e.apiAddr = srv, done, ln.Addr().String()
-	e.logger.Info("Serving the Waxell API", zap.String("endpoint", e.apiAddr))
+	e.logger.Info("Serving the Waxell API", zap.String("endpoint", e.apiAddr),
+		zap.Bool("authenticated", api.authenticates()))
+	if !api.authenticates() && !isLoopback(cfg.NetAddr) {
+		e.logger.Warn("The Waxell API serves every user's usage without authentication on a non-loopback address "+
+			"(api.allow_unauthenticated: true); make sure something else protects it",
+			zap.String("endpoint", e.apiAddr))
+	}
 	return nil
 }
 
@@ -162,6 +180,10 @@ func routes(mux *http.ServeMux, s spanStore, logger *zap.Logger) {
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {
 	var errs []error
+	if e.retention != nil {
+		e.retention.stop()
+		e.retention = nil
+	}
 	if e.server != nil {
 		if err := e.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("waxell exporter: api: %w", err))
@@ -185,7 +207,7 @@ func (e *waxellExporter) shutdown(ctx context.Context) error {
 // transaction. Permanent store errors drop the batch; others are retried.
 func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 	spans := make([]genai.Span, 0, td.SpanCount())
-	var without int64
+	var without, skipped int64
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -194,9 +216,20 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 		for j := 0; j < sss.Len(); j++ {
 			ss := sss.At(j).Spans()
 			for k := 0; k < ss.Len(); k++ {
-				s, ok := genai.FromCanonical(res, ss.At(k))
+				span := ss.At(k)
+				if _, ok := genai.SkippedReason(span); ok {
+					skipped++ // counted and logged by the processor
+					continue
+				}
+				s, ok := genai.FromCanonical(res, span)
 				if !ok {
 					without++
+					continue
+				}
+				if genai.SkipReason(&s, 0, 0) != "" {
+					// Canonical attributes on a span the processor would
+					// have skipped (no ids or times): never stored.
+					skipped++
 					continue
 				}
 				spans = append(spans, s)
@@ -212,6 +245,9 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 				zap.Int64("count", n))
 		}
 	}
+	if skipped > 0 {
+		e.tel.spansSkipped.Add(ctx, skipped)
+	}
 	if len(spans) == 0 {
 		return nil
 	}
@@ -226,9 +262,19 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 		permanent := e.isPermanent(err)
 		e.tel.batchesFailed.Add(ctx, 1, e.tel.failedOpt(permanent))
 		if permanent {
+			e.logger.Error("Dropped a batch the store can never accept", zap.Int("spans", len(spans)), zap.Error(err))
 			return consumererror.NewPermanent(err)
 		}
+		e.health.failed(e.logger, err)
 		return err
+	}
+	e.health.succeeded(e.logger)
+	if st.RetiredSpans > 0 {
+		e.tel.spansRetired.Add(ctx, int64(st.RetiredSpans))
+		if ok, n := e.retiredLog.Add("", int64(st.RetiredSpans)); ok {
+			e.logger.Warn("Ignored spans of traces that retention already deleted; lifetime totals stay as they were "+
+				"(logged at most once a minute)", zap.Int64("count", n))
+		}
 	}
 	if st.NewSpans > 0 {
 		e.tel.spansApplied.Add(ctx, int64(st.NewSpans))
@@ -237,4 +283,14 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 		e.tel.spansDuplicate.Add(ctx, int64(st.DuplicateSpans))
 	}
 	return nil
+}
+
+// storeFields name the store in log messages: the driver, and the file of
+// SQLite (the PostgreSQL DSN may hold a password and is never logged).
+func storeFields(cfg StoreConfig) []zap.Field {
+	fields := []zap.Field{zap.String("store", cfg.Driver)}
+	if cfg.Driver == DriverSQLite {
+		fields = append(fields, zap.String("path", cfg.SQLite.Path))
+	}
+	return fields
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -304,7 +303,7 @@ func TestAPIDisabledServesNothing(t *testing.T) {
 	env := newTestEnv(t)
 	cfg := sqliteConfig(t)
 	endpoint := cfg.API.Get().NetAddr.Endpoint
-	cfg.API = configoptional.None[confighttp.ServerConfig]()
+	cfg.API = configoptional.None[APIConfig]()
 
 	e, err := newWaxellExporter(env.set, cfg)
 	require.NoError(t, err)
@@ -356,6 +355,8 @@ func (f *fakeStore) ListAgents(context.Context) ([]string, error) { return nil, 
 func (f *fakeStore) Verify(context.Context) ([]string, error) { return nil, nil }
 
 func (f *fakeStore) Close() error { return nil }
+
+func (f *fakeStore) Retain(context.Context, time.Time) (int64, error) { return 0, nil }
 
 var errPermanentForTest = errors.New("constraint violated")
 

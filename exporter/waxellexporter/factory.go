@@ -2,6 +2,7 @@ package waxellexporter // import "github.com/waxell/otelcol-waxell/exporter/waxe
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -17,6 +18,11 @@ import (
 const (
 	defaultSQLitePath  = "./data/waxell.db"
 	defaultAPIEndpoint = "localhost:8480"
+	// defaultAPIMaxBodyBytes bounds request bodies of the API, which
+	// serves GET only (confighttp's default is 20 MiB).
+	defaultAPIMaxBodyBytes = 64 << 10
+	// defaultRetentionInterval is how often retention runs.
+	defaultRetentionInterval = time.Hour
 )
 
 // NewFactory returns the factory of the waxell exporter.
@@ -29,8 +35,9 @@ func NewFactory() exporter.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	api := confighttp.NewDefaultServerConfig()
+	api := APIConfig{ServerConfig: confighttp.NewDefaultServerConfig()}
 	api.NetAddr.Endpoint = defaultAPIEndpoint
+	api.MaxRequestBodySize = defaultAPIMaxBodyBytes
 	return &Config{
 		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
@@ -39,7 +46,8 @@ func createDefaultConfig() component.Config {
 			Driver: DriverSQLite,
 			SQLite: SQLiteConfig{Path: defaultSQLitePath},
 		},
-		API: configoptional.Some(api),
+		API:               configoptional.Some(api),
+		RetentionInterval: defaultRetentionInterval,
 	}
 }
 

@@ -15,6 +15,9 @@ const (
 	metricSpansDuplicate   = "waxell.spans.duplicate"
 	metricBatchesFailed    = "waxell.batches.failed"
 	metricWithoutCanonical = "waxell.spans.without_canonical"
+	metricSpansSkipped     = "waxell.spans.skipped"
+	metricSpansRetired     = "waxell.spans.retired"
+	metricTracesRetired    = "waxell.retention.traces"
 )
 
 const attrPermanent = "permanent"
@@ -24,6 +27,9 @@ type telemetry struct {
 	spansDuplicate   metric.Int64Counter
 	batchesFailed    metric.Int64Counter
 	withoutCanonical metric.Int64Counter
+	spansSkipped     metric.Int64Counter
+	spansRetired     metric.Int64Counter
+	tracesRetired    metric.Int64Counter
 
 	permanentTrue, permanentFalse metric.AddOption
 }
@@ -48,6 +54,12 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		"Batches the store failed to apply, by whether the error is permanent (dropped) or transient (retried).")
 	counter(&t.withoutCanonical, metricWithoutCanonical, "{span}",
 		"Spans dropped because they carry no canonical waxell.* attributes (the useragg processor is not in the pipeline).")
+	counter(&t.spansSkipped, metricSpansSkipped, "{span}",
+		"Spans not stored because the useragg processor marked them as malformed (waxell.span.skipped).")
+	counter(&t.spansRetired, metricSpansRetired, "{span}",
+		"Spans ignored because retention already deleted their trace (late or replayed spans).")
+	counter(&t.tracesRetired, metricTracesRetired, "{trace}",
+		"Traces deleted by retention (their spans, runs and calls; lifetime aggregates are kept).")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -1,8 +1,17 @@
 // Package api serves the per-user usage REST API:
 //
-//	GET /api/v1/observability/users/            users list (filters, sort, pagination)
-//	GET /api/v1/observability/users/{user_id}/  one user's aggregates, cost by model, recent runs
-//	GET /api/v1/admin/verify                    rollups recomputed from runs and calls (WithVerifier only)
+//	GET /api/v1/observability/users/                       users list (filters, sort, pagination, windows, CSV)
+//	GET /api/v1/observability/users/{user_id}/             one user's aggregates, cost by model, recent runs
+//	GET /api/v1/observability/users/{user_id}/timeseries/  one user's totals per hour or day
+//	GET /api/v1/observability/sessions/                    sessions list
+//	GET /api/v1/observability/sessions/{session_id}/       one session and its runs
+//	GET /api/v1/observability/runs/{id}/                   one run and its LLM calls
+//	GET /api/v1/observability/overview/                    totals of a window, top users, anomalies
+//	GET /api/v1/openapi.json                               the OpenAPI 3.1 document of all of these
+//	GET /api/v1/admin/verify                               rollups recomputed from runs and calls (WithVerifier only)
+//
+// docs/api.md documents every endpoint and parameter. The endpoints beyond
+// the users list and detail need a Reader that is also an ExtendedReader.
 //
 // Mount the handler at "/api/" without stripping the prefix; it answers
 // every other path under it with a JSON 404. Errors use one envelope,
@@ -17,7 +26,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -45,7 +53,8 @@ func WithLogger(l *zap.Logger) Option {
 
 // NewHandler serves the users endpoints from r, which must not be nil.
 func NewHandler(r Reader, opts ...Option) http.Handler {
-	h := &handler{reader: r, logger: zap.NewNop()}
+	h := &handler{reader: r, logger: zap.NewNop(), x: newExtState()}
+	h.ext, _ = r.(ExtendedReader)
 	for _, o := range opts {
 		o(h)
 	}
@@ -56,6 +65,8 @@ type handler struct {
 	reader   Reader
 	verifier Verifier // nil: the verify route does not exist
 	logger   *zap.Logger
+	ext      ExtendedReader // nil: only the seed endpoints exist
+	x        *extState
 }
 
 // usersPath is the users collection, as path segments.
@@ -74,7 +85,7 @@ const (
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, userID := matchRoute(r.URL)
-	if rt == routeVerify && h.verifier == nil {
+	if (rt == routeVerify && h.verifier == nil) || (needsExtended(rt) && h.ext == nil) {
 		rt = routeNone
 	}
 	if rt == routeNone {
@@ -93,6 +104,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.getUser(w, r, userID)
 	case routeVerify:
 		h.verify(w, r)
+	default:
+		h.serveExtra(w, r, rt, userID)
 	}
 }
 
@@ -105,6 +118,9 @@ func matchRoute(u *url.URL) (route, string) {
 		return routeNone, ""
 	}
 	segs := strings.Split(rest, "/")
+	if rt, id, ok := matchExtraRoute(segs); ok {
+		return rt, id
+	}
 	if tail, ok := cutSegments(segs, verifyPath); ok && len(tail) == 0 {
 		return routeVerify, ""
 	}
@@ -142,42 +158,6 @@ func cutSegments(segs, prefix []string) ([]string, bool) {
 		tail = tail[:len(tail)-1]
 	}
 	return tail, true
-}
-
-func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
-	p, err := parseListParams(r.URL.RawQuery)
-	if err != nil {
-		h.writeError(w, clientError(err))
-		return
-	}
-	page, err := h.reader.ListUsers(r.Context(), p.query)
-	if err != nil {
-		h.storeError(w, r, "list users", err)
-		return
-	}
-	h.writeJSON(w, http.StatusOK, renderUserList(page, &p))
-}
-
-func (h *handler) getUser(w http.ResponseWriter, r *http.Request, userID string) {
-	if !utf8.ValidString(userID) {
-		h.writeError(w, (&paramError{param: paramUserID, msg: "must be valid UTF-8"}).apiError())
-		return
-	}
-	if len(userID) > store.MaxUserIDBytes {
-		// Never stored as given: the processor hashes longer ids.
-		h.writeError(w, errUserNotFound(userID))
-		return
-	}
-	d, err := h.reader.GetUser(r.Context(), userID)
-	if errors.Is(err, store.ErrNotFound) {
-		h.writeError(w, errUserNotFound(userID))
-		return
-	}
-	if err != nil {
-		h.storeError(w, r, "get user", err)
-		return
-	}
-	h.writeJSON(w, http.StatusOK, renderUserDetail(d))
 }
 
 // clientError maps a parsing error to its response.

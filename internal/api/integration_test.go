@@ -229,14 +229,15 @@ func listIDs(t *testing.T, srv *httptest.Server, query string) ([]string, listJS
 }
 
 const (
+	// flags: user-456's tokens are far above the others' (issue 6: high_usage).
 	user456JSON = `{"user_id":"user-456","run_count":2,"first_seen":"2026-01-15T08:30:00Z","last_seen":"2026-02-07T14:22:00Z",` +
-		`"total_duration":6.3,"total_cost":1.243468,"total_tokens":2220,"agents":["chat-agent","search-agent"]}`
+		`"total_duration":6.3,"total_cost":1.243468,"total_tokens":2220,"agents":["chat-agent","search-agent"],"flags":["high_usage"]}`
 	bobJSON = `{"user_id":"bob","run_count":1,"first_seen":"2026-01-20T12:00:00.25Z","last_seen":"2026-01-20T12:00:00.25Z",` +
-		`"total_duration":60,"total_cost":0.000002,"total_tokens":20,"agents":["code-agent"]}`
+		`"total_duration":60,"total_cost":0.000002,"total_tokens":20,"agents":["code-agent"],"flags":[]}`
 	carolJSON = `{"user_id":"carol","run_count":2,"first_seen":"2026-01-10T00:00:00Z","last_seen":"2026-02-01T00:00:00Z",` +
-		`"total_duration":3,"total_cost":0.000001,"total_tokens":12,"agents":["chat-agent"]}`
+		`"total_duration":3,"total_cost":0.000001,"total_tokens":12,"agents":["chat-agent"],"flags":[]}`
 	daveJSON = `{"user_id":"dave","run_count":3,"first_seen":"2026-01-12T10:00:00Z","last_seen":"2026-01-13T09:00:00Z",` +
-		`"total_duration":1.5,"total_cost":15,"total_tokens":300,"agents":["batch-agent"]}`
+		`"total_duration":1.5,"total_cost":15,"total_tokens":300,"agents":["batch-agent"],"flags":[]}`
 )
 
 func TestListUsersFullBody(t *testing.T) {
@@ -248,15 +249,21 @@ func TestListUsersFullBody(t *testing.T) {
 	assert.Equal(t, "nosniff", hdr.Get("X-Content-Type-Options"))
 	assert.Equal(t, "no-store", hdr.Get("Cache-Control"))
 	// Default sort -last_seen; raw bytes, so key order is checked too.
-	assert.Equal(t, `{"results":[`+user456JSON+`,`+carolJSON+`,`+bobJSON+`,`+daveJSON+`],"count":4,"next":null,"previous":null}`+"\n",
+	assert.Equal(t, `{"results":[`+user456JSON+`,`+carolJSON+`,`+bobJSON+`,`+daveJSON+`],"count":4,"next":null,"previous":null,"next_cursor":null}`+"\n",
 		string(body))
 
 	// The seed's example request, on page two.
 	code, _, body = get(t, srv, "/api/v1/observability/users/?sort=-run_count&limit=2&offset=1")
 	require.Equal(t, http.StatusOK, code, string(body))
+	var nc struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	require.NoError(t, json.Unmarshal(body, &nc))
+	require.NotEmpty(t, nc.NextCursor)
 	// The encoder escapes HTML characters, "&" included: same JSON string.
 	assert.Equal(t, `{"results":[`+carolJSON+`,`+user456JSON+`],"count":4,`+
-		`"next":"?offset=3&limit=2&sort=-run_count","previous":"?offset=0&limit=2&sort=-run_count"}`+"\n",
+		`"next":"?offset=3&limit=2&sort=-run_count","previous":"?offset=0&limit=2&sort=-run_count",`+
+		`"next_cursor":"`+nc.NextCursor+`"}`+"\n",
 		string(body))
 
 	// Without the trailing slash, same answer.
@@ -266,7 +273,7 @@ func TestListUsersFullBody(t *testing.T) {
 	// Beyond the end: empty results, never null.
 	code, _, body = get(t, srv, "/api/v1/observability/users/?offset=10")
 	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, `{"results":[],"count":4,"next":null,"previous":"?offset=0&limit=25"}`+"\n", string(body))
+	assert.Equal(t, `{"results":[],"count":4,"next":null,"previous":"?offset=0&limit=25","next_cursor":null}`+"\n", string(body))
 }
 
 func TestListUsersSort(t *testing.T) {
@@ -393,7 +400,7 @@ func TestGetUserFullBody(t *testing.T) {
 		fmt.Sprintf(`{"id":%d,"agent_name":"search-agent","workflow_name":"default","started_at":"2026-02-07T14:22:00Z",`, ids.Runs[0].ID) +
 		`"completed_at":"2026-02-07T14:22:03.5Z","duration":3.5,"status":"error","cost":0.0089,"tokens":600,"session_id":null},` +
 		fmt.Sprintf(`{"id":%d,"agent_name":"chat-agent","workflow_name":"support","started_at":"2026-01-15T08:30:00Z",`, ids.Runs[1].ID) +
-		`"completed_at":"2026-01-15T08:30:02.8Z","duration":2.8,"status":"success","cost":1.234568,"tokens":1620,"session_id":"conv-1"}]}` + "\n"
+		`"completed_at":"2026-01-15T08:30:02.8Z","duration":2.8,"status":"success","cost":1.234568,"tokens":1620,"session_id":"conv-1"}],"flags":["high_usage"]}` + "\n"
 	assert.Equal(t, want, string(body))
 
 	// Without the trailing slash, same answer.

@@ -36,7 +36,52 @@ const (
 	AttrOwnSessionID    = "waxell.span.session.id"
 	AttrOwnAgentName    = "waxell.span.agent.name"
 	AttrOwnWorkflowName = "waxell.span.workflow.name"
+
+	// AttrSkipped marks a span the processor did not count, with the
+	// reason (SkipReason); such a span carries no other canonical attribute
+	// and the exporter does not store it.
+	AttrSkipped = "waxell.span.skipped"
 )
+
+// canonicalKeys is every attribute the processor owns. Annotate and
+// MarkSkipped remove them all before writing, so a value sent by a client
+// (forged, or left by an earlier pipeline) never survives next to, or
+// instead of, the processor's own.
+var canonicalKeys = map[string]struct{}{
+	AttrRunKey: {}, AttrRunRoot: {}, AttrUserID: {}, AttrSessionID: {}, AttrAgentName: {}, AttrWorkflowName: {},
+	AttrSpanRole: {}, AttrModel: {}, AttrProvider: {}, AttrInputTokens: {}, AttrOutputTokens: {},
+	AttrCacheReadTokens: {}, AttrCacheWriteTokens: {}, AttrReasoningTokens: {}, AttrUsageCounted: {},
+	AttrCostUSD: {}, AttrCostSource: {}, AttrConvention: {}, AttrOwnUserID: {}, AttrOwnSessionID: {},
+	AttrOwnAgentName: {}, AttrOwnWorkflowName: {}, AttrSkipped: {},
+}
+
+// removeCanonical deletes every canonical attribute from attrs, in one pass.
+func removeCanonical(attrs pcommon.Map) {
+	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+		if len(k) < len("waxell.") || k[:len("waxell.")] != "waxell." {
+			return false
+		}
+		_, ok := canonicalKeys[k]
+		return ok
+	})
+}
+
+// MarkSkipped removes the canonical attributes of span and marks it as
+// skipped for reason.
+func MarkSkipped(span ptrace.Span, reason string) {
+	attrs := span.Attributes()
+	removeCanonical(attrs)
+	attrs.PutStr(AttrSkipped, reason)
+}
+
+// SkippedReason returns the reason the processor skipped span, if it did.
+func SkippedReason(span ptrace.Span) (string, bool) {
+	v, ok := span.Attributes().Get(AttrSkipped)
+	if !ok {
+		return "", false
+	}
+	return v.AsString(), true
+}
 
 // RunView is what the processor knows of a span's run when it writes the
 // canonical attributes.
@@ -47,9 +92,11 @@ type RunView struct {
 }
 
 // Annotate writes the canonical attributes of s onto span. Original
-// attributes are never removed or changed.
+// attributes are never removed or changed; canonical ones already present
+// (sent by the client) are replaced, never trusted.
 func Annotate(span ptrace.Span, s *Span, v RunView) {
 	attrs := span.Attributes()
+	removeCanonical(attrs)
 	attrs.PutStr(AttrSpanRole, string(s.Role))
 	putNonEmpty(attrs, AttrConvention, s.Convention)
 	putNonEmpty(attrs, AttrOwnUserID, s.UserID)
@@ -99,12 +146,13 @@ func FromCanonical(res pcommon.Resource, span ptrace.Span) (s Span, ok bool) {
 	if !ok {
 		return Span{}, false
 	}
+	start, end, _ := spanTimes(span)
 	s = Span{
 		TraceID:      span.TraceID(),
 		SpanID:       span.SpanID(),
 		ParentSpanID: span.ParentSpanID(),
-		Start:        int64(span.StartTimestamp()),
-		End:          int64(span.EndTimestamp()),
+		Start:        start,
+		End:          end,
 		Error:        span.Status().Code() == ptrace.StatusCodeError,
 		Role:         ParseRole(role.Str()),
 		Convention:   str(attrs, AttrConvention),

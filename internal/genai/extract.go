@@ -247,12 +247,16 @@ func (e *Extractor) Extract(res pcommon.Resource, scope pcommon.InstrumentationS
 	spanName := span.Name()
 	scopeName := scope.Name()
 	root := span.ParentSpanID().IsEmpty()
+	start, end, timeIssue := spanTimes(span)
+	if timeIssue.Attribute != "" {
+		st.issues = append(st.issues, timeIssue)
+	}
 	s := Span{
 		TraceID:      span.TraceID(),
 		SpanID:       span.SpanID(),
 		ParentSpanID: span.ParentSpanID(),
-		Start:        int64(span.StartTimestamp()),
-		End:          int64(span.EndTimestamp()),
+		Start:        start,
+		End:          end,
 		Error:        span.Status().Code() == ptrace.StatusCodeError || strings.EqualFold(st.c[sLFLevel].str, "ERROR"),
 	}
 	if v, ok := res.Attributes().Get("service.name"); ok {

@@ -39,6 +39,18 @@ type UserQuery struct {
 	Desc   bool
 	Limit  int
 	Offset int
+
+	// Window makes every aggregate (and first/last seen, agents, the
+	// sort and the Agent filter) count only runs that started in
+	// [Start, End); see query.go.
+	Window bool
+	// After, when set, lists only the users after this position of the
+	// sort order (keyset pagination); Offset is then ignored.
+	After *Cursor
+	// Above, when set, lists only users whose sort value is greater.
+	Above *int64
+	// NoCount skips counting the matching users (Count is then 0).
+	NoCount bool
 }
 
 // UserSummary is one user's lifetime aggregates. Times are Unix nanoseconds,
@@ -81,6 +93,7 @@ type RunSummary struct {
 	Error        bool
 	CostNanos    int64
 	Tokens       int64
+	UserID       string // filled by the session and window reads
 }
 
 // UserDetail is a user's aggregates, cost by model (most expensive first)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
@@ -25,6 +26,13 @@ type Config struct {
 
 	// Privacy controls how user ids are treated.
 	Privacy PrivacyConfig `mapstructure:"privacy"`
+
+	// MaxFutureSkew skips spans that start more than this after the
+	// collector's clock (a client with a broken clock would otherwise set
+	// its users' last seen years ahead); they are counted in
+	// useragg.spans.skipped. 0 keeps every span at the time it reports
+	// (design S8). Default: 0 (off).
+	MaxFutureSkew time.Duration `mapstructure:"max_future_skew"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -103,6 +111,9 @@ var _ confmap.Validator = (*Config)(nil)
 // Validate checks the configuration. Errors name the offending field.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if cfg.MaxFutureSkew < 0 {
+		errs = append(errs, fmt.Errorf("max_future_skew: must not be negative, got %s", cfg.MaxFutureSkew))
+	}
 	for _, f := range cfg.Attributes.fields() {
 		for i, k := range *f.keys {
 			if strings.TrimSpace(k) == "" {

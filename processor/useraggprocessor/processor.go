@@ -44,8 +44,10 @@ type userAggProcessor struct {
 
 	batches   sync.Pool // of *batch
 	rejectLog *ratelog.Limiter
+	skipLog   *ratelog.Limiter
 	emailLog  *ratelog.Limiter
-	attrOpts  sync.Map // string -> metric.AddOption, bounded by the number of distinct label sets
+	now       func() time.Time // the clock of the future-timestamp rule
+	attrOpts  sync.Map         // string -> metric.AddOption, bounded by the number of distinct label sets
 }
 
 func newUserAggProcessor(set processor.Settings, cfg *Config) (*userAggProcessor, error) {
@@ -59,7 +61,9 @@ func newUserAggProcessor(set processor.Settings, cfg *Config) (*userAggProcessor
 		tel:       tel,
 		batches:   sync.Pool{New: func() any { return newBatch() }},
 		rejectLog: ratelog.New(logInterval),
+		skipLog:   ratelog.New(logInterval),
 		emailLog:  ratelog.New(logInterval),
+		now:       time.Now,
 	}, nil
 }
 
@@ -152,6 +156,7 @@ type batch struct {
 
 	conventions map[string]int64
 	issues      map[genai.Issue]int64
+	skipped     map[string]int64 // by genai.SkipReason
 	runs        int64
 	calls       int64
 	unpriced    int64
@@ -161,7 +166,7 @@ type batch struct {
 }
 
 func newBatch() *batch {
-	return &batch{conventions: map[string]int64{}, issues: map[genai.Issue]int64{}}
+	return &batch{conventions: map[string]int64{}, issues: map[genai.Issue]int64{}, skipped: map[string]int64{}}
 }
 
 func (b *batch) reset() {
@@ -171,6 +176,7 @@ func (b *batch) reset() {
 	b.spans, b.refs, b.order, b.grouped = b.spans[:0], b.refs[:0], b.order[:0], b.grouped[:0]
 	clear(b.conventions)
 	clear(b.issues)
+	clear(b.skipped)
 	b.runs, b.calls, b.unpriced, b.withoutUser, b.conflicts, b.emailLike = 0, 0, 0, 0, 0, 0
 }
 
@@ -194,6 +200,7 @@ func (p *userAggProcessor) processTraces(ctx context.Context, td ptrace.Traces) 
 }
 
 func (p *userAggProcessor) extract(td ptrace.Traces, b *batch) {
+	now := p.now().UnixNano()
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -213,6 +220,13 @@ func (p *userAggProcessor) extract(td ptrace.Traces, b *batch) {
 					b.conventions[conventionNone]++
 				} else {
 					b.conventions[s.Convention]++
+				}
+				if reason := genai.SkipReason(&s, now, p.cfg.MaxFutureSkew); reason != "" {
+					// Not counted, not assembled; the exporter does not
+					// store it (docs/reliability.md).
+					b.skipped[reason]++
+					genai.MarkSkipped(span, reason)
+					continue
 				}
 				p.protectUserID(&s, b)
 				b.spans = append(b.spans, s)
@@ -348,6 +362,14 @@ func (p *userAggProcessor) record(ctx context.Context, b *batch) {
 	addIf(ctx, t.withoutUser, b.withoutUser)
 	addIf(ctx, t.userConflicts, b.conflicts)
 	addIf(ctx, t.emailLike, b.emailLike)
+	for reason, n := range b.skipped {
+		t.skipped.Add(ctx, n, p.attrOption(attrReason, reason))
+		if ok, count := p.skipLog.Add(reason, n); ok {
+			p.logger.Warn("Skipped malformed spans: not counted and not stored (logged at most once a minute per reason)",
+				zap.String("reason", reason),
+				zap.Int64("count", count))
+		}
+	}
 	for is, n := range b.issues {
 		t.rejected.Add(ctx, n, p.attrOption(attrAttribute, is.Attribute, attrReason, is.Reason))
 		if ok, count := p.rejectLog.Add(is.Attribute+"\x00"+is.Reason, n); ok {

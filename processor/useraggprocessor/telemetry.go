@@ -18,6 +18,7 @@ const (
 	metricUserConflicts = "useragg.runs.user_conflicts"
 	metricRejected      = "useragg.values.rejected"
 	metricEmailLike     = "useragg.user_ids.email_like"
+	metricSkipped       = "useragg.spans.skipped"
 )
 
 // Metric attribute keys.
@@ -39,6 +40,7 @@ type telemetry struct {
 	userConflicts metric.Int64Counter
 	rejected      metric.Int64Counter
 	emailLike     metric.Int64Counter
+	skipped       metric.Int64Counter
 }
 
 func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
@@ -66,6 +68,8 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		"Attribute values skipped because they are malformed, by attribute key and reason.")
 	counter(&t.emailLike, metricEmailLike, "{span}",
 		"Spans whose own user id looks like an email address (counted when privacy.warn_email_user_ids is on).")
+	counter(&t.skipped, metricSkipped, "{span}",
+		"Spans not counted at all because they are malformed (missing trace or span id, no timestamps, start far in the future), by reason.")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

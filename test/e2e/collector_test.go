@@ -150,7 +150,7 @@ func tryStartCollector(t *testing.T, st storeConfig) (*collector, error) {
 			}
 		}
 		if t.Failed() {
-			t.Logf("collector log (%s):\n%s", c.logPath, c.logTail(150))
+			t.Logf("collector log (%s):\n%s", c.logPath, c.logTail(40))
 		}
 	})
 
@@ -337,14 +337,15 @@ func (c *collector) waitFor(t *testing.T, path string, timeout time.Duration, ma
 }
 
 // waitForJSON polls path until its answer is the JSON document want (see
-// assertJSON) or the deadline passes, then reports the first difference.
-func (c *collector) waitForJSON(t *testing.T, path string, timeout time.Duration, want string) {
+// assertJSON), apart from the object keys in ignore, or the deadline passes,
+// then reports the first difference.
+func (c *collector) waitForJSON(t *testing.T, path string, timeout time.Duration, want string, ignore ...string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		code, body, err := c.getRaw(c.apiURL + path)
 		if err == nil && code == http.StatusOK {
-			_, why, err := compareJSON(body, want)
+			_, why, err := compareJSON(body, want, ignore...)
 			if err != nil {
 				why = err.Error()
 			}

@@ -139,9 +139,11 @@ var (
 
 	// marker is sent with the replayed data: once its user is visible, the
 	// replayed spans have been applied too (same request, same transaction).
+	// Its one run and 5000 tokens keep everybody unflagged (high_usage) in a
+	// population with or without it.
 	marker = agentRun{n: 10, user: "zz-marker", agent: "marker-agent",
 		start: ts("2026-02-08T00:00:00Z"), dur: 1000 * ms, calls: []call{
-			gpt4oMini(10, 0, 10, 100*ms, 500*ms),
+			gpt4oMini(4000, 0, 1000, 100*ms, 500*ms),
 		}}
 )
 

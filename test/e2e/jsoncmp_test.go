@@ -33,6 +33,10 @@ func decodeJSON(b []byte) (any, error) {
 // checked for being positive and unique instead of literally.
 const idPlaceholder = "<run id>"
 
+// cursorPlaceholder stands for a pagination cursor in expected documents:
+// cursors are opaque, so any non-empty string matches.
+const cursorPlaceholder = "<cursor>"
+
 // maskRunIDs replaces the "id" of every object in a "runs" array by
 // idPlaceholder after checking it is a positive integer, and returns the ids.
 func maskRunIDs(v any) ([]int64, error) {
@@ -135,6 +139,17 @@ func diffJSON(path string, got, want any) string {
 			return fmt.Sprintf("%s: got %s, want %s", path, g, w)
 		}
 		return ""
+	case string:
+		if w == cursorPlaceholder {
+			if g, ok := got.(string); !ok || g == "" {
+				return fmt.Sprintf("%s: got %s, want a cursor (a non-empty string)", path, describe(got))
+			}
+			return ""
+		}
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Sprintf("%s: got %s, want %s", path, describe(got), describe(want))
+		}
+		return ""
 	default:
 		if !reflect.DeepEqual(got, want) {
 			return fmt.Sprintf("%s: got %s, want %s", path, describe(got), describe(want))
@@ -165,8 +180,9 @@ func assertJSON(t *testing.T, what string, body []byte, want string) []int64 {
 	return ids
 }
 
-// compareJSON compares body with want; the difference is "" when they match.
-func compareJSON(body []byte, want string) (ids []int64, diff string, err error) {
+// compareJSON compares body with want, apart from the object keys in
+// ignore; the difference is "" when they match.
+func compareJSON(body []byte, want string, ignore ...string) (ids []int64, diff string, err error) {
 	got, err := decodeJSON(body)
 	if err != nil {
 		return nil, "", fmt.Errorf("the answer is not JSON: %w", err)
@@ -178,5 +194,24 @@ func compareJSON(body []byte, want string) (ids []int64, diff string, err error)
 	if ids, err = maskRunIDs(got); err != nil {
 		return nil, "", err
 	}
+	for _, k := range ignore {
+		deleteKey(got, k)
+		deleteKey(w, k)
+	}
 	return ids, diffJSON("$", got, w), nil
+}
+
+// deleteKey removes key from every object of a decoded document.
+func deleteKey(v any, key string) {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, key)
+		for _, e := range x {
+			deleteKey(e, key)
+		}
+	case []any:
+		for _, e := range x {
+			deleteKey(e, key)
+		}
+	}
 }

@@ -17,26 +17,27 @@ const usersPath = "/api/v1/observability/users/"
 const dataTimeout = 60 * time.Second
 
 // Expected users-list entries (lifetime aggregates; see dataset_test.go for
-// the arithmetic).
+// the arithmetic). Rows are the seed contract's fields plus the abuse flags
+// (docs/api.md): with the default flag_k of 3.5 nobody is flagged.
 const (
 	wantAlice = `{"user_id": "user-alice", "run_count": 2,
 		"first_seen": "2026-02-03T09:00:00Z", "last_seen": "2026-02-05T14:30:00Z",
 		"total_duration": 6.7, "total_cost": 0.014912, "total_tokens": 4970,
-		"agents": ["support-agent"]}`
+		"agents": ["support-agent"], "flags": []}`
 	// 1_826_400 + 6_750_000 = 8_576_400 nano-USD → 0.008576
 	wantBob = `{"user_id": "user-bob", "run_count": 2,
 		"first_seen": "2026-02-04T10:15:00Z", "last_seen": "2026-02-06T16:45:00Z",
 		"total_duration": 8, "total_cost": 0.008576, "total_tokens": 11100,
-		"agents": ["research-agent", "support-agent"]}`
+		"agents": ["research-agent", "support-agent"], "flags": []}`
 	wantCarol = `{"user_id": "user-carol", "run_count": 1,
 		"first_seen": "2026-02-05T20:00:00Z", "last_seen": "2026-02-05T20:00:00Z",
 		"total_duration": 0.9, "total_cost": 0.000108, "total_tokens": 780,
-		"agents": ["triage-agent"]}`
+		"agents": ["triage-agent"], "flags": []}`
 	// 27_000 + 54_000 + 73_500 = 154_500 nano-USD → 0.000155 (half-up)
 	wantDave = `{"user_id": "user-dave", "run_count": 3,
 		"first_seen": "2026-02-02T12:00:00Z", "last_seen": "2026-02-07T18:20:00Z",
 		"total_duration": 7.25, "total_cost": 0.000155, "total_tokens": 720,
-		"agents": ["code-agent"]}`
+		"agents": ["code-agent"], "flags": []}`
 )
 
 // Expected user details: aggregates, cost by model (most expensive first,
@@ -57,7 +58,8 @@ var wantDetails = map[string]string{
 			{"id": "<run id>", "agent_name": "support-agent", "workflow_name": "default",
 				"started_at": "2026-02-03T09:00:00Z", "completed_at": "2026-02-03T09:00:04.2Z", "duration": 4.2,
 				"status": "success", "cost": 0.006192, "tokens": 2470, "session_id": "conv-a1"}
-		]
+		],
+		"flags": []
 	}`,
 	"user-bob": `{
 		"user_id": "user-bob",
@@ -75,7 +77,8 @@ var wantDetails = map[string]string{
 			{"id": "<run id>", "agent_name": "support-agent", "workflow_name": "default",
 				"started_at": "2026-02-04T10:15:00Z", "completed_at": "2026-02-04T10:15:06.75Z", "duration": 6.75,
 				"status": "success", "cost": 0.001826, "tokens": 9300, "session_id": "conv-b1"}
-		]
+		],
+		"flags": []
 	}`,
 	"user-carol": `{
 		"user_id": "user-carol",
@@ -89,7 +92,8 @@ var wantDetails = map[string]string{
 			{"id": "<run id>", "agent_name": "triage-agent", "workflow_name": "default",
 				"started_at": "2026-02-05T20:00:00Z", "completed_at": "2026-02-05T20:00:00.9Z", "duration": 0.9,
 				"status": "success", "cost": 0.000108, "tokens": 780, "session_id": null}
-		]
+		],
+		"flags": []
 	}`,
 	"user-dave": `{
 		"user_id": "user-dave",
@@ -108,14 +112,21 @@ var wantDetails = map[string]string{
 			{"id": "<run id>", "agent_name": "code-agent", "workflow_name": "default",
 				"started_at": "2026-02-02T12:00:00Z", "completed_at": "2026-02-02T12:00:03Z", "duration": 3,
 				"status": "success", "cost": 0.000027, "tokens": 120, "session_id": "conv-d1"}
-		]
+		],
+		"flags": []
 	}`,
 }
 
-var userEntries = map[string]string{"alice": wantAlice, "bob": wantBob, "carol": wantCarol, "dave": wantDave}
+var userEntries = map[string]string{
+	"alice": wantAlice, "bob": wantBob, "carol": wantCarol, "dave": wantDave,
+	// bob with flag_k=2: his total_tokens' modified z-score against all four
+	// users is 0.6745·(11100−2875)/2125 ≈ 2.61 (median 2875, MAD 2125).
+	"bob!": strings.Replace(wantBob, `"flags": []`, `"flags": ["high_usage"]`, 1),
+}
 
 // page is an expected users-list answer: count, next and previous ("" for
-// null) and the users by short name.
+// null) and the users by short name. next_cursor is a cursor exactly when
+// there is a next page.
 func page(count int, next, previous string, users ...string) string {
 	entries := make([]string, len(users))
 	for i, u := range users {
@@ -132,8 +143,12 @@ func page(count int, next, previous string, users ...string) string {
 		b, _ := json.Marshal(s)
 		return string(b)
 	}
-	return fmt.Sprintf(`{"results": [%s], "count": %d, "next": %s, "previous": %s}`,
-		strings.Join(entries, ", "), count, link(next), link(previous))
+	cursor := "null"
+	if next != "" {
+		cursor = link(cursorPlaceholder)
+	}
+	return fmt.Sprintf(`{"results": [%s], "count": %d, "next": %s, "previous": %s, "next_cursor": %s}`,
+		strings.Join(entries, ", "), count, link(next), link(previous), cursor)
 }
 
 // TestUsersAPI sends the data set over all three OTLP transports and checks
@@ -148,9 +163,18 @@ func TestUsersAPI(t *testing.T) {
 			sendDataset(t, c)
 
 			// The list holds every user's lifetime totals, so once it is
-			// complete every run has been applied.
-			c.waitForJSON(t, usersPath+"?limit=100", dataTimeout, page(4, "", "", "dave", "bob", "carol", "alice"))
+			// complete every run has been applied. Flags are left out of the
+			// wait: they come from population statistics the API caches for
+			// a minute (docs/api.md), which the first polls may compute from
+			// a partly written data set.
+			c.waitForJSON(t, usersPath+"?limit=100", dataTimeout, page(4, "", "", "dave", "bob", "carol", "alice"), "flags")
 
+			// A restarted collector (empty statistics cache) answers
+			// everything, flags included, from the complete data set.
+			if err := c.stop(); err != nil {
+				t.Fatalf("stopping the collector: %v", err)
+			}
+			c = startCollector(t, st)
 			checkUsersList(t, c)
 			checkUserDetails(t, c)
 			checkAPIErrors(t, c)
@@ -239,13 +263,29 @@ func checkUsersList(t *testing.T, c *collector) {
 	assertJSON(t, "page 1", p1, page(4, "?offset=3&limit=3&sort=total_duration", "", "carol", "alice", "dave"))
 	p2 := c.api(t, usersPath+"?offset=3&limit=3&sort=total_duration", http.StatusOK)
 	assertJSON(t, "page 2", p2, page(4, "", "?offset=0&limit=3&sort=total_duration", "bob"))
-	var links struct{ Previous string }
+	var links struct {
+		Previous   string
+		NextCursor string `json:"next_cursor"`
+	}
 	if err := json.Unmarshal(p2, &links); err != nil {
 		t.Fatal(err)
 	}
 	if back := c.api(t, usersPath+links.Previous, http.StatusOK); !bytes.Equal(back, p1) {
 		t.Errorf("following previous from page 2:\n%s\nwant page 1:\n%s", back, p1)
 	}
+
+	// Keyset pagination: next_cursor of page 1 gives the rest.
+	if err := json.Unmarshal(p1, &links); err != nil {
+		t.Fatal(err)
+	}
+	q := "?sort=total_duration&limit=3&cursor=" + url.QueryEscape(links.NextCursor)
+	assertJSON(t, "GET "+usersPath+q, c.api(t, usersPath+q, http.StatusOK), page(4, "", "", "bob"))
+
+	// Abuse flags with a lower threshold (docs/api.md, "Abuse flags").
+	assertJSON(t, "flag_k=2", c.api(t, usersPath+"?flag_k=2&limit=100", http.StatusOK),
+		page(4, "", "", "dave", "bob!", "carol", "alice"))
+	assertJSON(t, "user-bob flag_k=2", c.api(t, usersPath+"user-bob/?flag_k=2", http.StatusOK),
+		strings.Replace(wantDetails["user-bob"], `"flags": []`, `"flags": ["high_usage"]`, 1))
 }
 
 func checkUserDetails(t *testing.T, c *collector) {

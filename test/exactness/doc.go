@@ -8,6 +8,12 @@
 // applied in one batch, and the store's verification must find no
 // difference between its rollups and its runs and calls.
 //
+// Splits also vary how batches reach the store: one after another, with a
+// restart of the store in the middle, with transactions cancelled at a random
+// moment and then retried (as the exporter's queue retries), or from several
+// concurrent writers. A seed replays the splits and modes exactly; the
+// moment a cancellation hits and the interleaving of writers are timing.
+//
 // The package has only tests:
 //
 //	go test ./test/exactness/                 # 200 splits per set and store

@@ -1,8 +1,11 @@
 package exactness
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,18 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m)) }
+// TestMain runs every test against a private PostgreSQL server. Unless
+// -test.parallel is given, twice as many subtests as CPUs run at once: they
+// spend much of their time waiting for the database server.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
+	}
+	os.Exit(pgtest.RunMain(m))
+}
 
 // TestSplits is the property test of S6 and S7: for every trace set and
 // store, random splits of the set must give API answers byte-equal to the
@@ -21,7 +35,11 @@ func TestSplits(t *testing.T) {
 	sets := allSets(t)
 	t.Logf("%d trace sets, %d splits each per store: %s", len(sets), splits(), setNames(sets))
 	start := time.Now()
-	t.Cleanup(func() { t.Logf("all splits took %s", time.Since(start).Round(time.Millisecond)) })
+	t.Cleanup(func() {
+		t.Logf("all splits took %s; cancelled transactions: %d interrupted, %d committed anyway; "+
+			"concurrent writers: %d transient errors retried, %d verifications while writing",
+			time.Since(start).Round(time.Millisecond), interrupted.Load(), uninterrupted.Load(), transient.Load(), concurrentVerifies.Load())
+	})
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
 			t.Parallel()
@@ -42,28 +60,26 @@ func testSplits(t *testing.T, set *traceSet, b backend) {
 
 	st := b.fresh(t)
 	c.cur.set(st)
-	run.run(t, st, run.whole(), -1, nil)
+	run.run(t, st, run.whole())
 	want := c.view(t)
 	c.verify(t, "whole set in one batch")
 	require.Equal(t, set.want, want.users(t), "users of the whole set (runs, tokens) differ from the hand-worked numbers")
-	b.release(t, st)
 
+	modes := map[string]int{}
 	for i := range splits() {
 		p := randomPlan(rnd, len(set.refs))
+		m := randomMode(rnd, len(p))
+		modes[m.kind()]++
+		desc := fmt.Sprintf("split %d\nplan: %s\nmode: %s\n%s", i, p, m, replay)
 		st := b.fresh(t)
 		c.cur.set(st)
-		// Once in a while, also verify a state in the middle of a split.
-		mid := -1
-		if rnd.IntN(4) == 0 {
-			mid = rnd.IntN(len(p))
-		}
-		run.run(t, st, p, mid, func() { c.verify(t, fmt.Sprintf("split %d after step %d of %s; %s", i, mid, p, replay)) })
-		c.verify(t, fmt.Sprintf("split %d: %s; %s", i, p, replay))
+		st = write(t, b, c, st, run.prepare(t, p), m, desc)
+		c.verify(t, desc)
 		if d := c.view(t).diff(want); len(d) > 0 {
-			t.Fatalf("split %d differs from the whole set\nplan: %s\n%s\n%s", i, p, replay, strings.Join(d, "\n"))
+			t.Fatalf("%s\ndiffers from the whole set:\n%s", desc, strings.Join(d, "\n"))
 		}
-		b.release(t, st)
 	}
+	t.Logf("%d splits, write modes %v", splits(), modes)
 }
 
 // TestStoresAgree: both stores give byte-identical answers for every set.
@@ -79,9 +95,8 @@ func TestStoresAgree(t *testing.T) {
 				run := &runner{set: set, pipe: newPipeline(t)}
 				st := b.fresh(t)
 				c.cur.set(st)
-				run.run(t, st, run.whole(), -1, nil)
+				run.run(t, st, run.whole())
 				views[k][set.name] = c.view(t)
-				b.release(t, st)
 			}
 		})
 	}

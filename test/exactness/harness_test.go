@@ -95,9 +95,8 @@ func apply(t testing.TB, st spanStore, spans []genai.Span) ledger.Stats {
 
 // backend hands out empty stores of one kind, one split after another.
 type backend interface {
-	// fresh returns an empty store; release it before the next call.
+	// fresh returns an empty store, the same one each time or another.
 	fresh(t testing.TB) spanStore
-	release(t testing.TB, st spanStore)
 	// reopen closes st and opens the same database again (a restart).
 	reopen(t testing.TB, st spanStore) spanStore
 }
@@ -180,8 +179,6 @@ func (b *sqliteBackend) fresh(t testing.TB) spanStore {
 	return b.st
 }
 
-func (b *sqliteBackend) release(testing.TB, spanStore) {}
-
 func (b *sqliteBackend) reopen(t testing.TB, st spanStore) spanStore {
 	t.Helper()
 	require.NoError(t, st.Close())
@@ -234,8 +231,6 @@ func (b *postgresBackend) fresh(t testing.TB) spanStore {
 	b.clear(t)
 	return b.st
 }
-
-func (b *postgresBackend) release(testing.TB, spanStore) {}
 
 func (b *postgresBackend) reopen(t testing.TB, st spanStore) spanStore {
 	t.Helper()

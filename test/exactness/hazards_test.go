@@ -292,6 +292,55 @@ func hazardSets() []*traceSet {
 		)
 	})
 
+	// Ties: two calls of one run start at the same instant and name different
+	// users (the smaller span id wins), and two parentless calls start at the
+	// same instant (the implicit run's root is the smaller span id). Plus a
+	// user id that needs escaping in the API's paths and JSON.
+	const oddUser = "hz ünï/<tie>&%2F"
+	add("ties-and-odd-ids", map[string]userWant{"hz-tie-a": {1, 30}, oddUser: {1, 6}}, func(td ptrace.Traces) {
+		addTrace(td, 115, "svc",
+			invokeAgent(1, 0, 0, 3000, "tie-agent"),
+			chat(3, 1, 1000, "gpt-4o", 10, 5, a("user.id", "hz-tie-b")),
+			chat(2, 1, 1000, "gpt-4o", 10, 5, a("user.id", "hz-tie-a")),
+		)
+		addTrace(td, 116, "svc",
+			chat(7, 0, 500, "gpt-4o", 1, 1),
+			chat(6, 0, 500, "gpt-4o", 2, 2, a("user.id", oddUser)),
+		)
+	})
+
+	// Orphans: calls whose parent never arrives (dropped, or sampled away).
+	// In a trace with one run they join it; with several, the implicit run.
+	add("orphan-spans", map[string]userWant{"hz-orphan-one": {1, 40}, "hz-orphan-x": {1, 2}, "hz-orphan-y": {1, 2}, "hz-orphan-z": {1, 10}},
+		func(td ptrace.Traces) {
+			addTrace(td, 117, "svc",
+				invokeAgent(1, 0, 0, 3000, "one-agent", a("user.id", "hz-orphan-one")),
+				chat(2, 1, 100, "gpt-4o", 10, 5),
+				chat(3, 0xdead, 1500, "gpt-4o", 20, 5),
+			)
+			addTrace(td, 118, "worker",
+				sp{id: 1, name: "batch-job", start: 0, end: 9000},
+				invokeAgent(2, 1, 100, 1000, "item-agent", a("user.id", "hz-orphan-x")),
+				chat(3, 2, 200, "gpt-4o", 1, 1),
+				invokeAgent(4, 1, 2000, 3000, "item-agent", a("user.id", "hz-orphan-y")),
+				chat(5, 4, 2100, "gpt-4o", 1, 1),
+				chat(6, 0xdead, 5000, "gpt-4o", 5, 5, a("user.id", "hz-orphan-z")),
+			)
+		})
+
+	// A run across an hour boundary whose start, user and hour bucket all
+	// move as spans arrive: the call alone is an implicit run of hz-hour-llm
+	// in the later hour; its agent span moves the run into the earlier hour;
+	// the HTTP root above the agent makes it hz-hour-http's.
+	add("hour-boundary", map[string]userWant{"hz-hour-http": {1, 130}}, func(td ptrace.Traces) {
+		addTraceAt(td, 119, "svc", time.Date(2026, 3, 2, 10, 59, 59, 0, time.UTC),
+			sp{id: 1, name: "GET /report", kind: ptrace.SpanKindServer, start: 500, end: 3000, attrs: []kv{a("user.id", "hz-hour-http")}},
+			invokeAgent(2, 1, 800, 2900, "hour-agent"),
+			chat(3, 2, 1200, "gpt-4o", 100, 20, a("user.id", "hz-hour-llm")),
+			chat(4, 2, 1900, "gpt-4o-mini", 5, 5),
+		)
+	})
+
 	// A batch job: sibling top-level agent runs, one per user, in one trace.
 	want := map[string]userWant{}
 	for i := int64(1); i <= 10; i++ {

@@ -104,6 +104,14 @@ type Changes struct {
 	// RecomputeExtremes lists users that lost a run that may have been their
 	// first or last; their first_seen/last_seen come from their runs again.
 	RecomputeExtremes []string
+
+	// Sessions, Hours and ModelHours are the rollups of extra.go; rows of
+	// Sessions reach zero like users, RecomputeSessionExtremes like
+	// RecomputeExtremes.
+	Sessions                 []SessionDelta
+	RecomputeSessionExtremes []string
+	Hours                    []HourDelta
+	ModelHours               []ModelHourDelta
 }
 
 // Empty reports whether there is nothing to write.
@@ -131,6 +139,7 @@ type rollups struct {
 	hours      map[userHour]*Totals
 	modelHours map[userModelHour]*Totals
 	extremes   map[string]bool
+	extra      extraRollups
 }
 
 type userHour struct {
@@ -151,6 +160,7 @@ func newRollups() *rollups {
 		hours:      map[userHour]*Totals{},
 		modelHours: map[userModelHour]*Totals{},
 		extremes:   map[string]bool{},
+		extra:      newExtraRollups(),
 	}
 }
 
@@ -166,6 +176,7 @@ func bump[K comparable](m map[K]*Totals, k K, t Totals, sign int64) {
 // run adds (sign=+1) or removes (sign=-1) a run's contribution. Runs without
 // a user are kept as runs but have no per-user rollups.
 func (r *rollups) run(run *genai.Run, sign int64) {
+	r.extra.run(run, sign)
 	if run.UserID == "" {
 		return
 	}
@@ -190,6 +201,7 @@ func (r *rollups) run(run *genai.Run, sign int64) {
 }
 
 func (r *rollups) call(c *genai.Call, sign int64) {
+	r.extra.call(c, sign)
 	if c.UserID == "" {
 		return
 	}
@@ -223,6 +235,7 @@ func Diff(oldRuns []StoredRun, oldCalls []genai.Call, newRuns []genai.Run, newCa
 			if o.UserID != "" && (o.UserID != n.UserID || o.Start != n.Start) {
 				ru.extremes[o.UserID] = true
 			}
+			ru.extra.replaced(o, n)
 		}
 	}
 	for k, o := range oldByKey {
@@ -232,6 +245,7 @@ func Diff(oldRuns []StoredRun, oldCalls []genai.Call, newRuns []genai.Run, newCa
 			if o.UserID != "" {
 				ru.extremes[o.UserID] = true
 			}
+			ru.extra.replaced(o, nil)
 		}
 	}
 
@@ -295,6 +309,7 @@ func (r *rollups) into(ch *Changes) {
 	for u := range r.extremes {
 		ch.RecomputeExtremes = append(ch.RecomputeExtremes, u)
 	}
+	r.extra.into(ch)
 }
 
 func sortChanges(ch *Changes) {

@@ -42,6 +42,9 @@ type Stats struct {
 	RunsChanged    int
 	CallsChanged   int
 	DuplicateSpans int
+	// RetiredSpans are spans of traces that retention already deleted;
+	// they are ignored (see retired.go).
+	RetiredSpans int
 }
 
 // Apply brings the store in line with the union of what it knew and batch.
@@ -78,9 +81,18 @@ func Apply(ctx context.Context, tx Tx, batch []genai.Span) (Stats, error) {
 		}
 	}
 
+	retired, err := retiredTraces(ctx, tx, traces, known, prior)
+	if err != nil {
+		return st, err
+	}
+
 	var fresh []genai.Span
 	var touched, touchedExisting []pcommon.TraceID
 	for i, t := range traces {
+		if retired[t] {
+			st.RetiredSpans += len(byTrace[t])
+			continue
+		}
 		seen := make(map[pcommon.SpanID]struct{}, len(prior[t]))
 		for _, s := range prior[t] {
 			seen[s.SpanID] = struct{}{}

@@ -22,6 +22,9 @@ type Snapshot struct {
 	UserAgents     map[[2]string]Totals // user, agent (Runs only)
 	UserHours      map[[2]string]Totals // user, hour as decimal string
 	UserModelHours map[[3]string]Totals // user, model, hour as decimal string
+	Sessions       map[string]UserRow   // session id
+	Hours          map[string]HourRow   // hour as decimal string, summed over shards
+	ModelHours     map[[2]string]Totals // model, hour as decimal string, summed over shards
 }
 
 // NewSnapshot returns an empty snapshot ready to be filled.
@@ -32,6 +35,9 @@ func NewSnapshot() *Snapshot {
 		UserAgents:     map[[2]string]Totals{},
 		UserHours:      map[[2]string]Totals{},
 		UserModelHours: map[[3]string]Totals{},
+		Sessions:       map[string]UserRow{},
+		Hours:          map[string]HourRow{},
+		ModelHours:     map[[2]string]Totals{},
 	}
 }
 
@@ -64,6 +70,7 @@ func Expected(runs []genai.Run, calls []genai.Call) *Snapshot {
 		addTo(s.UserModels, [2]string{c.UserID, c.Model}, callTotals(c))
 		addTo(s.UserModelHours, [3]string{c.UserID, c.Model, fmt.Sprint(HourOf(c.RunStart))}, callTotals(c))
 	}
+	expectedExtra(s, runs, calls)
 	return s
 }
 
@@ -75,13 +82,18 @@ func addTo[K comparable](m map[K]Totals, k K, t Totals) {
 
 // Compare lists every difference between the expected and the stored
 // rollups, in a stable order. An empty result means the store is exact.
+// Sharded hours of got whose rows sum to zero are ignored.
 func Compare(want, got *Snapshot) []string {
+	got.dropZeroShardSums()
 	var diffs []string
 	diffs = append(diffs, compareMaps("users", want.Users, got.Users)...)
 	diffs = append(diffs, compareMaps("user_models", want.UserModels, got.UserModels)...)
 	diffs = append(diffs, compareMaps("user_agents", want.UserAgents, got.UserAgents)...)
 	diffs = append(diffs, compareMaps("user_hours", want.UserHours, got.UserHours)...)
 	diffs = append(diffs, compareMaps("user_model_hours", want.UserModelHours, got.UserModelHours)...)
+	diffs = append(diffs, compareMaps("sessions", want.Sessions, got.Sessions)...)
+	diffs = append(diffs, compareMaps("run_hours", want.Hours, got.Hours)...)
+	diffs = append(diffs, compareMaps("model_hours", want.ModelHours, got.ModelHours)...)
 	sort.Strings(diffs)
 	return diffs
 }

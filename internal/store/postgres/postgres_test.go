@@ -281,6 +281,9 @@ func TestListUsersUsesIndexes(t *testing.T) {
 		SELECT 'u' || g, 'u' || g, g % 17, g % 1000, g % 1003, g % 1009, g % 1013, g % 1019
 		FROM generate_series(1, 50000) g`)
 	require.NoError(t, err)
+	// Users written behind the store's back: keep its row count in step.
+	_, err = s.pool.Exec(ctx, `UPDATE row_counts SET n = n + 50000 WHERE name = 'users' AND shard = 0`)
+	require.NoError(t, err)
 	_, err = s.pool.Exec(ctx, "ANALYZE users")
 	require.NoError(t, err)
 

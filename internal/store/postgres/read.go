@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -37,19 +36,26 @@ const agentsOf = `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name)
 // number of users unless the filters are very selective; the count reads
 // every matching user.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	if q.Window {
+		return s.listUsersWindow(ctx, q)
+	}
 	lq, err := buildListUsers(q)
 	if err != nil {
 		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
 	}
 	b := &pgx.Batch{}
-	b.Queue(lq.countSQL, lq.countArgs...)
+	if lq.countSQL != "" {
+		b.Queue(lq.countSQL, lq.countArgs...)
+	}
 	b.Queue(lq.pageSQL, lq.pageArgs...)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 
 	var page store.UserPage
-	if err := br.QueryRow().Scan(&page.Count); err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	if lq.countSQL != "" {
+		if err := br.QueryRow().Scan(&page.Count); err != nil {
+			return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		}
 	}
 	rows, _ := br.Query()
 	for rows.Next() {
@@ -89,17 +95,10 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	if !ok {
 		return listUsersQuery{}, fmt.Errorf("unknown sort field %q", q.Sort)
 	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
 
 	var conds []string
 	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	arg := argList(&args)
 	if q.Search != "" {
 		conds = append(conds, "strpos(u.search_key, "+arg(strings.ToLower(cleanText(q.Search)))+") > 0")
 	}
@@ -117,25 +116,28 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 		}
 		conds = append(conds, c+")")
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
+	if q.Above != nil {
+		conds = append(conds, "u."+col+" > "+arg(*q.Above))
 	}
-	lq := listUsersQuery{countSQL: "SELECT count(*) FROM users u" + where, countArgs: args}
+	var lq listUsersQuery
+	switch {
+	case q.NoCount:
+	case len(conds) == 0:
+		// Every user: the count kept by the writers, not a scan.
+		lq.countSQL = "SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'users'"
+	default:
+		lq.countSQL = "SELECT count(*) FROM users u WHERE " + strings.Join(conds, " AND ")
+		lq.countArgs = append([]any(nil), args...)
+	}
 
-	order := "ORDER BY " + col + " " + dir + ", user_id ASC"
-	inner := "SELECT " + userColumns + " FROM users u" + where + " " + order
 	// Limit and offset are integers formatted here, not parameters: with a
 	// parameter, a cached generic plan assumes a large limit and may give up
 	// the index for a full sort of all users.
-	if q.Limit > 0 {
-		inner += " LIMIT " + strconv.Itoa(q.Limit)
-	}
-	if q.Offset > 0 {
-		inner += " OFFSET " + strconv.Itoa(q.Offset)
-	}
+	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userColumns, conds: conds, sortCol: col,
+		desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+	inner := l.sql(arg)
 	// The agents are computed for the page rows only.
-	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + order
+	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.order()
 	lq.pageArgs = args
 	return lq, nil
 }
@@ -216,8 +218,16 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return err
 			}
+			if err := loadExtraVerify(ctx, tx, got); err != nil {
+				return err
+			}
+			if err := loadRetired(ctx, tx, want); err != nil {
+				return err
+			}
 			diffs = ledger.Compare(want, got)
-			return nil
+			countDiffs, err := verifyRowCounts(ctx, tx)
+			diffs = append(diffs, countDiffs...)
+			return err
 		})
 	if err != nil {
 		return nil, fmt.Errorf("cannot verify store: %w", err)

@@ -31,6 +31,8 @@ type applyTx struct {
 	calls  map[pcommon.TraceID][]genai.Call
 
 	pending *pgx.Batch // queued writes not sent yet
+
+	shardNo int32 // the shard of this transaction's sharded rows, 1-based; 0 = not picked yet
 }
 
 var _ ledger.Tx = (*applyTx)(nil)
@@ -287,7 +289,8 @@ var (
 	// first_seen/last_seen of a delta without added runs are the neutral
 	// elements of least/greatest (such a new row is deleted right after:
 	// its run_count is <= 0).
-	upsertUsersSQL = `INSERT INTO users AS u (user_id, search_key, run_count, first_seen, last_seen,
+	// The users inserted and deleted are counted in row_counts (extra_tx.go).
+	upsertUsersSQL = `WITH up AS (INSERT INTO users AS u (user_id, search_key, run_count, first_seen, last_seen,
 			total_duration, total_cost, total_tokens)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
 			$8::int8[])
@@ -296,8 +299,11 @@ var (
 			last_seen = greatest(u.last_seen, EXCLUDED.last_seen),
 			total_duration = u.total_duration + EXCLUDED.total_duration,
 			total_cost = u.total_cost + EXCLUDED.total_cost,
-			total_tokens = u.total_tokens + EXCLUDED.total_tokens`
-	deleteUsersSQL = `DELETE FROM users WHERE user_id = ANY($1::text[]) AND run_count <= 0`
+			total_tokens = u.total_tokens + EXCLUDED.total_tokens
+		RETURNING (xmax = 0) AS inserted)
+		` + countInsertedSQL("users", "$9")
+	deleteUsersSQL = `WITH d AS (DELETE FROM users WHERE user_id = ANY($1::text[]) AND run_count <= 0 RETURNING 1)
+		` + countDeletedSQL("users", "$2")
 	// The recompute is two statements: the first locks the rows (already
 	// locked by the upsert when the ledger lists the user in Users, as it
 	// does; kept so the recompute never depends on that), the second starts
@@ -307,8 +313,10 @@ var (
 	// apply least/greatest (or their own recompute) on top of our values.
 	lockUsersSQL      = `SELECT 1 FROM users WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR UPDATE`
 	recomputeUsersSQL = `UPDATE users u SET
-			first_seen = coalesce((SELECT min(r.start_ns) FROM runs r WHERE r.user_id = u.user_id), u.first_seen),
-			last_seen = coalesce((SELECT max(r.start_ns) FROM runs r WHERE r.user_id = u.user_id), u.last_seen)
+			first_seen = coalesce(least((SELECT min(r.start_ns) FROM runs r WHERE r.user_id = u.user_id),
+				` + retiredUserFirst + `), u.first_seen),
+			last_seen = coalesce(greatest((SELECT max(r.start_ns) FROM runs r WHERE r.user_id = u.user_id),
+				` + retiredUserLast + `), u.last_seen)
 		WHERE u.user_id = ANY($1::text[])`
 
 	upsertUserModelsSQL = `INSERT INTO user_models AS t (user_id, model, call_count, unpriced_calls, total_cost,
@@ -372,6 +380,7 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	t.queueUserAgents(c.UserAgents)
 	t.queueUserHours(c.UserHours)
 	t.queueUserModelHours(c.UserModelHours)
+	t.queueExtra(c)
 	return t.flush(ctx)
 }
 
@@ -442,9 +451,9 @@ func (t *applyTx) queueUsers(ds []ledger.UserDelta, recompute []string) {
 				maybeEmpty = append(maybeEmpty, d.UserID)
 			}
 		}
-		t.queue(upsertUsersSQL, ids, keys, runs, firsts, lasts, durations, costs, tokens)
+		t.queue(upsertUsersSQL, ids, keys, runs, firsts, lasts, durations, costs, tokens, t.shard())
 		if len(maybeEmpty) > 0 {
-			t.queue(deleteUsersSQL, maybeEmpty)
+			t.queue(deleteUsersSQL, maybeEmpty, t.shard())
 		}
 	}
 	if len(recompute) > 0 {

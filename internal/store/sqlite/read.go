@@ -43,6 +43,9 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // ListUsers returns one page of the users matching q and how many match.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	if q.Window {
+		return s.listUsersWindow(ctx, q)
+	}
 	sortField := q.Sort
 	if sortField == "" {
 		sortField = store.SortLastSeen
@@ -51,52 +54,48 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	if !ok {
 		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
 	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
 
 	var where []string
 	var args []any
+	arg := argList(&args)
 	if q.Search != "" {
-		where = append(where, `instr(u.search_key, ?) > 0`)
-		args = append(args, strings.ToLower(q.Search))
+		where = append(where, `instr(u.search_key, `+arg(strings.ToLower(q.Search))+`) > 0`)
 	}
 	if q.Agent != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = ?)`)
-		args = append(args, q.Agent)
+		where = append(where, `EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = `+arg(q.Agent)+`)`)
 	}
 	switch {
 	case !q.Start.IsZero() && !q.End.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= ? AND r.start_ns < ?)`)
-		args = append(args, q.Start.UnixNano(), q.End.UnixNano())
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= `+
+			arg(q.Start.UnixNano())+` AND r.start_ns < `+arg(q.End.UnixNano())+`)`)
 	case !q.Start.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= ?)`)
-		args = append(args, q.Start.UnixNano())
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= `+arg(q.Start.UnixNano())+`)`)
 	case !q.End.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns < ?)`)
-		args = append(args, q.End.UnixNano())
+		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns < `+arg(q.End.UnixNano())+`)`)
+	}
+	if q.Above != nil {
+		where = append(where, `u.`+col+` > `+arg(*q.Above))
 	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := int64(q.Limit)
-	if limit <= 0 {
-		limit = -1 // no limit
-	}
-	offset := int64(max(q.Offset, 0))
+	countArgs := append([]any(nil), args...)
+	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userCols, conds: where, sortCol: col,
+		desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+	pageSQL := l.sql(arg)
 
 	var page store.UserPage
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, args...).Scan(&page.Count); err != nil {
-			return err
+		if !q.NoCount {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, countArgs...).Scan(&page.Count); err != nil {
+				return err
+			}
+			if page.Count == 0 {
+				return nil
+			}
 		}
-		if page.Count == 0 {
-			return nil
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+userCols+` FROM users u`+cond+
-			` ORDER BY u.`+col+` `+dir+`, u.user_id ASC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		rows, err := tx.QueryContext(ctx, pageSQL, args...)
 		if err != nil {
 			return err
 		}
@@ -299,7 +298,14 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			}); err != nil {
 			return fmt.Errorf("user_model_hours: %w", err)
 		}
-		diffs = ledger.Compare(ledger.Expected(runs, calls), got)
+		if err := loadExtraSnapshot(ctx, tx, got); err != nil {
+			return err
+		}
+		want := ledger.Expected(runs, calls)
+		if err := loadRetired(ctx, tx, want); err != nil {
+			return fmt.Errorf("retired_rollups: %w", err)
+		}
+		diffs = ledger.Compare(want, got)
 		return nil
 	})
 	if err != nil {

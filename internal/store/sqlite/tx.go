@@ -62,10 +62,11 @@ var writeSQL = map[string]string{
 			first_seen = CASE WHEN ?7 THEN min(first_seen, excluded.first_seen) ELSE first_seen END,
 			last_seen = CASE WHEN ?7 THEN max(last_seen, excluded.last_seen) ELSE last_seen END`,
 	"deleteUser": `DELETE FROM users WHERE user_id = ? AND run_count <= 0`,
+	// The extremes include those of runs deleted by retention (retention.go).
 	"recomputeUser": `UPDATE users SET
-			first_seen = (SELECT min(start_ns) FROM runs WHERE runs.user_id = users.user_id),
-			last_seen = (SELECT max(start_ns) FROM runs WHERE runs.user_id = users.user_id)
-		WHERE user_id = ? AND EXISTS (SELECT 1 FROM runs WHERE runs.user_id = users.user_id)`,
+			first_seen = min(ifnull(` + userRunsMin + `, ` + userRetiredMin + `), ifnull(` + userRetiredMin + `, ` + userRunsMin + `)),
+			last_seen = max(ifnull(` + userRunsMax + `, ` + userRetiredMax + `), ifnull(` + userRetiredMax + `, ` + userRunsMax + `))
+		WHERE user_id = ? AND (EXISTS (SELECT 1 FROM runs WHERE runs.user_id = users.user_id) OR ` + userRetiredMin + ` IS NOT NULL)`,
 	"upsertModel": `INSERT INTO user_models (user_id, model, call_count, unpriced_calls, total_cost, total_tokens)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, model) DO UPDATE SET
@@ -87,6 +88,12 @@ var writeSQL = map[string]string{
 			call_count = call_count + excluded.call_count, unpriced_calls = unpriced_calls + excluded.unpriced_calls,
 			total_cost = total_cost + excluded.total_cost, total_tokens = total_tokens + excluded.total_tokens`,
 	"deleteModelHour": `DELETE FROM user_model_hours WHERE user_id = ? AND model = ? AND hour = ? AND call_count <= 0`,
+}
+
+func init() {
+	for k, v := range extraWriteSQL {
+		writeSQL[k] = v
+	}
 }
 
 type writeStmts struct {
@@ -403,5 +410,5 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 			}
 		}
 	}
-	return nil
+	return w.applyExtra(ctx, ch)
 }

@@ -1,0 +1,154 @@
+package postgres
+
+import (
+	"math/rand/v2"
+
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// shards is the number of rows each sharded rollup key (an hour of
+// run_hours, an hour and model of model_hours, a name of row_counts) is
+// spread over. Each transaction adds all its deltas to one shard picked at
+// random, so concurrent writers of the current hour rarely wait for one
+// another; readers sum the shards. One shard per transaction and key, taken
+// in the fixed table order, keeps the lock order acyclic.
+const shards = 16
+
+// shard returns the transaction's shard, picking it on first use.
+func (t *applyTx) shard() int32 {
+	if t.shardNo == 0 {
+		t.shardNo = 1 + rand.Int32N(shards)
+	}
+	return t.shardNo - 1
+}
+
+// countInsertedSQL adds the rows of the CTE "up" whose inserted is true to
+// row_counts(name, shard).
+func countInsertedSQL(name, shardParam string) string {
+	return `INSERT INTO row_counts AS c (name, shard, n)
+		SELECT '` + name + `', ` + shardParam + `::int, count(*) FROM up WHERE inserted HAVING count(*) > 0
+		ON CONFLICT (name, shard) DO UPDATE SET n = c.n + EXCLUDED.n`
+}
+
+// countDeletedSQL subtracts the rows of the CTE "d" from row_counts(name, shard).
+func countDeletedSQL(name, shardParam string) string {
+	return `INSERT INTO row_counts AS c (name, shard, n)
+		SELECT '` + name + `', ` + shardParam + `::int, -count(*) FROM d HAVING count(*) > 0
+		ON CONFLICT (name, shard) DO UPDATE SET n = c.n + EXCLUDED.n`
+}
+
+var (
+	upsertSessionsSQL = `WITH up AS (INSERT INTO sessions AS s (session_id, run_count, first_seen, last_seen,
+			total_duration, total_cost, total_tokens)
+		SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+		ON CONFLICT (session_id) DO UPDATE SET run_count = s.run_count + EXCLUDED.run_count,
+			first_seen = least(s.first_seen, EXCLUDED.first_seen),
+			last_seen = greatest(s.last_seen, EXCLUDED.last_seen),
+			total_duration = s.total_duration + EXCLUDED.total_duration,
+			total_cost = s.total_cost + EXCLUDED.total_cost,
+			total_tokens = s.total_tokens + EXCLUDED.total_tokens
+		RETURNING (xmax = 0) AS inserted)
+		` + countInsertedSQL("sessions", "$8")
+	deleteSessionsSQL = `WITH d AS (DELETE FROM sessions WHERE session_id = ANY($1::text[]) AND run_count <= 0
+		RETURNING 1) ` + countDeletedSQL("sessions", "$2")
+	// Two statements, for the reason given at recomputeUsersSQL.
+	lockSessionsSQL      = `SELECT 1 FROM sessions WHERE session_id = ANY($1::text[]) ORDER BY session_id FOR UPDATE`
+	recomputeSessionsSQL = `UPDATE sessions s SET
+			first_seen = coalesce(least((SELECT min(r.start_ns) FROM runs r WHERE r.session_id = s.session_id),
+				` + retiredSessionFirst + `), s.first_seen),
+			last_seen = coalesce(greatest((SELECT max(r.start_ns) FROM runs r WHERE r.session_id = s.session_id),
+				` + retiredSessionLast + `), s.last_seen)
+		WHERE s.session_id = ANY($1::text[])`
+
+	upsertRunHoursSQL = `INSERT INTO run_hours AS t (hour, shard, run_count, user_runs, total_duration, total_cost,
+			total_tokens)
+		SELECT h, $2::int, r, u, d, c, k FROM unnest($1::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
+			$7::int8[]) AS x(h, r, u, d, c, k)
+		ON CONFLICT (hour, shard) DO UPDATE SET run_count = t.run_count + EXCLUDED.run_count,
+			user_runs = t.user_runs + EXCLUDED.user_runs, total_duration = t.total_duration + EXCLUDED.total_duration,
+			total_cost = t.total_cost + EXCLUDED.total_cost, total_tokens = t.total_tokens + EXCLUDED.total_tokens`
+	deleteRunHoursSQL = `DELETE FROM run_hours WHERE hour = ANY($1::int8[]) AND shard = $2::int AND run_count = 0
+		AND user_runs = 0 AND total_duration = 0 AND total_cost = 0 AND total_tokens = 0`
+
+	upsertModelHoursSQL = `INSERT INTO model_hours AS t (hour, model, shard, call_count, unpriced_calls, total_cost,
+			total_tokens)
+		SELECT h, m, $3::int, n, u, c, k FROM unnest($1::int8[], $2::text[], $4::int8[], $5::int8[], $6::int8[],
+			$7::int8[]) AS x(h, m, n, u, c, k)
+		ON CONFLICT (hour, model, shard) DO UPDATE SET call_count = t.call_count + EXCLUDED.call_count,
+			unpriced_calls = t.unpriced_calls + EXCLUDED.unpriced_calls,
+			total_cost = t.total_cost + EXCLUDED.total_cost, total_tokens = t.total_tokens + EXCLUDED.total_tokens`
+	deleteModelHoursSQL = `DELETE FROM model_hours t USING unnest($1::int8[], $2::text[]) AS d(hour, model)
+		WHERE t.hour = d.hour AND t.model = d.model AND t.shard = $3::int AND t.call_count = 0
+			AND t.unpriced_calls = 0 AND t.total_cost = 0 AND t.total_tokens = 0`
+)
+
+// queueExtra queues the session and hour rollups of c, after the per-user
+// ones (the table order every writer follows).
+func (t *applyTx) queueExtra(c *ledger.Changes) {
+	if n := len(c.Sessions); n > 0 {
+		ids := make([]string, n)
+		runs, firsts, lasts := make([]int64, n), make([]int64, n), make([]int64, n)
+		durations, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n)
+		var maybeEmpty []string
+		for i := range c.Sessions {
+			d := &c.Sessions[i]
+			ids[i] = d.SessionID
+			runs[i], durations[i], costs[i], tokens[i] = d.Delta.Runs, d.Delta.Duration, d.Delta.Cost, d.Delta.Tokens
+			firsts[i], lasts[i] = maxInt64, minInt64
+			if d.HasAdded {
+				firsts[i], lasts[i] = d.MinStart, d.MaxStart
+			}
+			if d.Delta.Runs <= 0 {
+				maybeEmpty = append(maybeEmpty, d.SessionID)
+			}
+		}
+		t.queue(upsertSessionsSQL, ids, runs, firsts, lasts, durations, costs, tokens, t.shard())
+		if len(maybeEmpty) > 0 {
+			t.queue(deleteSessionsSQL, maybeEmpty, t.shard())
+		}
+	}
+	if len(c.RecomputeSessionExtremes) > 0 {
+		t.queue(lockSessionsSQL, c.RecomputeSessionExtremes)
+		t.queue(recomputeSessionsSQL, c.RecomputeSessionExtremes)
+	}
+	if n := len(c.Hours); n > 0 {
+		hours, runs, users := make([]int64, n), make([]int64, n), make([]int64, n)
+		durations, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n)
+		var del []int64
+		for i := range c.Hours {
+			h := &c.Hours[i]
+			hours[i], runs[i], users[i] = h.Hour, h.Delta.Runs, h.UserRuns
+			durations[i], costs[i], tokens[i] = h.Delta.Duration, h.Delta.Cost, h.Delta.Tokens
+			if h.Delta.Runs <= 0 {
+				del = append(del, h.Hour)
+			}
+		}
+		t.queue(upsertRunHoursSQL, hours, t.shard(), runs, users, durations, costs, tokens)
+		if len(del) > 0 {
+			t.queue(deleteRunHoursSQL, del, t.shard())
+		}
+	}
+	if n := len(c.ModelHours); n > 0 {
+		hours, models := make([]int64, n), make([]string, n)
+		calls, unpriced, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		var delHours []int64
+		var delModels []string
+		for i := range c.ModelHours {
+			m := &c.ModelHours[i]
+			hours[i], models[i] = m.Hour, m.Model
+			calls[i], unpriced[i], costs[i], tokens[i] = m.Delta.Calls, m.Delta.Unpriced, m.Delta.Cost, m.Delta.Tokens
+			if m.Delta.Calls <= 0 {
+				delHours, delModels = append(delHours, m.Hour), append(delModels, m.Model)
+			}
+		}
+		t.queue(upsertModelHoursSQL, hours, models, t.shard(), calls, unpriced, costs, tokens)
+		if len(delHours) > 0 {
+			t.queue(deleteModelHoursSQL, delHours, delModels, t.shard())
+		}
+	}
+}
+
+const (
+	maxInt64 = int64(^uint64(0) >> 1)
+	minInt64 = -maxInt64 - 1
+)

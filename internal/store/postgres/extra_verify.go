@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// loadExtraVerify reads the session and hour rollups into got.
+func loadExtraVerify(ctx context.Context, tx pgx.Tx, got *ledger.Snapshot) error {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT session_id, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen FROM sessions`)
+	b.Queue(`SELECT hour, run_count, user_runs, total_duration, total_cost, total_tokens FROM run_hours`)
+	b.Queue(`SELECT model, hour, call_count, unpriced_calls, total_cost, total_tokens FROM model_hours`)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	var (
+		id       string
+		u        ledger.UserRow
+		hour, ur int64
+		t        ledger.Totals
+	)
+	rows, _ := br.Query()
+	if _, err := pgx.ForEachRow(rows, []any{&id, &u.Totals.Runs, &u.Totals.Duration, &u.Totals.Cost, &u.Totals.Tokens,
+		&u.FirstSeen, &u.LastSeen}, func() error {
+		got.Sessions[id] = u
+		return nil
+	}); err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	rows, _ = br.Query()
+	if _, err := pgx.ForEachRow(rows, []any{&hour, &t.Runs, &ur, &t.Duration, &t.Cost, &t.Tokens}, func() error {
+		got.AddHourRow(hour, t, ur)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("run_hours: %w", err)
+	}
+	t = ledger.Totals{}
+	rows, _ = br.Query()
+	if _, err := pgx.ForEachRow(rows, []any{&id, &hour, &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens}, func() error {
+		got.AddModelHourRow(id, hour, t)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("model_hours: %w", err)
+	}
+	return br.Close()
+}
+
+// verifyRowCounts compares the row_counts of users and sessions with the
+// rows those tables hold.
+func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	var diffs []string
+	for _, name := range []string{"users", "sessions"} {
+		var counted, actual int64
+		// name is one of the two constants above.
+		if err := tx.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::int8, (SELECT count(*) FROM `+name+`)
+			FROM row_counts WHERE name = $1`, name).Scan(&counted, &actual); err != nil {
+			return nil, fmt.Errorf("row_counts: %w", err)
+		}
+		if counted != actual {
+			diffs = append(diffs, fmt.Sprintf("row_counts %s: got %d, want %d", name, counted, actual))
+		}
+	}
+	return diffs, nil
+}

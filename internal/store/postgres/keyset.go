@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// listSpec is one sorted list query over a rollup table (users, sessions):
+// filters, a sort column with the row key as ascending tie-break, offset or
+// keyset pagination. Only fixed identifiers are spliced into the SQL; every
+// value is a parameter, except limit and offset (integers, see
+// buildListUsers).
+type listSpec struct {
+	from    string // "users u"
+	alias   string // "u"
+	key     string // "user_id"
+	cols    string // select list of alias's columns, unqualified, including key and sortCol
+	conds   []string
+	sortCol string
+	desc    bool
+	after   *store.Cursor
+	limit   int // 0: no limit
+	offset  int
+}
+
+// order is the ORDER BY clause of the list over output column names.
+func (l *listSpec) order() string {
+	dir := "ASC"
+	if l.desc {
+		dir = "DESC"
+	}
+	return "ORDER BY " + l.sortCol + " " + dir + ", " + l.key + " ASC"
+}
+
+// sql returns the page query. With a cursor it is the union of two index
+// range scans, the rest of the cursor's tie group and the rows beyond its
+// value, so that a page deep in the list reads no more index entries than
+// the first page, whichever direction the sort has: a single row
+// comparison cannot express (value DESC, key ASC).
+func (l *listSpec) sql(arg func(any) string) string {
+	where := func(extra ...string) string {
+		c := append(append([]string(nil), l.conds...), extra...)
+		if len(c) == 0 {
+			return ""
+		}
+		return " WHERE " + strings.Join(c, " AND ")
+	}
+	a := l.alias + "."
+	limit := ""
+	if l.limit > 0 {
+		limit = " LIMIT " + strconv.Itoa(l.limit)
+	}
+	if l.after == nil {
+		q := "SELECT " + l.cols + " FROM " + l.from + where() + " " + l.order() + limit
+		if l.offset > 0 {
+			q += " OFFSET " + strconv.Itoa(l.offset)
+		}
+		return q
+	}
+	v, id := arg(l.after.Value), arg(l.after.ID)
+	beyond := a + l.sortCol + " > " + v
+	if l.desc {
+		beyond = a + l.sortCol + " < " + v
+	}
+	tie := "(SELECT " + l.cols + " FROM " + l.from + where(a+l.sortCol+" = "+v, a+l.key+" > "+id) +
+		" ORDER BY " + a + l.key + " ASC" + limit + ")"
+	rest := "(SELECT " + l.cols + " FROM " + l.from + where(beyond) + " " + l.order() + limit + ")"
+	return "SELECT * FROM (" + tie + " UNION ALL " + rest + ") k " + l.order() + limit
+}
+
+// argList returns a placeholder allocator appending to *args.
+func argList(args *[]any) func(any) string {
+	return func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+}

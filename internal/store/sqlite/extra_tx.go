@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// Write statements of the session and hour rollups (ledger/extra.go). The
+// single SQLite writer never contends, so every delta goes to shard 0.
+var extraWriteSQL = map[string]string{
+	// ?1 session, ?2..?5 deltas, ?6 has added, ?7 min start, ?8 max start
+	"upsertSession": `INSERT INTO sessions (session_id, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8)
+		ON CONFLICT (session_id) DO UPDATE SET
+			run_count = run_count + excluded.run_count,
+			total_duration = total_duration + excluded.total_duration,
+			total_cost = total_cost + excluded.total_cost,
+			total_tokens = total_tokens + excluded.total_tokens,
+			first_seen = CASE WHEN ?6 THEN min(first_seen, excluded.first_seen) ELSE first_seen END,
+			last_seen = CASE WHEN ?6 THEN max(last_seen, excluded.last_seen) ELSE last_seen END`,
+	"deleteSession": `DELETE FROM sessions WHERE session_id = ? AND run_count <= 0`,
+	// The extremes include those of runs deleted by retention (retention.go).
+	"recomputeSession": `UPDATE sessions SET
+			first_seen = min(ifnull(` + sessionRunsMin + `, ` + sessionRetiredMin + `), ifnull(` + sessionRetiredMin + `, ` + sessionRunsMin + `)),
+			last_seen = max(ifnull(` + sessionRunsMax + `, ` + sessionRetiredMax + `), ifnull(` + sessionRetiredMax + `, ` + sessionRunsMax + `))
+		WHERE session_id = ? AND (EXISTS (SELECT 1 FROM runs WHERE runs.session_id = sessions.session_id)
+			OR ` + sessionRetiredMin + ` IS NOT NULL)`,
+	"upsertRunHour": `INSERT INTO run_hours (hour, shard, run_count, user_runs, total_duration, total_cost, total_tokens)
+		VALUES (?, 0, ?, ?, ?, ?, ?)
+		ON CONFLICT (hour, shard) DO UPDATE SET
+			run_count = run_count + excluded.run_count, user_runs = user_runs + excluded.user_runs,
+			total_duration = total_duration + excluded.total_duration,
+			total_cost = total_cost + excluded.total_cost, total_tokens = total_tokens + excluded.total_tokens`,
+	"deleteRunHour": `DELETE FROM run_hours WHERE hour = ? AND shard = 0 AND run_count = 0 AND user_runs = 0
+		AND total_duration = 0 AND total_cost = 0 AND total_tokens = 0`,
+	"upsertModelHourAll": `INSERT INTO model_hours (hour, model, shard, call_count, unpriced_calls, total_cost, total_tokens)
+		VALUES (?, ?, 0, ?, ?, ?, ?)
+		ON CONFLICT (hour, model, shard) DO UPDATE SET
+			call_count = call_count + excluded.call_count, unpriced_calls = unpriced_calls + excluded.unpriced_calls,
+			total_cost = total_cost + excluded.total_cost, total_tokens = total_tokens + excluded.total_tokens`,
+	"deleteModelHourAll": `DELETE FROM model_hours WHERE hour = ? AND model = ? AND shard = 0 AND call_count = 0
+		AND unpriced_calls = 0 AND total_cost = 0 AND total_tokens = 0`,
+}
+
+// applyExtra writes the session and hour rollups of ch, after the per-user
+// ones.
+func (w *writeTx) applyExtra(ctx context.Context, ch *ledger.Changes) error {
+	for _, s := range ch.Sessions {
+		d := s.Delta
+		if _, err := w.exec(ctx, "upsertSession", s.SessionID, d.Runs, d.Duration, d.Cost, d.Tokens,
+			b2i(s.HasAdded), s.MinStart, s.MaxStart); err != nil {
+			return err
+		}
+		if d.Runs < 0 {
+			if _, err := w.exec(ctx, "deleteSession", s.SessionID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range ch.RecomputeSessionExtremes {
+		if _, err := w.exec(ctx, "recomputeSession", id); err != nil {
+			return err
+		}
+	}
+	for _, h := range ch.Hours {
+		d := h.Delta
+		if _, err := w.exec(ctx, "upsertRunHour", h.Hour, d.Runs, h.UserRuns, d.Duration, d.Cost, d.Tokens); err != nil {
+			return err
+		}
+		if d.Runs <= 0 {
+			if _, err := w.exec(ctx, "deleteRunHour", h.Hour); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range ch.ModelHours {
+		d := m.Delta
+		if _, err := w.exec(ctx, "upsertModelHourAll", m.Hour, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
+			return err
+		}
+		if d.Calls <= 0 {
+			if _, err := w.exec(ctx, "deleteModelHourAll", m.Hour, m.Model); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

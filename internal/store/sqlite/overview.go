@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Overview returns the totals of the runs that started in [q.Start, q.End):
+// whole hours from the run_hours and model_hours rollups, the edges from the
+// runs and their calls; unique and top users as the windowed users list
+// computes them; new users from the users(first_seen) index.
+func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	lo, hi := store.Bounds(q.Start, q.End)
+	sp := store.SplitWindow(lo, hi)
+	var out store.Overview
+
+	var tArgs, mArgs []any
+	targ, marg := argList(&tArgs), argList(&mArgs)
+	edgeTotals := func(lo, hi int64) string {
+		return `SELECT count(*) AS rc, coalesce(sum(user_id <> ''), 0) AS ur, sum(max(end_ns - start_ns, 0)) AS d,
+			sum(cost_nanos) AS c, sum(input_tokens + output_tokens) AS k
+			FROM runs WHERE start_ns >= ` + targ(lo) + ` AND start_ns < ` + targ(hi)
+	}
+	edgeModels := func(lo, hi int64) string {
+		return `SELECT model, 1 AS n, cost_source = 'unpriced' AS u, cost_nanos AS c, input_tokens + output_tokens AS k
+			FROM calls WHERE run_start_ns >= ` + marg(lo) + ` AND run_start_ns < ` + marg(hi)
+	}
+	var tParts, mParts []string
+	if sp.Hours {
+		tParts = append(tParts, `SELECT sum(run_count) AS rc, sum(user_runs) AS ur, sum(total_duration) AS d,
+			sum(total_cost) AS c, sum(total_tokens) AS k FROM run_hours WHERE hour >= `+targ(sp.HoursLo)+
+			` AND hour < `+targ(sp.HoursHi))
+		mParts = append(mParts, `SELECT model, call_count AS n, unpriced_calls AS u, total_cost AS c, total_tokens AS k
+			FROM model_hours WHERE hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
+		if sp.Lo < sp.HoursLo {
+			tParts = append(tParts, edgeTotals(sp.Lo, sp.HoursLo))
+			mParts = append(mParts, edgeModels(sp.Lo, sp.HoursLo))
+		}
+		if sp.HoursHi < sp.Hi {
+			tParts = append(tParts, edgeTotals(sp.HoursHi, sp.Hi))
+			mParts = append(mParts, edgeModels(sp.HoursHi, sp.Hi))
+		}
+	} else {
+		tParts = append(tParts, edgeTotals(sp.Lo, sp.Hi))
+		mParts = append(mParts, edgeModels(sp.Lo, sp.Hi))
+	}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(rc), 0), coalesce(sum(ur), 0), coalesce(sum(d), 0),
+			coalesce(sum(c), 0), coalesce(sum(k), 0) FROM (`+strings.Join(tParts, " UNION ALL ")+`)`, tArgs...).
+			Scan(&out.RunCount, &out.UserRuns, &out.TotalDuration, &out.TotalCost, &out.TotalTokens); err != nil {
+			return err
+		}
+		if err := each2(ctx, tx, `SELECT model, sum(c) AS cost, sum(k), sum(n), sum(u) FROM (`+
+			strings.Join(mParts, " UNION ALL ")+`) GROUP BY model HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(k) <> 0
+			ORDER BY cost DESC, model ASC`, mArgs, func(rows *sql.Rows) error {
+			var m store.ModelCost
+			err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls)
+			out.CostByModel = append(out.CostByModel, m)
+			return err
+		}); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE first_seen >= ? AND first_seen < ?`, lo, hi).
+			Scan(&out.NewUsers)
+	})
+	if err != nil {
+		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
+	}
+	n := q.TopUsers
+	if n <= 0 {
+		n = 10
+	}
+	top, err := s.ListUsers(ctx, store.UserQuery{Window: lo != math.MinInt64 || hi != math.MaxInt64,
+		Start: q.Start, End: q.End, Sort: store.SortTotalCost, Desc: true, Limit: n})
+	if err != nil {
+		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
+	}
+	out.UniqueUsers, out.TopUsers = top.Count, top.Users
+	return out, nil
+}
+
+// UsageStats returns the median, MAD and mean absolute deviation of the
+// run counts and token totals of a population of users (see store.StatsQuery).
+func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error) {
+	var args []any
+	pop := `SELECT run_count, total_tokens FROM users`
+	if q.Window {
+		lo, hi := store.Bounds(q.Start, q.End)
+		pop, _ = windowAggSQL(store.SplitWindow(lo, hi), argList(&args), "user_id <> ''")
+		pop = `SELECT run_count, total_tokens FROM (` + pop + `)`
+	}
+	var runs, tokens []int64
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return each2(ctx, tx, pop, args, func(rows *sql.Rows) error {
+			var r, t int64
+			err := rows.Scan(&r, &t)
+			runs, tokens = append(runs, r), append(tokens, t)
+			return err
+		})
+	})
+	if err != nil {
+		return store.UsageStats{}, fmt.Errorf("sqlite: cannot compute usage statistics: %w", err)
+	}
+	return store.UsageStats{Users: int64(len(runs)), RunCount: store.DistOf(runs), TotalTokens: store.DistOf(tokens)}, nil
+}

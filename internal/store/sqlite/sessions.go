@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+const sessionCols = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
+// ListSessions returns one page of sessions and how many match q.
+func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	sortField := q.Sort
+	if sortField == "" {
+		sortField = store.SortLastSeen
+	}
+	col, ok := sortColumns[sortField]
+	if !ok {
+		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: unknown sort field %q", q.Sort)
+	}
+	var args []any
+	arg := argList(&args)
+	var conds []string
+	if q.UserID != "" {
+		conds = append(conds, "s.session_id IN (SELECT r.session_id FROM runs r WHERE r.user_id = "+arg(q.UserID)+")")
+	}
+	if q.Agent != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
+			arg(q.Agent)+")")
+	}
+	if !q.Start.IsZero() || !q.End.IsZero() {
+		lo, hi := store.Bounds(q.Start, q.End)
+		loA, hiA := arg(lo), arg(hi)
+		conds = append(conds, "s.last_seen >= "+loA, "s.first_seen < "+hiA,
+			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
+				" AND r.start_ns < "+hiA+")")
+	}
+	cond := ""
+	if len(conds) > 0 {
+		cond = " WHERE " + strings.Join(conds, " AND ")
+	}
+	countArgs := append([]any(nil), args...)
+	l := listSpec{from: "sessions s", alias: "s", key: "session_id", cols: sessionCols, conds: conds,
+		sortCol: col, desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+	pageSQL := l.sql(arg)
+
+	var page store.SessionPage
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if !q.NoCount {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions s`+cond, countArgs...).Scan(&page.Count); err != nil {
+				return err
+			}
+			if page.Count == 0 {
+				return nil
+			}
+		}
+		if err := each2(ctx, tx, pageSQL, args, func(rows *sql.Rows) error {
+			var x store.SessionSummary
+			err := rows.Scan(&x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration, &x.TotalCost, &x.TotalTokens)
+			page.Sessions = append(page.Sessions, x)
+			return err
+		}); err != nil {
+			return err
+		}
+		for i := range page.Sessions {
+			if err := loadSessionMembers(ctx, tx, &page.Sessions[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: %w", err)
+	}
+	return page, nil
+}
+
+// loadSessionMembers fills the distinct users and agents of a session's runs.
+func loadSessionMembers(ctx context.Context, tx *sql.Tx, x *store.SessionSummary) error {
+	if err := each2(ctx, tx, `SELECT DISTINCT user_id FROM runs WHERE session_id = ? AND user_id <> '' ORDER BY user_id`,
+		[]any{x.SessionID}, func(rows *sql.Rows) error {
+			var u string
+			err := rows.Scan(&u)
+			x.Users = append(x.Users, u)
+			return err
+		}); err != nil {
+		return err
+	}
+	return each2(ctx, tx, `SELECT DISTINCT agent_name FROM runs WHERE session_id = ? ORDER BY agent_name`,
+		[]any{x.SessionID}, func(rows *sql.Rows) error {
+			var a string
+			err := rows.Scan(&a)
+			x.Agents = append(x.Agents, a)
+			return err
+		})
+}
+
+// GetSession returns a session's aggregates and its first
+// store.SessionRuns runs, oldest first; store.ErrNotFound if unknown.
+func (s *Store) GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error) {
+	var d store.SessionDetail
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		x := &d.Summary
+		err := tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE session_id = ?`, sessionID).
+			Scan(&x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration, &x.TotalCost, &x.TotalTokens)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := loadSessionMembers(ctx, tx, x); err != nil {
+			return err
+		}
+		return each2(ctx, tx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
+			error, cost_nanos, input_tokens + output_tokens, user_id
+			FROM runs WHERE session_id = ? ORDER BY start_ns ASC, id ASC LIMIT ?`,
+			[]any{sessionID, store.SessionRuns}, func(rows *sql.Rows) error {
+				r, err := scanRunSummary(rows)
+				d.Runs = append(d.Runs, r)
+				return err
+			})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.SessionDetail{}, fmt.Errorf("sqlite: session %q: %w", sessionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.SessionDetail{}, fmt.Errorf("sqlite: cannot get session: %w", err)
+	}
+	return d, nil
+}
+
+// GetRun returns the run with the given id and its counted calls, oldest
+// first (ties by span id); store.ErrNotFound if there is none.
+func (s *Store) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
+	var d store.RunDetail
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var tid, root []byte
+		var implicit, isErr int64
+		err := tx.QueryRowContext(ctx, `SELECT id, run_key, trace_id, root_span_id, implicit, user_id, session_id,
+				agent_name, workflow_name, start_ns, end_ns, error, input_tokens, cache_read_tokens, cache_write_tokens,
+				output_tokens, reasoning_tokens, cost_nanos, call_count, user_conflicts
+			FROM runs WHERE id = ?`, id).Scan(&d.ID, &d.Key, &tid, &root, &implicit, &d.UserID, &d.SessionID,
+			&d.AgentName, &d.WorkflowName, &d.Start, &d.End, &isErr, &d.Tokens.Input, &d.Tokens.CachedInput,
+			&d.Tokens.CacheWrite, &d.Tokens.Output, &d.Tokens.Reasoning, &d.CostNanos, &d.CallCount, &d.UserConflicts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		d.TraceID, d.RootSpanID = hex.EncodeToString(tid), hex.EncodeToString(root)
+		d.Implicit, d.Error = implicit != 0, isErr != 0
+		return each2(ctx, tx, `SELECT span_id, start_ns, model, provider, input_tokens, cache_read_tokens,
+				cache_write_tokens, output_tokens, reasoning_tokens, cost_nanos, cost_source, aggregate
+			FROM calls WHERE run_key = ? ORDER BY start_ns, span_id`, []any{d.Key}, func(rows *sql.Rows) error {
+			var c store.CallDetail
+			var sid []byte
+			var agg int64
+			if err := rows.Scan(&sid, &c.Start, &c.Model, &c.Provider, &c.Tokens.Input, &c.Tokens.CachedInput,
+				&c.Tokens.CacheWrite, &c.Tokens.Output, &c.Tokens.Reasoning, &c.CostNanos, &c.CostSource, &agg); err != nil {
+				return err
+			}
+			c.SpanID, c.Aggregate = hex.EncodeToString(sid), agg != 0
+			d.Calls = append(d.Calls, c)
+			return nil
+		})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.RunDetail{}, fmt.Errorf("sqlite: run %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.RunDetail{}, fmt.Errorf("sqlite: cannot get run: %w", err)
+	}
+	return d, nil
+}

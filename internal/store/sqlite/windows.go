@@ -1,0 +1,302 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Windowed aggregates: every aggregate of a user counts only the runs that
+// started in [lo, hi). They are exact for any bounds: whole hours inside the
+// window come from the user_hours rollup, the parts of the window shorter
+// than an hour at either end from the runs themselves (store.SplitWindow).
+
+const windowCols = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
+func edgeRunsSQL(lo, hi, userCond string) string {
+	return `SELECT user_id, 1 AS run_count, start_ns AS first_seen, start_ns AS last_seen,
+		max(end_ns - start_ns, 0) AS total_duration, cost_nanos AS total_cost,
+		input_tokens + output_tokens AS total_tokens
+		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
+}
+
+// windowAggSQL selects, per user with a run in the window, the window's
+// aggregates: user_hours for whole hours, runs at the edges. first_seen and
+// last_seen are exact only when the window has no whole hour (exact).
+func windowAggSQL(sp store.Split, arg func(any) string, userCond string) (q string, exact bool) {
+	if !sp.Hours {
+		return windowRunsSQL(sp, arg, userCond), true
+	}
+	parts := []string{`SELECT user_id, run_count, 0 AS first_seen, 0 AS last_seen, total_duration,
+		total_cost, total_tokens FROM user_hours WHERE hour >= ` + arg(sp.HoursLo) + ` AND hour < ` +
+		arg(sp.HoursHi) + ` AND ` + userCond}
+	if sp.Lo < sp.HoursLo {
+		parts = append(parts, edgeRunsSQL(arg(sp.Lo), arg(sp.HoursLo), userCond))
+	}
+	if sp.HoursHi < sp.Hi {
+		parts = append(parts, edgeRunsSQL(arg(sp.HoursHi), arg(sp.Hi), userCond))
+	}
+	return `SELECT user_id, sum(run_count) AS run_count, 0 AS first_seen, 0 AS last_seen,
+		sum(total_duration) AS total_duration, sum(total_cost) AS total_cost, sum(total_tokens) AS total_tokens
+		FROM (` + strings.Join(parts, " UNION ALL ") + `) GROUP BY user_id`, false
+}
+
+// windowRunsSQL selects every aggregate straight from the runs of the window.
+func windowRunsSQL(sp store.Split, arg func(any) string, userCond string) string {
+	return `SELECT user_id, count(*) AS run_count, min(start_ns) AS first_seen, max(start_ns) AS last_seen,
+		sum(max(end_ns - start_ns, 0)) AS total_duration, sum(cost_nanos) AS total_cost,
+		sum(input_tokens + output_tokens) AS total_tokens
+		FROM runs WHERE start_ns >= ` + arg(sp.Lo) + ` AND start_ns < ` + arg(sp.Hi) + ` AND ` + userCond +
+		` GROUP BY user_id`
+}
+
+func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	sortField := q.Sort
+	if sortField == "" {
+		sortField = store.SortLastSeen
+	}
+	col, ok := sortColumns[sortField]
+	if !ok {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
+	}
+	lo, hi := store.Bounds(q.Start, q.End)
+	sp := store.SplitWindow(lo, hi)
+	var args []any
+	arg := argList(&args)
+	var w string
+	exact := true
+	if col == "first_seen" || col == "last_seen" {
+		w = windowRunsSQL(sp, arg, "user_id <> ''")
+	} else {
+		w, exact = windowAggSQL(sp, arg, "user_id <> ''")
+	}
+	loA, hiA := arg(lo), arg(hi)
+	var conds []string
+	if q.Search != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND instr(u.search_key, "+
+			arg(strings.ToLower(q.Search))+") > 0)")
+	}
+	if q.Agent != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = w.user_id AND r.agent_name = "+
+			arg(q.Agent)+" AND r.start_ns >= "+loA+" AND r.start_ns < "+hiA+")")
+	}
+	if q.Above != nil {
+		conds = append(conds, "w."+col+" > "+arg(*q.Above))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	l := listSpec{from: "f", alias: "f", key: "user_id", cols: windowCols, sortCol: col, desc: q.Desc,
+		after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+	page := l.sql(arg)
+	first, last := "p.first_seen", "p.last_seen"
+	if !exact {
+		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
+	}
+	query := "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
+		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
+		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)\n" +
+		"FROM (SELECT count(*) AS n FROM f) c LEFT JOIN (" + page + ") p ON 1 " +
+		strings.Replace(l.order(), "ORDER BY ", "ORDER BY p.", 1)
+
+	var out store.UserPage
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id sql.NullString
+			var u store.UserSummary
+			if err := rows.Scan(&out.Count, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
+				&u.TotalCost, &u.TotalTokens); err != nil {
+				return err
+			}
+			if id.Valid {
+				u.UserID = id.String
+				out.Users = append(out.Users, u)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadWindowAgents(ctx, tx, out.Users, lo, hi)
+	})
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+	}
+	if q.NoCount {
+		out.Count = 0
+	}
+	return out, nil
+}
+
+// loadWindowAgents fills the agents of users: those of their runs that
+// started in [lo, hi), each probed in the (user_id, agent_name, start_ns)
+// index.
+func loadWindowAgents(ctx context.Context, tx *sql.Tx, users []store.UserSummary, lo, hi int64) error {
+	index := make(map[string]int, len(users))
+	for i := range users {
+		index[users[i].UserID] = i
+	}
+	for start := 0; start < len(users); start += agentsChunk {
+		chunk := users[start:min(start+agentsChunk, len(users))]
+		args := []any{lo, hi}
+		marks := make([]string, len(chunk))
+		for i := range chunk {
+			args = append(args, chunk[i].UserID)
+			marks[i] = fmt.Sprintf("?%d", i+3)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT a.user_id, a.agent_name FROM user_agents a
+			WHERE a.user_id IN (`+strings.Join(marks, ",")+`) AND EXISTS (SELECT 1 FROM runs r
+				WHERE r.user_id = a.user_id AND r.agent_name = a.agent_name AND r.start_ns >= ?1 AND r.start_ns < ?2)
+			ORDER BY a.user_id, a.agent_name`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, agent string
+			if err := rows.Scan(&id, &agent); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			if i, ok := index[id]; ok {
+				users[i].Agents = append(users[i].Agents, agent)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetUserWindow returns a user's aggregates, agents, cost by model and most
+// recent runs counting only the runs that started in the window. A user
+// without runs in the window has zero aggregates and empty lists; an unknown
+// user gives store.ErrNotFound.
+func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error) {
+	lo, hi := store.Bounds(q.Start, q.End)
+	sp := store.SplitWindow(lo, hi)
+	var d store.UserDetail
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE user_id = ?`, q.UserID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		u := &d.Summary
+		u.UserID = q.UserID
+
+		var args []any
+		arg := argList(&args)
+		idA := arg(q.UserID)
+		agg, _ := windowAggSQL(sp, arg, "user_id = "+idA)
+		loA, hiA := arg(lo), arg(hi)
+		in := " FROM runs r WHERE r.user_id = " + idA + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(run_count), 0), coalesce(sum(total_duration), 0),
+				coalesce(sum(total_cost), 0), coalesce(sum(total_tokens), 0),
+				coalesce((SELECT min(r.start_ns)`+in+`, 0), coalesce((SELECT max(r.start_ns)`+in+`, 0)
+			FROM (`+agg+`)`, args...).Scan(&u.RunCount, &u.TotalDuration, &u.TotalCost, &u.TotalTokens,
+			&u.FirstSeen, &u.LastSeen); err != nil {
+			return err
+		}
+		if u.RunCount == 0 {
+			return nil
+		}
+		users := []store.UserSummary{*u}
+		if err := loadWindowAgents(ctx, tx, users, lo, hi); err != nil {
+			return err
+		}
+		*u = users[0]
+
+		var margs []any
+		marg := argList(&margs)
+		midA := marg(q.UserID)
+		edgeCalls := func(lo, hi string) string {
+			return `SELECT c.model, 1 AS call_count, c.cost_source = 'unpriced' AS unpriced_calls,
+				c.cost_nanos AS total_cost, c.input_tokens + c.output_tokens AS total_tokens
+				FROM runs r JOIN calls c ON c.run_key = r.run_key
+				WHERE r.user_id = ` + midA + ` AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi
+		}
+		var parts []string
+		if sp.Hours {
+			parts = append(parts, `SELECT model, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours
+				WHERE user_id = `+midA+` AND hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
+			if sp.Lo < sp.HoursLo {
+				parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.HoursLo)))
+			}
+			if sp.HoursHi < sp.Hi {
+				parts = append(parts, edgeCalls(marg(sp.HoursHi), marg(sp.Hi)))
+			}
+		} else {
+			parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.Hi)))
+		}
+		if err := each2(ctx, tx, `SELECT model, sum(total_cost) AS c, sum(total_tokens), sum(call_count), sum(unpriced_calls)
+			FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY model ORDER BY c DESC, model ASC`, margs,
+			func(rows *sql.Rows) error {
+				var m store.ModelCost
+				if err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls); err != nil {
+					return err
+				}
+				d.CostByModel = append(d.CostByModel, m)
+				return nil
+			}); err != nil {
+			return err
+		}
+		return each2(ctx, tx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
+			error, cost_nanos, input_tokens + output_tokens, user_id
+			FROM runs WHERE user_id = ? AND start_ns >= ? AND start_ns < ? ORDER BY start_ns DESC, id DESC LIMIT ?`,
+			[]any{q.UserID, lo, hi, store.RecentRuns}, func(rows *sql.Rows) error {
+				r, err := scanRunSummary(rows)
+				d.Runs = append(d.Runs, r)
+				return err
+			})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.UserDetail{}, fmt.Errorf("sqlite: user %q: %w", q.UserID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.UserDetail{}, fmt.Errorf("sqlite: cannot get user: %w", err)
+	}
+	return d, nil
+}
+
+// scanRunSummary scans id, run_key, agent_name, workflow_name, session_id,
+// start_ns, end_ns, error, cost_nanos, tokens, user_id.
+func scanRunSummary(rows *sql.Rows) (store.RunSummary, error) {
+	var r store.RunSummary
+	var isErr int64
+	err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &isErr,
+		&r.CostNanos, &r.Tokens, &r.UserID)
+	r.Error = isErr != 0
+	return r, err
+}
+
+// each2 is each with query arguments.
+func each2(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
