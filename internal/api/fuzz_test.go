@@ -15,6 +15,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"go.uber.org/zap"
+
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -71,7 +73,7 @@ func fuzzAPI(tb testing.TB) http.Handler {
 			return
 		}
 		// The store lives as long as the test process.
-		fuzzHandler = api.NewHandler(s, api.WithVerifier(s))
+		fuzzHandler = api.NewHandler(s, api.WithVerifier(s), api.WithLogger(zap.NewExample()))
 	})
 	if fuzzErr != nil {
 		tb.Fatal(fuzzErr)

@@ -86,15 +86,22 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	o, err := h.ext.Overview(ctx, store.OverviewQuery{Start: start, End: end, TopUsers: topUsers})
-	if err != nil {
-		h.storeError(w, r, "read overview", err)
-		return
-	}
 	bounded := !start.IsZero() || !end.IsZero()
 	thr, err := h.thresholdsFor(ctx, store.StatsQuery{Window: bounded, Start: start, End: end}, k)
 	if err != nil {
 		h.storeError(w, r, "compute usage statistics", err)
+		return
+	}
+	oq := store.OverviewQuery{Start: start, End: end, TopUsers: topUsers, Outliers: maxAnomalies}
+	if n, ok := above(thr.runCount); ok {
+		oq.RunCountAbove = &n
+	}
+	if n, ok := above(thr.tokens); ok {
+		oq.TokensAbove = &n
+	}
+	o, err := h.ext.Overview(ctx, oq)
+	if err != nil {
+		h.storeError(w, r, "read overview", err)
 		return
 	}
 	out := overviewJSON{
@@ -120,25 +127,15 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 
 	for _, m := range []struct {
 		metric string
-		sort   string
+		users  []store.UserSummary
 		thr    float64
 		dist   store.Dist
 		value  func(store.UserSummary) int64
 	}{
-		{metricRunCount, store.SortRunCount, thr.runCount, thr.stats.RunCount, func(u store.UserSummary) int64 { return u.RunCount }},
-		{metricTotalTokens, store.SortTotalTokens, thr.tokens, thr.stats.TotalTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
+		{metricRunCount, o.HighRunCount, thr.runCount, thr.stats.RunCount, func(u store.UserSummary) int64 { return u.RunCount }},
+		{metricTotalTokens, o.HighTokens, thr.tokens, thr.stats.TotalTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
 	} {
-		floor, ok := above(m.thr)
-		if !ok {
-			continue
-		}
-		page, err := h.reader.ListUsers(ctx, store.UserQuery{Window: bounded, Start: start, End: end, Sort: m.sort,
-			Desc: true, Above: &floor, Limit: maxAnomalies, NoCount: true})
-		if err != nil {
-			h.storeError(w, r, "list anomalies", err)
-			return
-		}
-		for _, u := range page.Users {
+		for _, u := range m.users {
 			v := m.value(u)
 			out.Anomalies = append(out.Anomalies, anomalyJSON{UserID: u.UserID, Flag: flagHighUsage, Metric: m.metric,
 				Value: v, Median: round6(m.dist.Median), Threshold: round6(m.thr), Score: round6(score(m.dist, v))})

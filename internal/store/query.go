@@ -179,7 +179,13 @@ type CallDetail struct {
 type OverviewQuery struct {
 	Start    time.Time
 	End      time.Time
-	TopUsers int // how many users by cost
+	TopUsers int // how many users by cost (default 10)
+	// RunCountAbove and TokensAbove, when set, ask for the users of the
+	// window whose run count (token total) is greater, the Outliers (default
+	// 20) highest of each, in HighRunCount and HighTokens.
+	RunCountAbove *int64
+	TokensAbove   *int64
+	Outliers      int
 }
 
 // Overview is the totals of a window.
@@ -193,6 +199,20 @@ type Overview struct {
 	NewUsers      int64         // users whose first run (ever) started in the window
 	TopUsers      []UserSummary // by window cost, descending, ties by id
 	CostByModel   []ModelCost   // every call of the window's runs, by cost descending, ties by model
+	HighRunCount  []UserSummary // by window run count, descending (see OverviewQuery)
+	HighTokens    []UserSummary // by window tokens, descending
+}
+
+// OverviewLists returns the list sizes of q with their defaults.
+func (q OverviewQuery) OverviewLists() (top, outliers int) {
+	top, outliers = q.TopUsers, q.Outliers
+	if top <= 0 {
+		top = 10
+	}
+	if outliers <= 0 {
+		outliers = 20
+	}
+	return top, outliers
 }
 
 // StatsQuery names a population of users: every user with its lifetime

@@ -112,7 +112,7 @@ func TestComponents(t *testing.T) {
 	}{
 		{"receivers", got.Receivers, map[string]string{"otlp": ""}},
 		{"processors", got.Processors, map[string]string{"memory_limiter": "", "useragg": ours}},
-		{"exporters", got.Exporters, map[string]string{"debug": "", "nop": "", "otlp_grpc": "", "waxell": ours}},
+		{"exporters", got.Exporters, map[string]string{"debug": "", "nop": "", "otlp_grpc": "", "otlp_http": "", "waxell": ours}},
 		{"extensions", got.Extensions, map[string]string{"health_check": "", "file_storage": "", "bearertokenauth": "", "pprof": ""}},
 	}
 	for _, w := range want {

@@ -137,15 +137,18 @@ var (
 			gpt4oMini(5000, 0, 500, 0, 4000*ms),
 		}}
 
-	// marker is sent with the replayed data: once its user is visible, the
-	// replayed spans have been applied too (same request, same transaction).
-	// Its one run and 5000 tokens keep everybody unflagged (high_usage) in a
-	// population with or without it.
-	marker = agentRun{n: 10, user: "zz-marker", agent: "marker-agent",
-		start: ts("2026-02-08T00:00:00Z"), dur: 1000 * ms, calls: []call{
-			gpt4oMini(4000, 0, 1000, 100*ms, 500*ms),
-		}}
+	// markers are sent with the replayed data, one run in each transport's
+	// request: once the marker user has all three runs, every replayed span
+	// has been applied too (a request is applied in one transaction). Their
+	// three runs and 5100 tokens keep everybody unflagged (high_usage) in a
+	// population with or without the marker user.
+	markers = []agentRun{marker(10, "2026-02-08T00:00:00Z"), marker(11, "2026-02-08T01:00:00Z"), marker(12, "2026-02-08T02:00:00Z")}
 )
+
+func marker(n byte, start string) agentRun {
+	return agentRun{n: n, user: "zz-marker", agent: "marker-agent", start: ts(start), dur: 1000 * ms,
+		calls: []call{gpt4oMini(1400, 0, 300, 100*ms, 500*ms)}}
+}
 
 // One request per transport; every user but carol has runs in more than one
 // of them, so each user's totals show that all three transports work.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,10 +97,17 @@ func postTraces(t *testing.T, c *collector, body []byte, contentType string) (st
 	return resp.StatusCode, resp.Header.Get("Content-Type"), b
 }
 
-// sendDataset sends the data set, one request per transport.
-func sendDataset(t *testing.T, c *collector, extra ...agentRun) {
+// sendDataset sends the data set, one request per transport, and with
+// markers one marker run in each request.
+func sendDataset(t *testing.T, c *collector, withMarkers bool) {
 	t.Helper()
-	sendGRPC(t, c, buildTraces(grpcRuns...))
-	sendHTTP(t, c, buildTraces(httpProtoRuns...), contentTypeProtobuf)
-	sendHTTP(t, c, buildTraces(append(append([]agentRun{}, httpJSONRuns...), extra...)...), contentTypeJSON)
+	runs := [][]agentRun{slices.Clone(grpcRuns), slices.Clone(httpProtoRuns), slices.Clone(httpJSONRuns)}
+	if withMarkers {
+		for i := range runs {
+			runs[i] = append(runs[i], markers[i])
+		}
+	}
+	sendGRPC(t, c, buildTraces(runs[0]...))
+	sendHTTP(t, c, buildTraces(runs[1]...), contentTypeProtobuf)
+	sendHTTP(t, c, buildTraces(runs[2]...), contentTypeJSON)
 }

@@ -160,7 +160,7 @@ func TestUsersAPI(t *testing.T) {
 			t.Parallel()
 			st := b.newStore(t)
 			c := startCollector(t, st)
-			sendDataset(t, c)
+			sendDataset(t, c, false)
 
 			// The list holds every user's lifetime totals, so once it is
 			// complete every run has been applied. Flags are left out of the
@@ -188,10 +188,17 @@ func TestUsersAPI(t *testing.T) {
 			compareSnapshot(t, "after a restart", before, snapshot(t, c))
 
 			// Replaying all data (a client retry, a second replica) changes
-			// nothing (S6). The marker user is sent in the same request as
-			// the replayed runs: once it shows, they were applied.
-			sendDataset(t, c, marker)
-			c.waitFor(t, usersPath+"zz-marker/", dataTimeout, func([]byte) bool { return true })
+			// nothing (S6). Each request carries a run of the marker user:
+			// once it has all three, every replayed span was applied.
+			sendDataset(t, c, true)
+			c.waitFor(t, usersPath+"zz-marker/", dataTimeout, func(body []byte) bool {
+				var d struct {
+					Aggregates struct {
+						RunCount int64 `json:"run_count"`
+					}
+				}
+				return json.Unmarshal(body, &d) == nil && d.Aggregates.RunCount == int64(len(markers))
+			})
 			compareSnapshot(t, "after replaying the data", before, snapshot(t, c))
 			checkUserDetails(t, c)
 		})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -86,21 +89,108 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
 
-	top, err := s.ListUsers(ctx, topUsersQuery(q, lo, hi))
-	if err != nil {
+	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
-	out.UniqueUsers, out.TopUsers = top.Count, top.Users
 	return out, nil
 }
 
-// topUsersQuery lists the users of the window by cost (lifetime aggregates
-// when the window is unbounded: the same numbers, read from the users table).
-func topUsersQuery(q store.OverviewQuery, lo, hi int64) store.UserQuery {
-	n := q.TopUsers
-	if n <= 0 {
-		n = 10
+// overviewUsers fills the unique users, top users and outliers of the
+// overview. All time, they come from the users table and its indexes; for a
+// window, from one pass over the window's users (the costly part of an
+// overview) shared by the count and every list.
+func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
+	top, outliers := q.OverviewLists()
+	if lo == math.MinInt64 && hi == math.MaxInt64 {
+		p, err := s.ListUsers(ctx, store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: top})
+		if err != nil {
+			return err
+		}
+		out.UniqueUsers, out.TopUsers = p.Count, p.Users
+		for _, o := range []struct {
+			above *int64
+			sort  string
+			dst   *[]store.UserSummary
+		}{{q.RunCountAbove, store.SortRunCount, &out.HighRunCount}, {q.TokensAbove, store.SortTotalTokens, &out.HighTokens}} {
+			if o.above == nil {
+				continue
+			}
+			p, err := s.ListUsers(ctx, store.UserQuery{Sort: o.sort, Desc: true, Above: o.above, Limit: outliers, NoCount: true})
+			if err != nil {
+				return err
+			}
+			*o.dst = p.Users
+		}
+		return nil
 	}
-	return store.UserQuery{Window: lo != math.MinInt64 || hi != math.MaxInt64, Start: q.Start, End: q.End,
-		Sort: store.SortTotalCost, Desc: true, Limit: n}
+	var args []any
+	arg := argList(&args)
+	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+	loA, hiA := arg(lo), arg(hi)
+	first, last := "p.first_seen", "p.last_seen"
+	if !exact {
+		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
+	}
+	branch := func(list int, where, order string, limit int) string {
+		return `SELECT ` + strconv.Itoa(list) + `, 0::int8, p.user_id, p.run_count, ` + first + `, ` + last +
+			`, p.total_duration, p.total_cost, p.total_tokens, ` + windowAgentsOf("p.user_id", loA, hiA) +
+			` FROM (SELECT * FROM f` + where + ` ORDER BY ` + order + ` DESC, user_id LIMIT ` + strconv.Itoa(limit) + `) p`
+	}
+	parts := []string{`SELECT 0, count(*), NULL, 0::int8, 0::int8, 0::int8, 0::int8, 0::int8, 0::int8, '{}'::text[] FROM f`,
+		branch(1, "", "total_cost", top)}
+	if q.RunCountAbove != nil {
+		parts = append(parts, branch(2, " WHERE run_count > "+arg(*q.RunCountAbove), "run_count", outliers))
+	}
+	if q.TokensAbove != nil {
+		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
+	}
+	rows, err := s.pool.Query(ctx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args...)
+	if err != nil {
+		return err
+	}
+	var list int32
+	var n int64
+	var id *string
+	var u store.UserSummary
+	_, err = pgx.ForEachRow(rows, []any{&list, &n, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
+		&u.TotalCost, &u.TotalTokens, &u.Agents}, func() error {
+		if list == 0 {
+			out.UniqueUsers = n
+			return nil
+		}
+		u.UserID = *id
+		x := u
+		x.Agents = slices.Clone(u.Agents)
+		if len(x.Agents) == 0 {
+			x.Agents = nil
+		}
+		switch list {
+		case 1:
+			out.TopUsers = append(out.TopUsers, x)
+		case 2:
+			out.HighRunCount = append(out.HighRunCount, x)
+		case 3:
+			out.HighTokens = append(out.HighTokens, x)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// UNION ALL keeps no order: each list is sorted here.
+	for _, l := range []struct {
+		rows  []store.UserSummary
+		value func(store.UserSummary) int64
+	}{
+		{out.TopUsers, func(u store.UserSummary) int64 { return u.TotalCost }},
+		{out.HighRunCount, func(u store.UserSummary) int64 { return u.RunCount }},
+		{out.HighTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
+	} {
+		sort.SliceStable(l.rows, func(i, j int) bool {
+			a, b := l.value(l.rows[i]), l.value(l.rows[j])
+			return a > b || (a == b && l.rows[i].UserID < l.rows[j].UserID)
+		})
+	}
+	return nil
 }

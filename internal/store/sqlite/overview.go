@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -71,17 +73,99 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	if err != nil {
 		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
 	}
-	n := q.TopUsers
-	if n <= 0 {
-		n = 10
-	}
-	top, err := s.ListUsers(ctx, store.UserQuery{Window: lo != math.MinInt64 || hi != math.MaxInt64,
-		Start: q.Start, End: q.End, Sort: store.SortTotalCost, Desc: true, Limit: n})
-	if err != nil {
+	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
 		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
 	}
-	out.UniqueUsers, out.TopUsers = top.Count, top.Users
 	return out, nil
+}
+
+// overviewUsers fills the unique users, top users and outliers of the
+// overview: all time from the users table, for a window from one pass over
+// the window's users shared by the count and every list.
+func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
+	top, outliers := q.OverviewLists()
+	bounded := lo != math.MinInt64 || hi != math.MaxInt64
+	if !bounded {
+		p, err := s.ListUsers(ctx, store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: top})
+		if err != nil {
+			return err
+		}
+		out.UniqueUsers, out.TopUsers = p.Count, p.Users
+		for _, o := range []struct {
+			above *int64
+			sort  string
+			dst   *[]store.UserSummary
+		}{{q.RunCountAbove, store.SortRunCount, &out.HighRunCount}, {q.TokensAbove, store.SortTotalTokens, &out.HighTokens}} {
+			if o.above == nil {
+				continue
+			}
+			p, err := s.ListUsers(ctx, store.UserQuery{Sort: o.sort, Desc: true, Above: o.above, Limit: outliers, NoCount: true})
+			if err != nil {
+				return err
+			}
+			*o.dst = p.Users
+		}
+		return nil
+	}
+	var args []any
+	arg := argList(&args)
+	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+	loA, hiA := arg(lo), arg(hi)
+	first, last := "p.first_seen", "p.last_seen"
+	if !exact {
+		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
+	}
+	branch := func(list int, where, order string, limit int) string {
+		return `SELECT ` + strconv.Itoa(list) + `, 0, p.user_id, p.run_count, ` + first + `, ` + last +
+			`, p.total_duration, p.total_cost, p.total_tokens FROM (SELECT * FROM f` + where + ` ORDER BY ` + order +
+			` DESC, user_id LIMIT ` + strconv.Itoa(limit) + `) p`
+	}
+	parts := []string{`SELECT 0, count(*), NULL, 0, 0, 0, 0, 0, 0 FROM f`, branch(1, "", "total_cost", top)}
+	if q.RunCountAbove != nil {
+		parts = append(parts, branch(2, " WHERE run_count > "+arg(*q.RunCountAbove), "run_count", outliers))
+	}
+	if q.TokensAbove != nil {
+		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
+	}
+	lists := map[int64]*[]store.UserSummary{1: &out.TopUsers, 2: &out.HighRunCount, 3: &out.HighTokens}
+	return s.readTx(ctx, func(tx *sql.Tx) error {
+		if err := each2(ctx, tx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args,
+			func(rows *sql.Rows) error {
+				var list, n int64
+				var id sql.NullString
+				var u store.UserSummary
+				if err := rows.Scan(&list, &n, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
+					&u.TotalCost, &u.TotalTokens); err != nil {
+					return err
+				}
+				if list == 0 {
+					out.UniqueUsers = n
+					return nil
+				}
+				u.UserID = id.String
+				*lists[list] = append(*lists[list], u)
+				return nil
+			}); err != nil {
+			return err
+		}
+		for k, l := range lists {
+			value := map[int64]func(store.UserSummary) int64{
+				1: func(u store.UserSummary) int64 { return u.TotalCost },
+				2: func(u store.UserSummary) int64 { return u.RunCount },
+				3: func(u store.UserSummary) int64 { return u.TotalTokens },
+			}[k]
+			rows := *l
+			sort.SliceStable(rows, func(i, j int) bool {
+				a, b := value(rows[i]), value(rows[j])
+				return a > b || (a == b && rows[i].UserID < rows[j].UserID)
+			})
+			if err := loadWindowAgents(ctx, tx, rows, lo, hi); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // UsageStats returns the median, MAD and mean absolute deviation of the

@@ -502,8 +502,30 @@ func testOverview(t *testing.T, e *extHandle) {
 		}
 		want.TopUsers = top
 		want.CostByModel = refModels(runs)
-		got, err := e.s.Overview(ctx, store.OverviewQuery{Start: tsOf(w[0]), End: tsOf(w[1]), TopUsers: 4})
+		// Outliers: the users above the median of each metric, at most 3.
+		q := store.OverviewQuery{Start: tsOf(w[0]), End: tsOf(w[1]), TopUsers: 4, Outliers: 3}
+		if len(users) > 0 {
+			var rc, tk []int64
+			for _, u := range users {
+				rc, tk = append(rc, u.RunCount), append(tk, u.TotalTokens)
+			}
+			r, k := int64(store.DistOf(rc).Median), int64(store.DistOf(tk).Median)
+			q.RunCountAbove, q.TokensAbove = &r, &k
+			for _, u := range sorted(values(users), store.SortRunCount, true) {
+				if u.RunCount > r && len(want.HighRunCount) < 3 {
+					want.HighRunCount = append(want.HighRunCount, u)
+				}
+			}
+			for _, u := range sorted(values(users), store.SortTotalTokens, true) {
+				if u.TotalTokens > k && len(want.HighTokens) < 3 {
+					want.HighTokens = append(want.HighTokens, u)
+				}
+			}
+		}
+		got, err := e.s.Overview(ctx, q)
 		require.NoError(t, err)
+		got.HighRunCount = normPage(store.UserPage{Users: got.HighRunCount}).Users
+		got.HighTokens = normPage(store.UserPage{Users: got.HighTokens}).Users
 		if len(got.TopUsers) == 0 {
 			got.TopUsers = nil
 		}
