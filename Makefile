@@ -52,8 +52,16 @@ generate:
 check-generated:
 	GO=$(GO) .ci/check-generated
 
-## test: the whole suite
-test: vet fmt-check test-race test-norace check-generated
+## test: the whole suite. Every step runs even after one fails, so that one
+## CI run reports everything; the target fails if any step failed.
+TEST_STEPS := vet fmt-check test-race test-norace check-generated
+test:
+	@failed=; for step in $(TEST_STEPS); do \
+		echo "=== make $$step"; \
+		$(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [[ -n "$$failed" ]]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all steps passed"
 
 vet:
 	$(GO) vet ./...

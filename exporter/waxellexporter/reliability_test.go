@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/attribute"
@@ -101,7 +102,7 @@ func TestStoreOutageLogged(t *testing.T) {
 	for range 3 {
 		err := e.pushTraces(ctx, canonicalTraces(1, "alice"))
 		require.Error(t, err)
-		assert.False(t, isPermanentErr(err), "a transient store error is retried, never dropped")
+		assert.False(t, consumererror.IsPermanent(err), "a transient store error is retried, never dropped")
 	}
 	assert.Equal(t, int64(3), env.sum(t, metricBatchesFailed, attribute.Bool(attrPermanent, false)))
 	assert.Equal(t, 1, env.logs.FilterMessageSnippet("Cannot write to the store").Len())
@@ -119,10 +120,6 @@ func TestStoreOutageLogged(t *testing.T) {
 	st.err = errors.New("connection reset by peer")
 	require.Error(t, e.pushTraces(ctx, canonicalTraces(3, "carol")))
 	assert.Equal(t, 2, env.logs.FilterMessageSnippet("Cannot write to the store").Len())
-}
-
-func isPermanentErr(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "permanent")
 }
 
 // TestSkippedSpansNotStored: spans the processor marked as skipped, and

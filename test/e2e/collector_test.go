@@ -156,6 +156,7 @@ func tryStartCollector(t *testing.T, st storeConfig) (*collector, error) {
 
 	if err := c.waitReady(); err != nil {
 		if c.exited() && strings.Contains(c.log(), "address already in use") {
+			c.stopped = true // this attempt is over; the retry starts a new process
 			return nil, fmt.Errorf("%w: %v", errAddrInUse, err)
 		}
 		return nil, fmt.Errorf("%v\ncollector log:\n%s", err, c.logTail(80))
