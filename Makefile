@@ -26,7 +26,7 @@ IMAGE       ?= ghcr.io/waxell/otelcol-waxell:0.1.0
 NORACE_PKGS := ./internal/store/postgres/ ./internal/ui/ ./test/exactness/
 TEST_FLAGS  ?= -count=1 -timeout 15m
 
-.PHONY: build run docker minimal generate check-generated test vet fmt-check test-race test-norace clean
+.PHONY: build run docker minimal generate check-generated test vet fmt-check test-race test-norace fuzz bench clean
 
 ## build: the collector binary, statically linked (CGO off: the SQLite store is pure Go)
 build:
@@ -54,7 +54,7 @@ check-generated:
 
 ## test: the whole suite. Every step runs even after one fails, so that one
 ## CI run reports everything; the target fails if any step failed.
-TEST_STEPS := vet fmt-check test-race test-norace check-generated
+TEST_STEPS := vet fmt-check test-race test-norace fuzz check-generated
 test:
 	@failed=; for step in $(TEST_STEPS); do \
 		echo "=== make $$step"; \
@@ -62,6 +62,20 @@ test:
 	done; \
 	if [[ -n "$$failed" ]]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all steps passed"
+
+## fuzz: every fuzz target for FUZZTIME each (seed corpora under testdata/fuzz)
+FUZZTIME     ?= 30s
+FUZZ_TARGETS := ./internal/genai:FuzzExtract ./internal/genai:FuzzJSONUsageCost \
+	./internal/genai:FuzzCanonicalRoundTrip ./internal/api:FuzzAPIQuery ./internal/api:FuzzAPICursor \
+	./internal/pricing:FuzzParseLiteLLM ./internal/pricing:FuzzLookup
+fuzz:
+	for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
+
+## bench: load harness; writes docs/performance.md (BENCH_DURATION, BENCH_PG_DURATION, BENCH_PIPELINES, ...)
+bench:
+	$(GO) run ./tools/bench
 
 vet:
 	$(GO) vet ./...

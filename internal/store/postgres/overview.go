@@ -130,7 +130,9 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {
 		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
+		// A user of the window may have no run left in it at the clamped edges
+		// of the time range; an absent extreme reads as 0, never NULL.
+		first, last = "coalesce((SELECT min(r.start_ns)"+in+", 0)", "coalesce((SELECT max(r.start_ns)"+in+", 0)"
 	}
 	branch := func(list int, where, order string, limit int) string {
 		return `SELECT ` + strconv.Itoa(list) + `, 0::int8, p.user_id, p.run_count, ` + first + `, ` + last +

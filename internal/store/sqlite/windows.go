@@ -97,7 +97,7 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {
 		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
+		first, last = "coalesce((SELECT min(r.start_ns)"+in+", 0)", "coalesce((SELECT max(r.start_ns)"+in+", 0)"
 	}
 	query := "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
 		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
