@@ -4,21 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
-)
-
-// maxTimeseriesBuckets bounds the number of buckets one query may ask for
-// (about eleven years of hours), so a careless range cannot allocate
-// without bound.
-const maxTimeseriesBuckets = 100_000
-
-const (
-	hourNanos = int64(3600) * 1e9
-	dayNanos  = 24 * hourNanos
 )
 
 // UserTimeseries returns a user's totals per UTC hour or day bucket over
@@ -28,12 +17,12 @@ const (
 // when the hour starts before End. Unknown users give store.ErrNotFound.
 // The three queries are pipelined in one round trip.
 func (s *Store) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
-	buckets, err := newTimeBuckets(q)
+	buckets, err := store.NewTimeBuckets(q)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read user timeseries: %w", err)
 	}
 	id := cleanText(q.UserID)
-	lo, hi := buckets.hourRange()
+	lo, hi := buckets.HourRange()
 	b := &pgx.Batch{}
 	b.Queue(`SELECT 1 FROM users WHERE user_id = $1`, id)
 	b.Queue(`SELECT hour, run_count, total_duration, total_cost, total_tokens
@@ -52,7 +41,7 @@ func (s *Store) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]
 	rows, _ := br.Query()
 	var hour, runs, dur, cost, tokens int64
 	if _, err := pgx.ForEachRow(rows, []any{&hour, &runs, &dur, &cost, &tokens}, func() error {
-		if p := buckets.at(hour); p != nil {
+		if p := buckets.At(hour); p != nil {
 			p.RunCount += runs
 			p.TotalDuration += dur
 			p.TotalCost += cost
@@ -65,7 +54,7 @@ func (s *Store) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]
 	rows, _ = br.Query()
 	var m store.ModelPoint
 	if _, err := pgx.ForEachRow(rows, []any{&m.Model, &hour, &m.CallCount, &m.TotalCost, &m.TotalTokens}, func() error {
-		buckets.addModel(hour, m)
+		buckets.AddModel(hour, m)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("cannot read user timeseries: %w", err)
@@ -73,7 +62,7 @@ func (s *Store) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("cannot read user timeseries: %w", err)
 	}
-	return buckets.finish(), nil
+	return buckets.Finish(), nil
 }
 
 // ListAgents returns the distinct agent names of user_agents, sorted in
@@ -93,101 +82,4 @@ func (s *Store) ListAgents(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("cannot list agents: %w", err)
 	}
 	return agents, nil
-}
-
-// timeBuckets is the zero-filled series of one TimeseriesQuery.
-type timeBuckets struct {
-	start, width, end int64
-	points            []store.Point
-}
-
-func newTimeBuckets(q store.TimeseriesQuery) (*timeBuckets, error) {
-	var width int64
-	switch q.Bucket {
-	case store.BucketHour:
-		width = hourNanos
-	case store.BucketDay:
-		width = dayNanos
-	default:
-		return nil, fmt.Errorf("unknown bucket %q (want %q or %q)", q.Bucket, store.BucketHour, store.BucketDay)
-	}
-	if q.Start.IsZero() || q.End.IsZero() {
-		return nil, errors.New("start and end are required")
-	}
-	start := floorTo(q.Start.UnixNano(), width)
-	if start > q.Start.UnixNano() {
-		return nil, errors.New("start is out of range")
-	}
-	end := q.End.UnixNano()
-	b := &timeBuckets{start: start, width: width, end: end}
-	if end <= start {
-		return b, nil
-	}
-	span := end - start // negative when it overflows
-	n := span / width
-	if span%width != 0 {
-		n++
-	}
-	if span < 0 || n > maxTimeseriesBuckets {
-		return nil, fmt.Errorf("too many buckets: at most %d", maxTimeseriesBuckets)
-	}
-	b.points = make([]store.Point, n)
-	for i := range b.points {
-		b.points[i].T = start + int64(i)*width
-	}
-	return b, nil
-}
-
-// hourRange is the [lo, hi) range of hour rows that fall into the buckets.
-func (b *timeBuckets) hourRange() (lo, hi int64) { return b.start, b.end }
-
-// at returns the bucket holding the hour starting at hour, or nil.
-func (b *timeBuckets) at(hour int64) *store.Point {
-	if hour < b.start || hour >= b.end {
-		return nil
-	}
-	i := (hour - b.start) / b.width
-	if i >= int64(len(b.points)) {
-		return nil
-	}
-	return &b.points[i]
-}
-
-// addModel adds one hour of one model's usage to its bucket.
-func (b *timeBuckets) addModel(hour int64, m store.ModelPoint) {
-	p := b.at(hour)
-	if p == nil {
-		return
-	}
-	for i := range p.Models {
-		if p.Models[i].Model == m.Model {
-			p.Models[i].CallCount += m.CallCount
-			p.Models[i].TotalCost += m.TotalCost
-			p.Models[i].TotalTokens += m.TotalTokens
-			return
-		}
-	}
-	p.Models = append(p.Models, m)
-}
-
-// finish sorts each bucket's models by name and returns the points
-// (never nil).
-func (b *timeBuckets) finish() []store.Point {
-	for i := range b.points {
-		ms := b.points[i].Models
-		sort.Slice(ms, func(x, y int) bool { return ms[x].Model < ms[y].Model })
-	}
-	if b.points == nil {
-		return []store.Point{}
-	}
-	return b.points
-}
-
-// floorTo rounds t down to a multiple of width (also for negative t).
-func floorTo(t, width int64) int64 {
-	r := t % width
-	if r < 0 {
-		r += width
-	}
-	return t - r
 }
