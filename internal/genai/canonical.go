@@ -36,6 +36,9 @@ const (
 	AttrOwnSessionID    = "waxell.span.session.id"
 	AttrOwnAgentName    = "waxell.span.agent.name"
 	AttrOwnWorkflowName = "waxell.span.workflow.name"
+	// AttrOwnError marks a span that failed by its convention's own marker
+	// (Langfuse level=ERROR) while its OTLP status is not ERROR.
+	AttrOwnError = "waxell.span.error"
 
 	// AttrSkipped marks a span the processor did not count, with the
 	// reason (SkipReason); such a span carries no other canonical attribute
@@ -52,7 +55,7 @@ var canonicalKeys = map[string]struct{}{
 	AttrSpanRole: {}, AttrModel: {}, AttrProvider: {}, AttrInputTokens: {}, AttrOutputTokens: {},
 	AttrCacheReadTokens: {}, AttrCacheWriteTokens: {}, AttrReasoningTokens: {}, AttrUsageCounted: {},
 	AttrCostUSD: {}, AttrCostSource: {}, AttrConvention: {}, AttrOwnUserID: {}, AttrOwnSessionID: {},
-	AttrOwnAgentName: {}, AttrOwnWorkflowName: {}, AttrSkipped: {},
+	AttrOwnAgentName: {}, AttrOwnWorkflowName: {}, AttrOwnError: {}, AttrSkipped: {},
 }
 
 // removeCanonical deletes every canonical attribute from attrs, in one pass.
@@ -103,6 +106,9 @@ func Annotate(span ptrace.Span, s *Span, v RunView) {
 	putNonEmpty(attrs, AttrOwnSessionID, s.SessionID)
 	putNonEmpty(attrs, AttrOwnAgentName, s.AgentName)
 	putNonEmpty(attrs, AttrOwnWorkflowName, s.WorkflowName)
+	if s.Error && span.Status().Code() != ptrace.StatusCodeError {
+		attrs.PutBool(AttrOwnError, true)
+	}
 	if r := v.Run; r != nil {
 		attrs.PutStr(AttrRunKey, r.Key)
 		attrs.PutBool(AttrRunRoot, v.Root)
@@ -153,7 +159,7 @@ func FromCanonical(res pcommon.Resource, span ptrace.Span) (s Span, ok bool) {
 		ParentSpanID: span.ParentSpanID(),
 		Start:        start,
 		End:          end,
-		Error:        span.Status().Code() == ptrace.StatusCodeError,
+		Error:        span.Status().Code() == ptrace.StatusCodeError || boolean(attrs, AttrOwnError),
 		Role:         ParseRole(role.Str()),
 		Convention:   str(attrs, AttrConvention),
 		UserID:       str(attrs, AttrOwnUserID),
@@ -199,4 +205,9 @@ func integer(m pcommon.Map, k string) int64 {
 		return v.Int()
 	}
 	return 0
+}
+
+func boolean(m pcommon.Map, k string) bool {
+	v, ok := m.Get(k)
+	return ok && v.Type() == pcommon.ValueTypeBool && v.Bool()
 }
