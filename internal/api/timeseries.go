@@ -75,7 +75,8 @@ func (h *handler) userTimeseries(w http.ResponseWriter, r *http.Request, userID 
 	var lo, hi int64
 	if err == nil {
 		lo, hi = floorNanos(start.UnixNano(), int64(width)), ceilNanos(end.UnixNano(), int64(width))
-		if lo > start.UnixNano() || hi < end.UnixNano() || (hi-lo)/int64(width) > maxPoints || hi < lo {
+		// hi-lo overflows (turns negative) for ranges of about 292 years and more.
+		if span := hi - lo; lo > start.UnixNano() || hi < end.UnixNano() || hi < lo || span < 0 || span/int64(width) > maxPoints {
 			err = &paramError{param: paramEnd, msg: "too many points: at most 10000 buckets from start to end"}
 		}
 	}
