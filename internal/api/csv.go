@@ -104,7 +104,7 @@ func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQ
 				strconv.FormatInt(u.TotalTokens, 10), csvList(u.Agents), csvList(thr.flags(u.RunCount, u.TotalTokens))}
 		},
 		func(u store.UserSummary) store.Cursor {
-			return store.Cursor{Value: userSortValue(u, q.Sort), ID: u.UserID}
+			return store.Cursor{Value: u.SortValue(q.Sort), ID: u.UserID}
 		})
 }
 

@@ -180,8 +180,8 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func sessionSortValue(s store.SessionSummary, field string) int64 {
-	return userSortValue(store.UserSummary{RunCount: s.RunCount, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		TotalDuration: s.TotalDuration, TotalCost: s.TotalCost, TotalTokens: s.TotalTokens}, field)
+	return store.UserSummary{RunCount: s.RunCount, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
+		TotalDuration: s.TotalDuration, TotalCost: s.TotalCost, TotalTokens: s.TotalTokens}.SortValue(field)
 }
 
 func (h *handler) getSession(w http.ResponseWriter, r *http.Request, id string) {

@@ -86,24 +86,6 @@ func (h *handler) parseUsersExtra(rawQuery string, p *listParams) (usersExtra, e
 	return x, nil
 }
 
-// userSortValue is the value of u's sort field, the cursor of its row.
-func userSortValue(u store.UserSummary, field string) int64 {
-	switch field {
-	case store.SortFirstSeen:
-		return u.FirstSeen
-	case store.SortRunCount:
-		return u.RunCount
-	case store.SortTotalCost:
-		return u.TotalCost
-	case store.SortTotalTokens:
-		return u.TotalTokens
-	case store.SortTotalDuration:
-		return u.TotalDuration
-	default:
-		return u.LastSeen
-	}
-}
-
 // userRowJSON is a users-list row: the seed's fields, then flags.
 type userRowJSON struct {
 	userJSON
@@ -155,7 +137,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	if len(page.Users) > limit {
 		page.Users = page.Users[:limit]
 		last := page.Users[limit-1]
-		c := encodeCursor("users", x.fp, store.Cursor{Value: userSortValue(last, q.Sort), ID: last.UserID})
+		c := encodeCursor("users", x.fp, store.Cursor{Value: last.SortValue(q.Sort), ID: last.UserID})
 		nextCursor = &c
 	}
 	seed := renderUserList(page, &p)

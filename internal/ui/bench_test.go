@@ -8,83 +8,134 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
+	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 	"github.com/waxell/otelcol-waxell/internal/ui/internal/demo"
 )
 
+func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m)) }
+
 const largeUsers = 100_000
 
-// large is one store of largeUsers users (about 150,000 runs), built once
-// per test binary and shared by the benchmarks and the timing test.
-var large struct {
-	once  sync.Once
-	dir   string
-	store *sqlite.Store
-	err   error
-	took  time.Duration
+// largeStore is a store holding largeUsers users (about 150,000 runs),
+// written through ApplySpans as the exporter writes.
+type largeStore interface {
+	Reader
+	ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stats, error)
+	Close() error
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if large.store != nil {
-		_ = large.store.Close()
-	}
-	if large.dir != "" {
-		_ = os.RemoveAll(large.dir)
-	}
-	os.Exit(code)
-}
-
-func largeStore(tb testing.TB) *sqlite.Store {
-	tb.Helper()
-	large.once.Do(func() {
-		start := time.Now()
-		large.dir, large.err = os.MkdirTemp("", "waxell-ui-large-")
-		if large.err != nil {
-			return
-		}
-		large.store, large.err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(large.dir, "large.db")})
-		if large.err != nil {
-			return
-		}
-		large.err = demo.Large(testNow, largeUsers, 10_000, func(spans []genai.Span) error {
-			_, err := large.store.ApplySpans(context.Background(), spans)
-			return err
-		})
-		large.took = time.Since(start)
-	})
-	if large.err != nil {
-		tb.Fatalf("large store: %v", large.err)
-	}
-	return large.store
-}
-
-// largePages are the pages measured with the large store. storeBound
-// pages wait on ListUsers queries that visit every user (substring search,
-// the agent and time filters, deep offsets, sorting many ties): their store
-// time is the store's to improve, so only the UI's own time is held to a
-// budget there.
-var largePages = []struct {
-	name, target string
-	storeBound   bool
+// largeBackends open an empty store of each kind for tb.
+var largeBackends = []struct {
+	name string
+	open func(tb testing.TB) (largeStore, error)
 }{
-	{"list/default", "/", false},
-	{"list/sort-cost", "/?sort=-total_cost", false},
-	{"list/sort-tokens-asc-100", "/?sort=total_tokens&limit=100", false},
-	{"list/page-2", "/?sort=-total_cost&offset=25", false},
-	{"list/sort-runs", "/?sort=-run_count", true}, // few distinct counts: SQLite sorts the ties by user_id
-	{"list/search", "/?search=u0420", true},
-	{"list/agent", "/?agent=voice-agent&sort=-total_cost", true},
-	{"list/range-7d", "/?range=7d", true},
-	{"list/last-page", "/?offset=99975", true},
-	{"detail/30d", "/users/u012345", false},
-	{"detail/all", "/users/u054321?range=all", false},
-	{"detail/24h", "/users/u099999?range=24h", false},
+	{"sqlite", func(tb testing.TB) (largeStore, error) {
+		return sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "large.db")})
+	}},
+	{"postgres", func(tb testing.TB) (largeStore, error) {
+		return postgres.Open(context.Background(), postgres.Config{DSN: pgtest.NewDatabase(tb)})
+	}},
+}
+
+// fillLarge opens a store of backend i and loads the large data set.
+func fillLarge(tb testing.TB, i int) Reader {
+	tb.Helper()
+	start := time.Now()
+	s, err := largeBackends[i].open(tb)
+	if err != nil {
+		tb.Fatalf("open %s: %v", largeBackends[i].name, err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	err = demo.Large(testNow, largeUsers, 10_000, func(spans []genai.Span) error {
+		_, err := s.ApplySpans(context.Background(), spans)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("fill %s: %v", largeBackends[i].name, err)
+	}
+	tb.Logf("%s: loaded %d users in %v", largeBackends[i].name, largeUsers, time.Since(start).Round(time.Millisecond))
+	return s
+}
+
+// largePage is a page measured with the large stores. A page slow on a
+// store is known to miss the budget there because of the store's query:
+// ListUsers visits every user (substring search, the agent and time
+// filters and counting their matches), steps over rows by offset (old
+// offset bookmarks; the previous and last pages when their boundary falls
+// inside a group of equal values, see pageBefore), or sorts a tie group
+// (SQLite has no (field DESC, user_id) indexes). Only the UI's own time is
+// held to a budget there.
+type largePage struct {
+	name, target string
+	slowOn       []string // backends
+}
+
+var (
+	slowEverywhere = []string{"sqlite", "postgres"}
+	slowOnSQLite   = []string{"sqlite"}
+)
+
+// deepLinks returns the Next and Previous links of page 3,998 of 4,000
+// of the list sorted by sort, as the pager builds them.
+func deepLinks(tb testing.TB, r Reader, sort string) (next, prev string) {
+	tb.Helper()
+	st, err := parseListState("sort="+sort, testNow)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := st.query()
+	q.Offset, q.NoCount = 3997*st.Limit, true
+	rows, err := r.ListUsers(context.Background(), q)
+	if err != nil || len(rows.Users) != st.Limit {
+		tb.Fatalf("deep rows: %d, %v", len(rows.Users), err)
+	}
+	n, p := st, st
+	n.After, n.Page = cursorOf(rows.Users[st.Limit-1], st.Sort), 3999
+	p.Before, p.Page = cursorOf(rows.Users[0], st.Sort), 3997
+	return n.URL(), p.URL()
+}
+
+// largePages are the measured pages: the first page, every sort key both
+// ways, deep pages reached by keyset (next, previous, last), an old offset
+// bookmark, search, agent and time filters, and user details.
+func largePages(tb testing.TB, r Reader) []largePage {
+	tb.Helper()
+	next, prev := deepLinks(tb, r, "-last_seen")
+	nextRuns, prevRuns := deepLinks(tb, r, "-run_count")
+	pages := []largePage{
+		{"list/first-page", "/", nil},
+		{"list/deep-next", next, nil},
+		{"list/deep-previous", prev, nil},
+		{"list/last-page", "/?page=last", nil},
+		{"list/deep-next-by-runs", nextRuns, nil},
+		{"list/deep-previous-by-runs", prevRuns, slowEverywhere},
+		{"list/last-page-by-runs", "/?sort=-run_count&page=last", slowEverywhere},
+		{"list/old-offset-bookmark", "/?offset=99975", slowEverywhere},
+		{"list/limit-100", "/?sort=total_tokens&limit=100", nil},
+		{"list/search", "/?search=u0420", slowEverywhere},
+		{"list/agent", "/?agent=voice-agent&sort=-total_cost", slowEverywhere},
+		{"list/range-7d", "/?range=7d", slowEverywhere},
+		{"detail/30d", "/users/u012345", nil},
+		{"detail/all", "/users/u054321?range=all", nil},
+		{"detail/24h", "/users/u099999?range=24h", nil},
+	}
+	for _, f := range store.UserSortFields {
+		var slow []string
+		if f == store.SortRunCount {
+			slow = slowOnSQLite // two values: the descending sort orders 50,000 ties by id
+		}
+		pages = append(pages, largePage{"list/sort-" + f, "/?sort=-" + f, slow},
+			largePage{"list/sort-" + f + "-asc", "/?sort=" + f, nil})
+	}
+	return pages
 }
 
 // serveOnce serves target and returns the store and total times the
@@ -103,62 +154,77 @@ func serveOnce(tb testing.TB, h http.Handler, target string) (storeTime, total t
 	return time.Duration(s * float64(time.Millisecond)), time.Duration(t * float64(time.Millisecond))
 }
 
-// BenchmarkListPage renders pages of the users list and of user details
-// against 100,000 users (server time: store reads and rendering).
-func BenchmarkListPage(b *testing.B) {
-	h := newTestHandler(largeStore(b))
-	for _, p := range largePages {
-		b.Run(p.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				serveOnce(b, h, p.target)
+// BenchmarkPages renders the users list and user details against 100,000
+// users in each store (server time: store reads and rendering):
+//
+//	go test ./internal/ui/ -run '^$' -bench BenchmarkPages -benchtime 20x
+func BenchmarkPages(b *testing.B) {
+	for i, be := range largeBackends {
+		b.Run(be.name, func(b *testing.B) {
+			r := fillLarge(b, i)
+			h := newTestHandler(r)
+			for _, p := range largePages(b, r) {
+				b.Run(p.name, func(b *testing.B) {
+					b.ReportAllocs()
+					var totals []time.Duration
+					for b.Loop() {
+						_, total := serveOnce(b, h, p.target)
+						totals = append(totals, total)
+					}
+					p50, p95 := percentiles(totals)
+					b.ReportMetric(ms(p50), "p50-ms")
+					b.ReportMetric(ms(p95), "p95-ms")
+				})
 			}
 		})
 	}
 }
 
-// BenchmarkDetailPage renders one user's page against 100,000 users.
-func BenchmarkDetailPage(b *testing.B) {
-	h := newTestHandler(largeStore(b))
-	b.ReportAllocs()
-	for b.Loop() {
-		serveOnce(b, h, "/users/u012345")
-	}
+// percentiles returns the median and the 95th percentile (nearest rank).
+func percentiles(d []time.Duration) (p50, p95 time.Duration) {
+	s := slices.Sorted(slices.Values(d))
+	return s[(len(s)-1)/2], s[(len(s)*95+99)/100-1]
 }
 
 // TestPagesFastWith100kUsers checks the budget with 100,000 users
-// in the store: the default list, every sort, shallow pages and user
-// details render in under 100 ms of server time, and the UI's own share
-// (everything but the store reads) stays under 10 ms on every page.
-// Medians of seven renders after one warm-up.
+// in each store: the first page, every sort both ways, deep pages reached
+// by keyset and user details render in under 100 ms of server time, and
+// the UI's own share (everything but the store reads) stays under 10 ms,
+// on every page. Medians of 21 renders after one warm-up, because the CPU
+// is shared with the rest of the test suite; the p95 is logged (and
+// BenchmarkPages reports both).
 func TestPagesFastWith100kUsers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a 100,000-user store")
+		t.Skip("builds two 100,000-user stores")
 	}
-	h := newTestHandler(largeStore(t))
-	t.Logf("built the %d-user store in %v", largeUsers, large.took.Round(time.Millisecond))
-	const budget, uiBudget = 100 * time.Millisecond, 10 * time.Millisecond
-	for _, p := range largePages {
-		serveOnce(t, h, p.target)
-		var totals, own []time.Duration
-		for range 7 {
-			st, total := serveOnce(t, h, p.target)
-			totals = append(totals, total)
-			own = append(own, total-st)
-		}
-		slices.Sort(totals)
-		slices.Sort(own)
-		total, ui := totals[len(totals)/2], own[len(own)/2]
-		note := ""
-		if p.storeBound {
-			note = " (store-bound: ListUsers visits every user)"
-		}
-		t.Logf("%-26s total %7.1f ms, UI %5.1f ms%s", p.name, ms(total), ms(ui), note)
-		if ui > uiBudget {
-			t.Errorf("%s: the UI's own time %v is over %v", p.name, ui, uiBudget)
-		}
-		if !p.storeBound && total > budget {
-			t.Errorf("%s: %v is over the %v budget", p.name, total, budget)
-		}
+	const budget, uiBudget, renders = 100 * time.Millisecond, 10 * time.Millisecond, 21
+	for i, be := range largeBackends {
+		t.Run(be.name, func(t *testing.T) {
+			r := fillLarge(t, i)
+			h := newTestHandler(r)
+			for _, p := range largePages(t, r) {
+				serveOnce(t, h, p.target)
+				var totals, own []time.Duration
+				for range renders {
+					st, total := serveOnce(t, h, p.target)
+					totals = append(totals, total)
+					own = append(own, total-st)
+				}
+				p50, p95 := percentiles(totals)
+				ui, _ := percentiles(own)
+				slow := slices.Contains(p.slowOn, be.name)
+				note := ""
+				if slow {
+					note = " (slow: store)"
+				}
+				t.Logf("%-28s p50 %6.1f ms  p95 %6.1f ms  UI %4.1f ms%s", p.name, ms(p50), ms(p95), ms(ui), note)
+				if ui > uiBudget {
+					t.Errorf("%s: the UI's own time %v is over %v", p.name, ui, uiBudget)
+				}
+				if !slow && p50 > budget {
+					t.Errorf("%s: %v is over the %v budget", p.name, p50, budget)
+				}
+			}
+		})
 	}
 }

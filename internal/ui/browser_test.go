@@ -2,11 +2,14 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -60,7 +64,16 @@ func newBrowserSession(t *testing.T) *browserSession {
 			Calls: []demo.Call{{Model: "gpt-4o", Input: 100, Output: 10, CostNanos: 1_000_000}}})...)
 	}
 	st := openStore(t, []genai.Span(spans))
-	srv := httptest.NewServer(newTestHandler(st, WithSessionURL("/sessions/{session_id}")))
+	// The REST API next to the UI, as the exporter serves them, so that
+	// pages can be checked against the API's.
+	apiHandler, uiHandler := api.NewHandler(st), newTestHandler(st, WithSessionURL("/sessions/{session_id}"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			apiHandler.ServeHTTP(w, r)
+			return
+		}
+		uiHandler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := browser.New(context.Background(), path, filepath.Join(t.TempDir(), "chromium"))
@@ -255,10 +268,10 @@ func TestBrowserUsersList(t *testing.T) {
 		t.Errorf("agent select shows %q", got)
 	}
 
-	// Page 2 of the full list, by cost.
+	// Page 2 of the full list, by cost (TestBrowserCursorPaging pages through everything).
 	s.open("/?sort=-total_cost")
 	s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
-	if got := s.location(); got != "/?sort=-total_cost&offset=25" {
+	if got := s.location(); !strings.HasPrefix(got, "/?sort=-total_cost&cursor=") || !strings.HasSuffix(got, "&page=2") {
 		t.Errorf("location of page 2 %q", got)
 	}
 	s.expectRows("page 2", store.UserQuery{Sort: store.SortTotalCost, Desc: true, Offset: 25})
@@ -437,4 +450,109 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Errorf("query %q", u.RawQuery)
 	}
 	s.expectRows("no-JS filter", store.UserQuery{Search: "user-2", Agent: "search-agent", Sort: store.SortTotalCost, Desc: true})
+}
+
+// apiPages are the user ids of every page of the REST API's users list
+// for query, followed by next_cursor, and the count.
+func (s *browserSession) apiPages(query string) (pages [][]string, count int64) {
+	s.t.Helper()
+	cursor := ""
+	for {
+		target := s.srv.URL + "/api/v1/observability/users/?" + query
+		if cursor != "" {
+			target += "&cursor=" + url.QueryEscape(cursor)
+		}
+		res, err := http.Get(target)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var body struct {
+			Results []struct {
+				UserID string `json:"user_id"`
+			} `json:"results"`
+			Count      int64   `json:"count"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&body)
+		_ = res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			s.t.Fatalf("%s: status %d, %v", target, res.StatusCode, err)
+		}
+		var ids []string
+		for _, r := range body.Results {
+			ids = append(ids, r.UserID)
+		}
+		pages, count = append(pages, ids), body.Count
+		if body.NextCursor == nil {
+			return pages, count
+		}
+		cursor = *body.NextCursor
+	}
+}
+
+// TestBrowserCursorPaging pages through whole lists by the Next link (by
+// mouse, and by keyboard on the first step) and back by the Previous link,
+// checks every page against the REST API's pages (followed by
+// next_cursor), and opens each page's URL afresh, as a bookmark, to see
+// the same view. The cases cover a sort with many ties (runs), a filtered
+// list and a list that is not a whole number of pages.
+func TestBrowserCursorPaging(t *testing.T) {
+	s := newBrowserSession(t)
+	start := testNow.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
+	for _, tc := range []struct{ ui, api string }{
+		{"/?sort=-total_cost&limit=10", "sort=-total_cost&limit=10"},
+		{"/?sort=run_count&limit=7", "sort=run_count&limit=7"},
+		{"/?agent=chat-agent&range=30d&limit=5", "agent=chat-agent&start=" + url.QueryEscape(start) + "&sort=-last_seen&limit=5"},
+	} {
+		want, count := s.apiPages(tc.api)
+		if len(want) < 3 {
+			t.Fatalf("%s: the API has %d pages; the case does not page", tc.api, len(want))
+		}
+		s.open(tc.ui)
+		s.do(chromedp.WaitVisible(chromedp.CSS("table.users")))
+		var locations, statuses []string
+		check := func(i int, how string) {
+			t.Helper()
+			if got := s.rows(); !slices.Equal(got, want[i]) {
+				t.Errorf("%s page %d (%s): rows %v, want the API's %v", tc.ui, i+1, how, got, want[i])
+			}
+			if got := s.text(".pager-status"); !strings.Contains(got, " of "+formatInt(count)+" users · page "+strconv.Itoa(i+1)+" of "+strconv.Itoa(len(want))) {
+				t.Errorf("%s page %d (%s): pager %q", tc.ui, i+1, how, got)
+			}
+		}
+		for i := range want {
+			check(i, "next")
+			locations, statuses = append(locations, s.location()), append(statuses, s.text(".pager-status"))
+			if i == len(want)-1 {
+				break
+			}
+			if i == 0 {
+				s.navigate(chromedp.Focus(chromedp.CSS(`a[rel="next"]`)), chromedp.KeyEvent("\r"))
+			} else {
+				s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+			}
+		}
+		if n := eval[int](s, `document.querySelectorAll('a[rel="next"], a[rel="last"]').length`); n != 0 {
+			t.Errorf("%s: the last page has %d next/last links", tc.ui, n)
+		}
+		for i := len(want) - 2; i >= 0; i-- {
+			s.navigate(chromedp.Click(chromedp.CSS(`a[rel="prev"]`)))
+			check(i, "previous")
+		}
+		if n := eval[int](s, `document.querySelectorAll('a[rel="prev"], a[rel="first"]').length`); n != 0 {
+			t.Errorf("%s: the first page has %d previous/first links", tc.ui, n)
+		}
+		// Bookmarks: each page's URL opened afresh shows the same view.
+		for i, loc := range locations {
+			s.open(loc)
+			check(i, "bookmark")
+			if got := s.text(".pager-status"); got != statuses[i] {
+				t.Errorf("%s: bookmark %s shows %q, want %q", tc.ui, loc, got, statuses[i])
+			}
+		}
+		// Last jumps to the last page.
+		s.open(tc.ui)
+		s.navigate(chromedp.Click(chromedp.CSS(`a[rel="last"]`)))
+		check(len(want)-1, "last")
+	}
 }

@@ -97,17 +97,13 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 
 	// The page and the agents are independent reads.
 	var (
-		pg              store.UserPage
+		pg              listPage
 		agents          []string
 		pgErr, agentErr error
 		wg              sync.WaitGroup
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		agents, agentErr = h.reader.ListAgents(r.Context())
-	}()
-	pg, pgErr = h.reader.ListUsers(r.Context(), st.query())
+	wg.Go(func() { agents, agentErr = h.reader.ListAgents(r.Context()) })
+	pg, pgErr = h.fetchPage(r.Context(), st)
 	wg.Wait()
 	tm.store = time.Since(tm.start)
 	if pgErr != nil {
@@ -124,8 +120,8 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		State:    st,
 		Now:      now.UnixNano(),
 		Agents:   agents,
-		Users:    pg.Users,
-		Count:    pg.Count,
+		Users:    pg.users,
+		Count:    pg.count,
 		Endpoint: h.endpoint,
 		SortDesc: sortNoun(st.Sort, st.Desc),
 	}
@@ -162,8 +158,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	for _, c := range columnDefs {
 		col := column{Label: c.label, Field: c.field, Numeric: c.numeric, Class: c.class}
 		if c.field != "" {
-			next := st
-			next.Offset = 0
+			next := st.firstPage()
 			next.Sort = c.field
 			if st.Sort == c.field {
 				if st.Desc {
@@ -181,32 +176,34 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		v.Columns = append(v.Columns, col)
 	}
 
-	limit := int64(st.Limit)
-	offset := int64(st.Offset)
-	if len(pg.Users) > 0 {
-		v.From = offset + 1
-		v.To = offset + int64(len(pg.Users))
+	v.Page = pg.page
+	v.Pages = max(1, (pg.count+int64(st.Limit)-1)/int64(st.Limit))
+	if n := len(pg.users); n > 0 {
+		v.From, v.To = pg.from, pg.from+int64(n)-1
 	}
-	v.Pages = max(1, (pg.Count+limit-1)/limit)
-	v.Page = offset/limit + 1
-	at := func(off int64) string {
-		s := st
-		s.Offset = int(off)
-		return s.URL()
+	first := st.firstPage()
+	last := first
+	last.Last = true
+	if pg.hasPrev {
+		v.FirstURL = first.URL()
+		v.PrevURL = v.FirstURL
+		if pg.page > 2 && len(pg.users) > 0 {
+			prev := first
+			prev.Before, prev.Page = cursorOf(pg.users[0], st.Sort), int(pg.page-1)
+			v.PrevURL = prev.URL()
+		}
 	}
-	if offset > 0 {
-		v.FirstURL = at(0)
-		v.PrevURL = at(max(0, min(offset-limit, (v.Pages-1)*limit)))
-	}
-	if offset+limit < pg.Count {
-		v.NextURL = at(offset + limit)
-		v.LastURL = at((v.Pages - 1) * limit)
+	if pg.hasNext {
+		next := first
+		next.After, next.Page = cursorOf(pg.users[len(pg.users)-1], st.Sort), int(pg.page+1)
+		v.NextURL = next.URL()
+		v.LastURL = last.URL()
 	}
 	switch {
-	case len(pg.Users) > 0:
-	case pg.Count > 0:
+	case len(pg.users) > 0:
+	case pg.count > 0:
 		v.Empty = "page"
-		v.LastURL = at((v.Pages - 1) * limit)
+		v.LastURL = last.URL()
 	case st.Filtered():
 		v.Empty = "filter"
 	default:

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strconv"
@@ -11,7 +13,8 @@ import (
 )
 
 // Query parameters. The users list mirrors the REST API's parameters
-// (search, agent, start, end, sort, limit, offset) and adds range.
+// (search, agent, start, end, sort, limit, offset, cursor) and adds range,
+// before and page.
 const (
 	paramSearch = "search"
 	paramAgent  = "agent"
@@ -21,7 +24,16 @@ const (
 	paramLimit  = "limit"
 	paramOffset = "offset"
 	paramRange  = "range"
+	paramCursor = "cursor"
+	paramBefore = "before"
+	paramPage   = "page"
 )
+
+// pageLast is the page parameter of the last page.
+const pageLast = "last"
+
+// maxPage bounds page numbers, so that positions (page × limit) cannot overflow.
+const maxPage = 1_000_000_000
 
 const (
 	defaultLimit = 25
@@ -264,6 +276,11 @@ func parseTime(s string, end bool) (time.Time, bool) {
 }
 
 // listState is the validated state of the users list, all of it in the URL.
+//
+// Pages are addressed by keyset: After (the page starts after this row)
+// or Before (the page ends before it), with the page number for display;
+// Last is the last page. Offset, or a page number alone, are offset pages
+// (old bookmarks), which the store must count through.
 type listState struct {
 	Search string
 	Agent  string
@@ -272,6 +289,36 @@ type listState struct {
 	Desc   bool
 	Limit  int
 	Offset int
+	Page   int // 1-based; 0 when not given
+	After  *store.Cursor
+	Before *store.Cursor
+	Last   bool
+}
+
+// cursorJSON is a page cursor in a URL: a row's sort value and user id,
+// with the sort it belongs to, so that a cursor of another sort is refused.
+type cursorJSON struct {
+	Sort  string `json:"s"`
+	Value int64  `json:"v"`
+	ID    string `json:"i"`
+}
+
+func (s listState) encodeCursor(c store.Cursor) string {
+	b, _ := json.Marshal(cursorJSON{Sort: s.sortParam(), Value: c.Value, ID: c.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s listState) decodeCursor(g getter, name string) (*store.Cursor, error) {
+	raw, err := g.get(name)
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(raw, "="))
+	var c cursorJSON
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Sort != s.sortParam() || c.ID == "" {
+		return nil, &paramError{param: name, msg: "is not a position in this list (follow the page links, or start from the first page)"}
+	}
+	return &store.Cursor{Value: c.Value, ID: c.ID}, nil
 }
 
 func parseListState(rawQuery string, now time.Time) (listState, error) {
@@ -318,7 +365,46 @@ func parseListState(rawQuery string, now time.Time) (listState, error) {
 	if s.Offset < 0 {
 		return listState{}, &paramError{param: paramOffset, msg: "must not be negative"}
 	}
+	if err := s.parsePaging(g); err != nil {
+		return listState{}, err
+	}
 	return s, nil
+}
+
+// parsePaging reads cursor, before and page, after the sort and offset.
+func (s *listState) parsePaging(g getter) error {
+	var err error
+	if s.After, err = s.decodeCursor(g, paramCursor); err != nil {
+		return err
+	}
+	if s.Before, err = s.decodeCursor(g, paramBefore); err != nil {
+		return err
+	}
+	page, err := g.get(paramPage)
+	if err != nil {
+		return err
+	}
+	keyset := s.After != nil || s.Before != nil
+	switch {
+	case s.After != nil && s.Before != nil:
+		return &paramError{param: paramBefore, msg: "must not be given with cursor"}
+	case s.Offset > 0 && (keyset || page != ""):
+		return &paramError{param: paramOffset, msg: "must not be given with cursor, before or page"}
+	case page == pageLast && !keyset:
+		s.Last = true
+		return nil
+	case page == "" && !keyset:
+		return nil
+	}
+	n, err := strconv.Atoi(page)
+	switch {
+	case err != nil || n < 1 || n > maxPage:
+		return &paramError{param: paramPage, msg: "must be a page number (1 to 1,000,000,000) or last"}
+	case keyset && n < 2:
+		return &paramError{param: paramPage, msg: "must be 2 or more with cursor or before"}
+	}
+	s.Page = n
+	return nil
 }
 
 func intParam(g getter, name string, def int) (int, error) {
@@ -333,11 +419,12 @@ func intParam(g getter, name string, def int) (int, error) {
 	return n, nil
 }
 
-// query is the store query of the list.
+// query is the store query of the list's filters and sort; fetchPage
+// sets the paging.
 func (s listState) query() store.UserQuery {
 	return store.UserQuery{
 		Search: s.Search, Agent: s.Agent, Start: s.Range.Start, End: s.Range.End,
-		Sort: s.Sort, Desc: s.Desc, Limit: s.Limit, Offset: s.Offset,
+		Sort: s.Sort, Desc: s.Desc, Limit: s.Limit,
 	}
 }
 
@@ -373,7 +460,25 @@ func (s listState) URL() string {
 	if s.Offset != 0 {
 		v = append(v, kv{paramOffset, strconv.Itoa(s.Offset)})
 	}
+	if s.After != nil {
+		v = append(v, kv{paramCursor, s.encodeCursor(*s.After)})
+	}
+	if s.Before != nil {
+		v = append(v, kv{paramBefore, s.encodeCursor(*s.Before)})
+	}
+	switch {
+	case s.Last:
+		v = append(v, kv{paramPage, pageLast})
+	case s.Page > 1:
+		v = append(v, kv{paramPage, strconv.Itoa(s.Page)})
+	}
 	return encode("/", v)
+}
+
+// firstPage is the state without paging: the first page of the same view.
+func (s listState) firstPage() listState {
+	s.Offset, s.Page, s.After, s.Before, s.Last = 0, 0, nil, nil, false
+	return s
 }
 
 // detailState is the validated state of a user's page: the chart's range.

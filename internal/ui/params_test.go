@@ -14,6 +14,10 @@ func TestListStateURLRoundTrip(t *testing.T) {
 		"range=custom&start=2026-01-01&end=2026-01-31",
 		"range=custom&start=2026-01-01T10%3A00%3A00Z",
 		"sort=run_count",
+		"sort=-total_cost&cursor=eyJzIjoiLXRvdGFsX2Nvc3QiLCJ2IjoxMjMsImkiOiJhL2IgYyJ9&page=3",
+		"before=eyJzIjoiLWxhc3Rfc2VlbiIsInYiOi01LCJpIjoi4pyTIn0&page=2",
+		"agent=x&page=last",
+		"page=4",
 	} {
 		st, err := parseListState(q, now)
 		if err != nil {
@@ -28,7 +32,7 @@ func TestListStateURLRoundTrip(t *testing.T) {
 		}
 	}
 	// Defaults are left out; a preset range drops the dates a form sends.
-	st, err := parseListState("sort=-last_seen&limit=25&offset=0&range=all&start=2026-01-01&search=", now)
+	st, err := parseListState("sort=-last_seen&limit=25&offset=0&page=1&range=all&start=2026-01-01&search=", now)
 	if err != nil {
 		t.Fatal(err)
 	}

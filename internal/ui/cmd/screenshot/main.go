@@ -118,16 +118,18 @@ func run(out, chromium, serve string) error {
 	shots := []struct {
 		file, server, path string
 		width              int64
-		phone              bool // one phone screen (390x844 at 2x), not the full page
+		phone              bool   // one phone screen (390x844 at 2x), not the full page
+		click              string // a link to follow first (pages addressed by cursor)
 	}{
-		{"users-list-light.png", "light", "/", 1280, false},
-		{"user-detail-light.png", "light", "/users/user-456", 1280, false},
-		{"users-list.png", "realistic", "/?sort=-total_cost", 1280, false},
-		{"user-detail.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false},
-		{"users-list-phone.png", "realistic", "/?sort=-total_cost", 390, true},
-		{"user-detail-phone.png", "realistic", "/users/" + url.PathEscape(topUser), 390, true},
-		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280, false},
-		{"users-list-empty.png", "empty", "/", 1280, false},
+		{"users-list-light.png", "light", "/", 1280, false, ""},
+		{"user-detail-light.png", "light", "/users/user-456", 1280, false, ""},
+		{"users-list.png", "realistic", "/?sort=-total_cost", 1280, false, ""},
+		{"users-list-page-2.png", "realistic", "/?sort=-total_cost", 1280, false, `a[rel="next"]`},
+		{"user-detail.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, ""},
+		{"users-list-phone.png", "realistic", "/?sort=-total_cost", 390, true, ""},
+		{"user-detail-phone.png", "realistic", "/users/" + url.PathEscape(topUser), 390, true, ""},
+		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280, false, ""},
+		{"users-list-empty.png", "empty", "/", 1280, false, ""},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))
@@ -149,6 +151,14 @@ func run(out, chromium, serve string) error {
 		)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sh.file, err)
+		}
+		if sh.click != "" {
+			if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sh.click))); err != nil {
+				return fmt.Errorf("%s: follow %s: %w", sh.file, sh.click, err)
+			}
+			if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("footer"))); err != nil {
+				return fmt.Errorf("%s: %w", sh.file, err)
+			}
 		}
 		png, err := chromedp.Run(ctx, shot)
 		if err != nil {
