@@ -30,12 +30,12 @@ func markdownSources(t *testing.T) []string {
 	return out
 }
 
-// yamlSources are the YAML files of deploy/ whose configurations are
-// extracted; each must hold at least one.
+// yamlSources are the YAML files of deploy/ and testdata/ whose
+// configurations are extracted; each must hold at least one.
 func yamlSources(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, pattern := range []string{"deploy/docker/*.yaml", "deploy/kubernetes/*.yaml", "deploy/helm/*.yaml"} {
+	for _, pattern := range []string{"deploy/docker/*.yaml", "deploy/kubernetes/*.yaml", "deploy/helm/*.yaml", "testdata/postgres.yaml"} {
 		out = append(out, globRel(t, pattern)...)
 	}
 	return out

@@ -4,8 +4,10 @@
 //
 //   - Every collector configuration in docs/*.md, README.md, the component
 //     READMEs, deploy/docker, deploy/kubernetes (ConfigMaps and
-//     OpenTelemetryCollector resources) and deploy/helm (alternateConfig)
-//     passes `otelcol-waxell validate`.
+//     OpenTelemetryCollector resources), deploy/helm (alternateConfig) and
+//     testdata/postgres.yaml passes `otelcol-waxell validate`, and every
+//     PostgreSQL exporter among them keeps retrying through a database
+//     restart (docs/reliability.md, "Exporter settings").
 //   - Every Kubernetes manifest parses (strictly, against the fields it may
 //     use) and has what the OpenTelemetry Operator and the Helm chart need.
 //   - The Dockerfile is consistent with the manifests and its build context

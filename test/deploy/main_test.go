@@ -7,21 +7,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
 // envBinary names an already built otelcol-waxell binary to test instead of
 // building one.
 const envBinary = "WAXELL_DEPLOY_BINARY"
-
-// buildTimeout bounds one `go build` or ocb run (a cold module and build
-// cache takes minutes).
-const buildTimeout = 20 * time.Minute
 
 var (
 	// repoRoot is the root of the repository (the root Go module).
@@ -29,9 +26,10 @@ var (
 	// tmpRoot holds what the tests build; removed when they end.
 	tmpRoot string
 
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
+	binaryOnce    sync.Once
+	binaryPath    string
+	binaryCleanup = func() {}
+	binaryErr     error
 )
 
 func TestMain(m *testing.M) {
@@ -50,6 +48,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmpRoot)
+	defer func() { binaryCleanup() }()
 	return m.Run()
 }
 
@@ -59,44 +58,21 @@ func run(m *testing.M) int {
 func collectorBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
-		if b := os.Getenv(envBinary); b != "" {
-			binaryPath, binaryErr = filepath.Abs(b)
-			return
-		}
 		dir := filepath.Join(repoRoot, "cmd", "otelcol-waxell")
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil && os.Getenv(envBinary) == "" {
 			binaryErr = fmt.Errorf("cmd/otelcol-waxell is not generated (run ocb with builder-config.yaml): %v", err)
 			return
 		}
-		out := filepath.Join(tmpRoot, exeName("otelcol-waxell"))
-		binaryErr = goCommand(dir, "build", "-trimpath", "-o", out, ".")
-		binaryPath = out
+		var cleanup func()
+		binaryPath, cleanup, binaryErr = collectortest.Binary(repoRoot, envBinary)
+		if binaryErr == nil {
+			binaryCleanup = cleanup
+		}
 	})
 	if binaryErr != nil {
 		t.Fatalf("cannot build the collector: %v", binaryErr)
 	}
 	return binaryPath
-}
-
-// goCommand runs the go command in dir with CGO off, as ocb and the
-// Dockerfile do.
-func goCommand(dir string, args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s (in %s): %v\n%s", strings.Join(args, " "), dir, err, b)
-	}
-	return nil
-}
-
-func exeName(name string) string {
-	if runtime.GOOS == "windows" {
-		return name + ".exe"
-	}
-	return name
 }
 
 // configEnv holds the environment variables that configurations in the

@@ -5,19 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
 const (
@@ -26,10 +25,7 @@ const (
 	minimalConfig = "deploy/minimal/builder-config.yaml"
 	minimalName   = "otelcol-waxell-minimal"
 
-	readyTimeout = time.Minute
-	dataTimeout  = time.Minute
-	stopTimeout  = time.Minute
-	pollInterval = 20 * time.Millisecond
+	dataTimeout = time.Minute
 )
 
 // TestMinimalManifest checks deploy/minimal/builder-config.yaml without
@@ -159,7 +155,7 @@ func TestMinimalDistribution(t *testing.T) {
 		t.Errorf("runs %+v, want one successful run in session-minimal", detail.Runs)
 	}
 
-	if err := c.stop(); err != nil {
+	if err := c.Stop(); err != nil {
 		t.Errorf("stopping the collector: %v", err)
 	}
 }
@@ -232,7 +228,7 @@ func buildMinimal(t *testing.T) string {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), collectortest.BuildTimeout)
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "go", "run", builderModule, "--config", manifest)
@@ -243,7 +239,7 @@ func buildMinimal(t *testing.T) string {
 		t.Fatalf("ocb --config %s (a copy of %s): %v\n%s", manifest, minimalConfig, err, log.String())
 	}
 	t.Logf("ocb built %s in %s", minimalConfig, time.Since(start).Round(time.Second))
-	bin := filepath.Join(out, exeName(minimalName))
+	bin := filepath.Join(out, collectortest.ExeName(minimalName))
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("ocb did not produce %s: %v\n%s", bin, err, log.String())
 	}
@@ -252,41 +248,36 @@ func buildMinimal(t *testing.T) string {
 
 // minimalCollector is a running minimal distribution.
 type minimalCollector struct {
+	*collectortest.Process
 	otlpURL, apiURL string
-	cmd             *exec.Cmd
-	done            chan struct{}
-	waitErr         error
-	logPath         string
-	client          *http.Client
 }
 
 // startMinimal starts the binary with the otlp receiver (HTTP), useragg and
 // waxell (SQLite in a temporary directory) on free ports, and waits until
-// the API answers.
+// the API and the receiver answer.
 func startMinimal(t *testing.T, bin string) *minimalCollector {
 	t.Helper()
-	var lastErr error
-	for range 3 { // a free port may be taken between probing and binding
-		c, err := tryStartMinimal(t, bin)
-		if err == nil {
-			return c
+	p, ports := collectortest.Launch(t, 2, func(ports []int) collectortest.Spec {
+		otlp := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+		api := fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+		return collectortest.Spec{
+			Binary: bin,
+			Config: minimalCollectorConfig(ports, filepath.Join(t.TempDir(), "data", "waxell.db")),
+			// The exporter (and its API) starts before the receiver: wait
+			// for both. Any HTTP answer from /v1/traces (405 to a GET)
+			// means the receiver is up.
+			Ready: []collectortest.Probe{{URL: api + "/api/v1/observability/users/"}, {URL: otlp + "/v1/traces", AnyStatus: true}},
 		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
+	})
+	return &minimalCollector{
+		Process: p,
+		otlpURL: fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		apiURL:  fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
 	}
-	t.Fatalf("cannot start %s: %v", bin, lastErr)
-	return nil
 }
 
-func tryStartMinimal(t *testing.T, bin string) (*minimalCollector, error) {
-	dir := t.TempDir()
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
-	config := fmt.Sprintf(`receivers:
+func minimalCollectorConfig(ports []int, dbPath string) string {
+	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
       http:
@@ -310,99 +301,13 @@ service:
       receivers: [otlp]
       processors: [useragg]
       exporters: [waxell]
-`, ports[0], filepath.ToSlash(filepath.Join(dir, "data", "waxell.db")), ports[1])
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
-		return nil, err
-	}
-	c := &minimalCollector{
-		otlpURL: fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
-		apiURL:  fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
-		done:    make(chan struct{}),
-		logPath: filepath.Join(dir, "collector.log"),
-		client:  &http.Client{Timeout: 30 * time.Second},
-	}
-	logFile, err := os.Create(c.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	c.cmd = exec.Command(bin, "--config", cfgPath)
-	c.cmd.Dir = dir
-	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		c.waitErr = c.cmd.Wait()
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		if !c.exited() {
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(c.logPath)
-			t.Logf("collector log:\n%s", b)
-		}
-	})
-
-	// The exporter (and its API) starts before the receiver: wait for both.
-	// Any HTTP answer from /v1/traces (405 to a GET) means the receiver is up.
-	deadline := time.Now().Add(readyTimeout)
-	for _, path := range []string{"/api/v1/observability/users/", "/v1/traces"} {
-		for {
-			if c.exited() {
-				b, _ := os.ReadFile(c.logPath)
-				return nil, fmt.Errorf("exited before it was ready (%v):\n%s", c.waitErr, b)
-			}
-			status, _, err := c.do(http.MethodGet, path, "")
-			if err == nil && (status == http.StatusOK || path == "/v1/traces") {
-				break
-			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("GET %s: not ready after %s: status %d, %v", path, readyTimeout, status, err)
-			}
-			time.Sleep(pollInterval)
-		}
-	}
-	return c, nil
-}
-
-func (c *minimalCollector) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *minimalCollector) do(method, path, body string) (int, []byte, error) {
-	base := c.apiURL
-	if path == "/v1/traces" {
-		base = c.otlpURL
-	}
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+`, ports[0], filepath.ToSlash(dbPath), ports[1])
 }
 
 func (c *minimalCollector) post(t *testing.T, path, body string) (int, []byte) {
 	t.Helper()
-	status, b, err := c.do(http.MethodPost, path, body)
+	status, b, err := c.Do(t.Context(), http.MethodPost, c.otlpURL+path, []byte(body),
+		map[string]string{"Content-Type": "application/json"})
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
 	}
@@ -411,7 +316,7 @@ func (c *minimalCollector) post(t *testing.T, path, body string) (int, []byte) {
 
 func (c *minimalCollector) get(t *testing.T, path string) []byte {
 	t.Helper()
-	status, b, err := c.do(http.MethodGet, path, "")
+	status, b, err := c.Get(c.apiURL + path)
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("GET %s: status %d, %v: %s", path, status, err, b)
 	}
@@ -421,53 +326,19 @@ func (c *minimalCollector) get(t *testing.T, path string) []byte {
 // waitFor polls path until match accepts the answer.
 func (c *minimalCollector) waitFor(t *testing.T, path string, match func([]byte) bool) {
 	t.Helper()
-	deadline := time.Now().Add(dataTimeout)
-	for {
-		status, b, err := c.do(http.MethodGet, path, "")
-		if err == nil && status == http.StatusOK && match(b) {
-			return
-		}
-		if c.exited() {
-			t.Fatalf("the collector exited: %v", c.waitErr)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: no matching answer within %s; last: status %d, %v: %s", path, dataTimeout, status, err, b)
-		}
-		time.Sleep(pollInterval)
+	var (
+		status int
+		b      []byte
+		err    error
+	)
+	ok := collectortest.Poll(dataTimeout, func() bool {
+		status, b, err = c.Get(c.apiURL + path)
+		return (err == nil && status == http.StatusOK && match(b)) || !c.Running()
+	})
+	if !c.Running() {
+		t.Fatalf("the collector exited: %v", c.ExitErr())
 	}
-}
-
-// stop sends SIGTERM and expects a clean exit.
-func (c *minimalCollector) stop() error {
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
+	if !ok {
+		t.Fatalf("GET %s: no matching answer within %s; last: status %d, %v: %s", path, dataTimeout, status, err, b)
 	}
-	select {
-	case <-c.done:
-		return c.waitErr
-	case <-time.After(stopTimeout):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		return fmt.Errorf("no exit within %s of SIGTERM", stopTimeout)
-	}
-}
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -89,7 +89,7 @@ func servesReads(t *testing.T, c *collector, before, all map[string]totals) {
 				formatTotals(got), formatTotals(before), formatTotals(all))
 		}
 	}
-	if code, _, err := c.getURL(c.apiURL + "/"); err != nil || code != http.StatusOK {
+	if code, _, err := c.Get(c.apiURL + "/"); err != nil || code != http.StatusOK {
 		t.Fatalf("the UI stopped serving during the fault: %d %v", code, err)
 	}
 }
@@ -130,7 +130,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	}
 	c.waitLog(t, "The store accepts writes again", dataTimeout)
 	c.waitTotals(t, expected(acked), dataTimeout)
-	if err := c.stop(); err != nil {
+	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	integrityCheck(t, path)
@@ -177,7 +177,7 @@ func TestSQLiteNotWritable(t *testing.T) {
 	locked = false
 	c.waitLog(t, "The store accepts writes again", dataTimeout)
 	c.waitTotals(t, expected(acked), dataTimeout)
-	if err := c.stop(); err != nil {
+	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	integrityCheck(t, path)
@@ -186,17 +186,17 @@ func TestSQLiteNotWritable(t *testing.T) {
 	chattr(t, "+i", dir)
 	defer chattr(t, "-i", dir)
 	c2 := newCollector(t, options{store: storeConfig{driver: "sqlite", path: path}})
-	if err := c2.spawn(); err != nil {
+	if err := c2.Spawn(); err != nil {
 		t.Fatal(err)
 	}
-	if !c2.waitExit(readyTimeout) {
+	if !c2.WaitExit(readyTimeout) {
 		t.Fatal("the collector started on an unwritable store")
 	}
-	if c2.exitErr() == nil {
+	if c2.ExitErr() == nil {
 		t.Fatal("the collector exited with status 0 on an unwritable store")
 	}
-	if log := c2.log(); !strings.Contains(log, "cannot open the sqlite store") {
-		t.Fatalf("the start failure does not name the store:\n%s", c2.logTail(20))
+	if log := c2.Log(); !strings.Contains(log, "cannot open the sqlite store") {
+		t.Fatalf("the start failure does not name the store:\n%s", c2.LogTail(20))
 	}
 	chattr(t, "-i", dir)
 	integrityCheck(t, path)

@@ -7,18 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,17 +24,20 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
-// This harness is a trimmed copy of test/e2e's (process start and stop,
-// free ports, API polling), extended with restarts after kill -9, custom
-// exporter settings and the collector's own Prometheus metrics.
+// The process harness (build, ports, start, restart, kill, log) is
+// internal/testutil/collectortest; this file adds the faults' configuration,
+// the collector's own Prometheus metrics, OTLP senders and the data set.
 
 const (
-	readyTimeout = 60 * time.Second // start, PostgreSQL migrations included
-	stopTimeout  = 60 * time.Second // graceful shutdown after SIGTERM
-	pollInterval = 25 * time.Millisecond
+	readyTimeout = collectortest.ReadyTimeout
+	pollInterval = collectortest.PollInterval
 	dataTimeout  = 3 * time.Minute // until queued data shows in the API
+	// envLog shows every collector's log, also when the test passes.
+	envLog = "WAXELL_FAULTS_LOG"
 )
 
 // storeConfig is the store a collector writes to.
@@ -62,11 +60,14 @@ type options struct {
 	extNames   []string
 	grpcMaxMiB int    // receivers.otlp.protocols.grpc.max_recv_msg_size_mib (0: default)
 	apiHost    string // the API's listen host (default 127.0.0.1; it is reached on 127.0.0.1)
+	healthOnly bool   // ready when the health check answers (the API needs a token)
+	maxConns   int    // postgres: the store's pool size (default 4)
 }
 
 // collector is one otelcol-waxell process, restartable on the same ports,
 // configuration and data.
 type collector struct {
+	*collectortest.Process
 	t    *testing.T
 	opts options
 
@@ -75,18 +76,8 @@ type collector struct {
 	apiURL     string
 	healthURL  string
 	metricsURL string
-	dir        string
-	cfgPath    string
-	logPath    string
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
-	starts  int
-
-	client *http.Client
-	grpc   *grpc.ClientConn
+	grpc *grpc.ClientConn
 }
 
 func indent(s string, n int) string {
@@ -101,14 +92,44 @@ func indent(s string, n int) string {
 	return b.String()
 }
 
+const numPorts = 5 // OTLP gRPC, OTLP HTTP, API, health check, metrics
+
+// spec is the process description of a collector with options o on ports.
+func (o options) spec(ports []int) collectortest.Spec {
+	api := fmt.Sprintf("http://127.0.0.1:%d", ports[2])
+	health := fmt.Sprintf("http://127.0.0.1:%d/", ports[3])
+	ready := []collectortest.Probe{{URL: health}}
+	if !o.healthOnly {
+		ready = append(ready, collectortest.Probe{URL: api + "/api/v1/observability/users/"})
+	}
+	return collectortest.Spec{
+		Binary:    binary,
+		Config:    o.config(ports),
+		Env:       []string{"WAXELL_FAULTS_POSTGRES_DSN=" + o.store.dsn},
+		Ready:     ready,
+		LogLines:  120,
+		AlwaysLog: os.Getenv(envLog) != "",
+	}
+}
+
 // newCollector prepares a collector on free ports without starting it.
 func newCollector(t *testing.T, o options) *collector {
 	t.Helper()
-	ports, err := freePorts(5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, ports := collectortest.Prepare(t, numPorts, o.spec)
+	return wrap(t, o, p, ports)
+}
+
+// startCollector starts a collector and waits until it is ready.
+func startCollector(t *testing.T, o options) *collector {
+	t.Helper()
+	p, ports := collectortest.Launch(t, numPorts, o.spec)
+	return wrap(t, o, p, ports)
+}
+
+func wrap(t *testing.T, o options, p *collectortest.Process, ports []int) *collector {
+	t.Helper()
 	c := &collector{
+		Process:    p,
 		t:          t,
 		opts:       o,
 		grpcAddr:   fmt.Sprintf("127.0.0.1:%d", ports[0]),
@@ -116,85 +137,64 @@ func newCollector(t *testing.T, o options) *collector {
 		apiURL:     fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
 		healthURL:  fmt.Sprintf("http://127.0.0.1:%d/", ports[3]),
 		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[4]),
-		dir:        t.TempDir(),
-		client:     &http.Client{Timeout: 60 * time.Second},
-	}
-	c.cfgPath = filepath.Join(c.dir, "config.yaml")
-	c.logPath = filepath.Join(c.dir, "collector.log")
-	if err := os.WriteFile(c.cfgPath, []byte(c.config(ports)), 0o600); err != nil {
-		t.Fatal(err)
 	}
 	conn, err := grpc.NewClient(c.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.grpc = conn
-	t.Cleanup(func() {
-		if c.running() {
-			if err := c.stop(); err != nil {
-				t.Errorf("stopping the collector: %v", err)
-			}
-		}
-		_ = conn.Close()
-		if t.Failed() || os.Getenv("WAXELL_FAULTS_LOG") != "" {
-			t.Logf("collector log (%s):\n%s", c.logPath, c.logTail(120))
-		}
-	})
+	t.Cleanup(func() { _ = conn.Close() })
 	return c
 }
 
-// startCollector starts a collector and waits until it is ready.
-func startCollector(t *testing.T, o options) *collector {
-	t.Helper()
-	c := newCollector(t, o)
-	c.start()
-	return c
-}
-
-func (c *collector) config(ports []int) string {
+func (o options) config(ports []int) string {
 	var store string
-	switch c.opts.store.driver {
+	switch o.store.driver {
 	case "sqlite":
-		store = "driver: sqlite\nsqlite:\n  path: " + c.opts.store.path
+		store = "driver: sqlite\nsqlite:\n  path: " + o.store.path
 	case "postgres":
-		store = "driver: postgres\npostgres:\n  dsn: ${env:WAXELL_FAULTS_POSTGRES_DSN}\n  max_conns: 4"
+		conns := o.maxConns
+		if conns == 0 {
+			conns = 4
+		}
+		store = fmt.Sprintf("driver: postgres\npostgres:\n  dsn: ${env:WAXELL_FAULTS_POSTGRES_DSN}\n  max_conns: %d", conns)
 	default:
-		panic("unknown driver " + c.opts.store.driver)
+		panic("unknown driver " + o.store.driver)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:%d\n", ports[0])
-	if c.opts.grpcMaxMiB > 0 {
-		fmt.Fprintf(&b, "        max_recv_msg_size_mib: %d\n", c.opts.grpcMaxMiB)
+	if o.grpcMaxMiB > 0 {
+		fmt.Fprintf(&b, "        max_recv_msg_size_mib: %d\n", o.grpcMaxMiB)
 	}
 	fmt.Fprintf(&b, "      http:\n        endpoint: 127.0.0.1:%d\n", ports[1])
 	b.WriteString("processors:\n  useragg:\n")
-	if c.opts.processor != "" {
-		b.WriteString(indent(c.opts.processor, 4))
+	if o.processor != "" {
+		b.WriteString(indent(o.processor, 4))
 	}
 	b.WriteString("exporters:\n  waxell:\n    store:\n")
 	b.WriteString(indent(store, 6))
-	host := c.opts.apiHost
+	host := o.apiHost
 	if host == "" {
 		host = "127.0.0.1"
 	}
 	fmt.Fprintf(&b, "    api:\n      endpoint: %s:%d\n", host, ports[2])
-	if c.opts.api != "" {
-		b.WriteString(indent(c.opts.api, 6))
+	if o.api != "" {
+		b.WriteString(indent(o.api, 6))
 	}
-	if c.opts.queue != "" {
-		b.WriteString("    sending_queue:\n" + indent(c.opts.queue, 6))
+	if o.queue != "" {
+		b.WriteString("    sending_queue:\n" + indent(o.queue, 6))
 	}
-	if c.opts.retry != "" {
-		b.WriteString("    retry_on_failure:\n" + indent(c.opts.retry, 6))
+	if o.retry != "" {
+		b.WriteString("    retry_on_failure:\n" + indent(o.retry, 6))
 	}
-	if c.opts.exporter != "" {
-		b.WriteString(indent(c.opts.exporter, 4))
+	if o.exporter != "" {
+		b.WriteString(indent(o.exporter, 4))
 	}
 	fmt.Fprintf(&b, "extensions:\n  health_check:\n    endpoint: 127.0.0.1:%d\n", ports[3])
-	if c.opts.extensions != "" {
-		b.WriteString(indent(c.opts.extensions, 2))
+	if o.extensions != "" {
+		b.WriteString(indent(o.extensions, 2))
 	}
-	exts := append([]string{"health_check"}, c.opts.extNames...)
+	exts := append([]string{"health_check"}, o.extNames...)
 	fmt.Fprintf(&b, `service:
   extensions: [%s]
   telemetry:
@@ -215,186 +215,37 @@ func (c *collector) config(ports []int) string {
 	return b.String()
 }
 
-// spawn starts the process; the log file is appended to across restarts.
-func (c *collector) spawn() error {
-	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.starts++
-	fmt.Fprintf(logFile, "=== faults: start #%d ===\n", c.starts)
-	cmd := exec.Command(binary, "--config", c.cfgPath)
-	cmd.Dir = c.dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), "WAXELL_FAULTS_POSTGRES_DSN="+c.opts.store.dsn)
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	c.cmd, c.done = cmd, done
-	go func() {
-		err := cmd.Wait()
-		c.mu.Lock()
-		c.waitErr = err
-		c.mu.Unlock()
-		close(done)
-	}()
-	return nil
-}
-
 // start starts (or restarts) the process and waits until it is ready.
 func (c *collector) start() {
 	c.t.Helper()
-	if err := c.spawn(); err != nil {
-		c.t.Fatalf("cannot start the collector: %v", err)
-	}
-	if err := c.waitReady(); err != nil {
-		c.t.Fatalf("%v\ncollector log:\n%s", err, c.logTail(80))
-	}
-}
-
-func (c *collector) running() bool {
-	c.mu.Lock()
-	done := c.done
-	c.mu.Unlock()
-	if done == nil {
-		return false
-	}
-	select {
-	case <-done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (c *collector) waitReady() error {
-	deadline := time.Now().Add(readyTimeout)
-	for _, u := range []string{c.healthURL, c.apiURL + "/api/v1/observability/users/"} {
-		for {
-			if !c.running() {
-				return fmt.Errorf("the collector exited before it was ready: %v", c.exitErr())
-			}
-			code, _, err := c.getURL(u)
-			if err == nil && code == http.StatusOK {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("the collector was not ready after %s: GET %s: status %d, error %v", readyTimeout, u, code, err)
-			}
-			time.Sleep(pollInterval)
-		}
-	}
-	return nil
-}
-
-func (c *collector) exitErr() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.waitErr
-}
-
-// waitExit waits for the process to exit, at most d.
-func (c *collector) waitExit(d time.Duration) bool {
-	c.mu.Lock()
-	done := c.done
-	c.mu.Unlock()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
+	if err := c.Start(); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
 // kill sends SIGKILL: no shutdown, no queue drain, no store close.
 func (c *collector) kill() {
 	c.t.Helper()
-	c.mu.Lock()
-	cmd := c.cmd
-	c.mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		c.t.Fatalf("kill -9: %v", err)
+	if err := c.Kill(); err != nil {
+		c.t.Fatal(err)
 	}
-	if !c.waitExit(stopTimeout) {
-		c.t.Fatal("the collector did not exit after SIGKILL")
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (c *collector) stop() error {
-	c.mu.Lock()
-	cmd := c.cmd
-	c.mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
-	}
-	if !c.waitExit(stopTimeout) {
-		_ = cmd.Process.Kill()
-		c.waitExit(stopTimeout)
-		return fmt.Errorf("the collector did not exit within %s of SIGTERM; killed", stopTimeout)
-	}
-	if err := c.exitErr(); err != nil {
-		return fmt.Errorf("the collector exited after SIGTERM with %v", err)
-	}
-	return nil
-}
-
-func (c *collector) log() string {
-	b, _ := os.ReadFile(c.logPath)
-	return string(b)
-}
-
-func (c *collector) logTail(lines int) string {
-	l := strings.Split(strings.TrimRight(c.log(), "\n"), "\n")
-	if len(l) > lines {
-		l = append([]string{fmt.Sprintf("... (%d lines omitted)", len(l)-lines)}, l[len(l)-lines:]...)
-	}
-	return strings.Join(l, "\n")
 }
 
 // waitLog waits until the log contains s.
 func (c *collector) waitLog(t *testing.T, s string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(c.log(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the collector log does not mention %q after %s", s, timeout)
-		}
-		time.Sleep(pollInterval)
+	if err := c.WaitLog(s, timeout); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func (c *collector) getURL(u string) (int, []byte, error) {
-	return c.request(http.MethodGet, u, nil, nil)
 }
 
 func (c *collector) request(method, u string, body []byte, hdr map[string]string) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return c.Do(c.t.Context(), method, u, body, hdr)
 }
 
 // api GETs a path of the API and returns status and body.
 func (c *collector) api(path string) (int, []byte) {
-	code, body, err := c.getURL(c.apiURL + path)
+	code, body, err := c.Get(c.apiURL + path)
 	if err != nil {
 		return 0, []byte(err.Error())
 	}
@@ -404,7 +255,7 @@ func (c *collector) api(path string) (int, []byte) {
 // metric sums the samples of a Prometheus metric of the collector's own
 // telemetry whose labels contain every given `name="value"` pair.
 func (c *collector) metric(name string, labels ...string) (float64, error) {
-	code, body, err := c.getURL(c.metricsURL)
+	code, body, err := c.Get(c.metricsURL)
 	if err != nil || code != http.StatusOK {
 		return 0, fmt.Errorf("GET %s: %d %v", c.metricsURL, code, err)
 	}
@@ -456,25 +307,6 @@ func (c *collector) waitMetric(t *testing.T, what string, timeout time.Duration,
 	}
 }
 
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // ---- OTLP ----
 
 // sendHTTP POSTs td as OTLP/HTTP protobuf and returns the status code (0 and
@@ -515,11 +347,13 @@ func (c *collector) sendGRPC(td ptrace.Traces) codes.Code {
 	return codes.OK
 }
 
-// send sends trace n over HTTP (even n) or gRPC (odd n) and reports
+// send sends trace n and reports whether the collector acknowledged it.
+func (c *collector) send(n int) bool { return c.sendTraces(n, traceOf(n)) }
+
+// sendTraces sends td over HTTP (even i) or gRPC (odd i) and reports
 // whether the collector acknowledged it.
-func (c *collector) send(n int) bool {
-	td := traceOf(n)
-	if n%2 == 0 {
+func (c *collector) sendTraces(i int, td ptrace.Traces) bool {
+	if i%2 == 0 {
 		code, err := c.sendHTTP(td)
 		return err == nil && code == http.StatusOK
 	}

@@ -36,7 +36,7 @@ var backends = []struct {
 // unless the config says allow_unauthenticated: true.
 func TestAPIRefusesUnauthenticatedPublicAddress(t *testing.T) {
 	c := newCollector(t, options{store: sqliteStore(t), apiHost: "0.0.0.0"})
-	out, err := exec.Command(binary, "validate", "--config", c.cfgPath).CombinedOutput()
+	out, err := exec.Command(binary, "validate", "--config", c.ConfigPath()).CombinedOutput()
 	if err == nil {
 		t.Fatalf("validate accepted an unauthenticated API on 0.0.0.0:\n%s", out)
 	}
@@ -44,14 +44,14 @@ func TestAPIRefusesUnauthenticatedPublicAddress(t *testing.T) {
 	if !strings.Contains(string(out), msg) {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}
-	if err := c.spawn(); err != nil {
+	if err := c.Spawn(); err != nil {
 		t.Fatal(err)
 	}
-	if !c.waitExit(readyTimeout) {
+	if !c.WaitExit(readyTimeout) {
 		t.Fatal("the collector started with an unauthenticated API on 0.0.0.0")
 	}
-	if c.exitErr() == nil || !strings.Contains(c.log(), msg) {
-		t.Fatalf("exit %v; log:\n%s", c.exitErr(), c.logTail(10))
+	if c.ExitErr() == nil || !strings.Contains(c.Log(), msg) {
+		t.Fatalf("exit %v; log:\n%s", c.ExitErr(), c.LogTail(10))
 	}
 
 	open := startCollector(t, options{store: sqliteStore(t), apiHost: "0.0.0.0", api: "allow_unauthenticated: true"})
@@ -102,22 +102,9 @@ func startCollectorAuth(t *testing.T, token string) *collector {
 	t.Helper()
 	o := options{store: sqliteStore(t), apiHost: "0.0.0.0", api: "auth:\n  authenticator: bearertokenauth",
 		extensions: "bearertokenauth:\n  token: " + token, extNames: []string{"bearertokenauth"}}
-	c := newCollector(t, o)
-	// The readiness probe of the harness reads the API without a token.
-	if err := c.spawn(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		code, _, err := c.getURL(c.healthURL)
-		if err == nil && code == http.StatusOK {
-			return c
-		}
-		if !c.running() || time.Now().After(deadline) {
-			t.Fatalf("the collector did not start: %v\n%s", c.exitErr(), c.logTail(40))
-		}
-		time.Sleep(pollInterval)
-	}
+	// The API needs a token: the collector is ready when the health check is.
+	o.healthOnly = true
+	return startCollector(t, o)
 }
 
 // hostile strings: SQL injection attempts, LIKE wildcards, markup and
@@ -198,7 +185,7 @@ func TestHostileInput(t *testing.T) {
 
 				// The UI escapes it everywhere.
 				for _, path := range []string{"/?search=" + q, "/?agent=" + q, "/users/" + p, "/?sort=" + q} {
-					code, page, err := c.getURL(c.apiURL + path)
+					code, page, err := c.Get(c.apiURL + path)
 					if err != nil || code == http.StatusInternalServerError {
 						t.Errorf("UI %s: %d %v", path, code, err)
 					}
@@ -270,7 +257,7 @@ func TestPseudonymisationLeavesNoRawID(t *testing.T) {
 				time.Sleep(pollInterval)
 			}
 			c.verify(t)
-			if err := c.stop(); err != nil {
+			if err := c.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			needles := []string{"raw-user-", "example.com"}
@@ -280,7 +267,7 @@ func TestPseudonymisationLeavesNoRawID(t *testing.T) {
 			} else {
 				haystacks = postgresTables(t, st.dsn)
 			}
-			haystacks["collector log"] = []byte(c.log())
+			haystacks["collector log"] = []byte(c.Log())
 			for where, data := range haystacks {
 				for _, n := range needles {
 					if bytes.Contains(data, []byte(n)) {

@@ -1,4 +1,4 @@
-package faults
+package collectortest
 
 import (
 	"os/exec"
