@@ -197,6 +197,8 @@ var (
 		"ai.usage.outputTokenDetails.reasoningTokens",
 		"ai.usage.reasoningTokens",
 		"gen_ai.usage.completion_tokens_details.reasoning_tokens",
+		// Pydantic AI's provider details (§7.1): the only place it reports reasoning.
+		"gen_ai.usage.details.reasoning_tokens",
 	}
 	// Reported totals are only used when a span reports neither input nor
 	// output (Vercel ai.embed: ai.usage.tokens), as its input.

@@ -21,6 +21,14 @@ type Pricer interface {
 	Cost(model string, u Usage) (nanos int64, ok bool)
 }
 
+// modelGrouper is a Pricer that also knows the price-table entry a reported
+// model name resolves to (pricing.Table.BaseName). Calls are then grouped
+// under that base name, so a dated or provider-prefixed name and its base
+// model are one model.
+type modelGrouper interface {
+	BaseName(model string) string
+}
+
 // Issue is a malformed attribute value that was skipped or clamped.
 type Issue struct {
 	Attribute string
@@ -42,13 +50,15 @@ type keyEntry struct {
 type Extractor struct {
 	keys        map[string]keyEntry
 	pricer      Pricer
-	cfgCostKeys int // ranks below this are configured cost keys
+	grouper     modelGrouper // nil: models stay as reported
+	cfgCostKeys int          // ranks below this are configured cost keys
 }
 
 // NewExtractor builds the key index of cfg plus the built-in conventions. p
 // may be nil: then no cost is computed and spans with usage are unpriced.
 func NewExtractor(cfg ExtractConfig, p Pricer) *Extractor {
 	e := &Extractor{keys: make(map[string]keyEntry, 256), pricer: p}
+	e.grouper, _ = p.(modelGrouper)
 	lists := []struct {
 		f          fieldID
 		configured []string
@@ -311,6 +321,11 @@ func (e *Extractor) Extract(res pcommon.Resource, scope pcommon.InstrumentationS
 	s.WorkflowName = st.name(wf, wfKey)
 
 	st.cost(&s, reqModel)
+	// After pricing and naming, which use the name as reported: only the
+	// grouping changes, and the span's own attributes keep the raw name.
+	if st.e.grouper != nil && s.Model != "" {
+		s.Model = st.e.grouper.BaseName(s.Model)
+	}
 	return s, st.issues
 }
 

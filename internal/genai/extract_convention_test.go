@@ -528,7 +528,7 @@ func TestExtractFrameworks(t *testing.T) {
 				a("gen_ai.agent.name", "support"), a("gen_ai.agent.call.id", "run-1"), a("gen_ai.conversation.id", "conv-1"),
 			}},
 			want: Span{Role: RoleLLM, Convention: ConvPydanticAI, SessionID: "conv-1", Model: "gpt-4o-2024-08-06", Provider: "openai",
-				HasUsage: true, Usage: Usage{Input: 120, Output: 48, CacheRead: 32}, CostNanos: 780000, CostSource: CostReported},
+				HasUsage: true, Usage: Usage{Input: 120, Output: 48, CacheRead: 32, Reasoning: 16}, CostNanos: 780000, CostSource: CostReported},
 		},
 		{
 			name: "pydantic-ai invoke_agent: aggregated_usage is never read",

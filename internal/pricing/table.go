@@ -86,6 +86,17 @@ func (t *Table) Lookup(model string) (Price, string, bool) {
 	return t.prices[c], c, true
 }
 
+// BaseName is the name under which calls of model are grouped: the table
+// entry model resolves to, as Lookup resolves it ("gpt-4o" for
+// "gpt-4o-2024-08-06" or "openai/gpt-4o"), or model unchanged when the table
+// has no price for it, so an unknown model stays as reported.
+func (t *Table) BaseName(model string) string {
+	if c, ok := t.resolve(model); ok {
+		return c
+	}
+	return model
+}
+
 // Cost prices u for model. ok is false, with nanos 0, when the model is not
 // in the table: unknown is reported as such rather than as free.
 func (t *Table) Cost(model string, u Usage) (nanos int64, canonical string, ok bool) {

@@ -1,6 +1,7 @@
 package exactness
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -91,28 +92,36 @@ func (s *traceSet) all() []int {
 	return idx
 }
 
-// fixtureWants are the per-user results of testdata/fixtures/README.md
-// ("Expected per-user results"): runs and input+output tokens.
-var fixtureWants = func() map[string]map[string]userWant {
-	one := func(user string, tokens int64) map[string]userWant { return map[string]userWant{user: {1, tokens}} }
-	// gpt-4o 120/48, gpt-4o-mini 80/24, gpt-4.1-mini 60/30.
-	batch := map[string]userWant{"user-a": {1, 168}, "user-b": {1, 104}, "user-c": {1, 90}}
-	out := map[string]map[string]userWant{}
-	for _, conv := range []string{"otel-genai", "openinference", "traceloop", "langfuse"} {
-		out[conv+"/multi_call_run"] = one("user-123", 200+72)
-		out[conv+"/error_run"] = one("user-456", 0)
-		out[conv+"/batch_runs"] = batch
+// fixtureWants are the per-user results of testdata/fixtures/expected.json
+// (the README's "Expected per-user results"): runs and input+output tokens,
+// keyed by convention/file without ".json".
+func fixtureWants(t testing.TB) map[string]map[string]userWant {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
+	require.NoError(t, err)
+	var raw map[string][]struct {
+		User  string `json:"user"`
+		Calls []struct {
+			Input  int64 `json:"input"`
+			Output int64 `json:"output"`
+		} `json:"calls"`
 	}
-	for _, v := range []string{"v4", "v5", "v6"} {
-		out["vercel-ai/"+v+"_multi_step_run"] = one("user-123", 260+70)
-		out["vercel-ai/"+v+"_no_function_id"] = one("user-789", 80+24)
-		out["vercel-ai/"+v+"_error_run"] = one("user-456", 0)
-	}
-	for _, f := range []string{"native_multi_call_run", "openinference_multi_call_run", "stacked_multi_call_run"} {
-		out["anthropic/"+f] = one("user-123", 425+55)
+	require.NoError(t, json.Unmarshal(b, &raw))
+	out := make(map[string]map[string]userWant, len(raw))
+	for f, runs := range raw {
+		users := map[string]userWant{}
+		for _, r := range runs {
+			w := users[r.User]
+			w.Runs++
+			for _, c := range r.Calls {
+				w.Tokens += c.Input + c.Output
+			}
+			users[r.User] = w
+		}
+		out[strings.TrimSuffix(f, ".json")] = users
 	}
 	return out
-}()
+}
 
 // fixtureSets loads every recorded fixture file as its own trace set.
 func fixtureSets(t testing.TB) []*traceSet {
@@ -120,6 +129,7 @@ func fixtureSets(t testing.TB) []*traceSet {
 	files, err := filepath.Glob(filepath.Join(fixtureDir, "*", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no fixtures under %s", fixtureDir)
+	wants := fixtureWants(t)
 	var out []*traceSet
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -129,12 +139,12 @@ func fixtureSets(t testing.TB) []*traceSet {
 		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(b)
 		require.NoError(t, err, f)
 		require.Positive(t, td.SpanCount(), f)
-		want, ok := fixtureWants[key]
-		require.True(t, ok, "no expected users for fixture %s: add them to fixtureWants", key)
+		want, ok := wants[key]
+		require.True(t, ok, "no expected users for fixture %s in %s/expected.json", key, fixtureDir)
 		seen[key] = true
 		out = append(out, newTraceSet("fixture/"+key, td, want))
 	}
-	for key := range fixtureWants {
+	for key := range wants {
 		require.True(t, seen[key], "fixture %s is expected but missing", key)
 	}
 	return out

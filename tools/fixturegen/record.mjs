@@ -16,6 +16,7 @@ const runs = [
   ['scenarios/anthropic.cjs', 'native'],
   ['scenarios/anthropic.cjs', 'openinference'],
   ['scenarios/anthropic.cjs', 'stacked'],
+  ['scenarios/openlit.cjs'],
 ];
 // Keep the recording independent of the caller's OTel/vendor environment.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|TRACELOOP_|LANGFUSE_|ANTHROPIC_|OPENAI_|OPENINFERENCE_)/.test(k)));

@@ -4,7 +4,7 @@
 const { setupTracing } = require('../lib/tracing.cjs');
 const { startFakeProvider } = require('../lib/fakeprovider.cjs');
 const { writeFixture } = require('../lib/otlpjson.cjs');
-const { withAgentSpan, withSpan } = require('../lib/app.cjs');
+const { recordAgentScenarios } = require('../lib/app.cjs');
 const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const api = require('@opentelemetry/api');
@@ -20,29 +20,7 @@ async function main() {
   const tracer = api.trace.getTracer('support-app');
   const chat = (model, text) => client.chat.completions.create({ model, messages: [{ role: 'system', content: 'You are a support agent.' }, { role: 'user', content: text }] });
 
-  // multi_call_run: one agent run, two chat calls.
-  await withAgentSpan(tracer, { agent: 'support-agent', user: 'user-123', session: 'conv-1' }, async () => {
-    await chat('gpt-4o', 'Where is my order A-1001?');
-    await chat('gpt-4o-mini', 'Summarise the answer in one line.');
-  });
-  writeFixture(CONV, 'multi_call_run', await t.take());
-
-  // error_run: the only chat call gets HTTP 500.
-  await withAgentSpan(tracer, { agent: 'triage-agent', user: 'user-456', session: 'conv-2' }, async () => {
-    await chat('gpt-4o', 'FAIL_500 please triage this ticket');
-  });
-  writeFixture(CONV, 'error_run', await t.take());
-
-  // batch_runs: root batch-job with three agent runs for three users.
-  await withSpan(tracer, 'batch-job', {}, async () => {
-    const jobs = [['user-a', 'conv-a', 'gpt-4o'], ['user-b', 'conv-b', 'gpt-4o-mini'], ['user-c', 'conv-c', 'gpt-4.1-mini']];
-    for (const [user, session, model] of jobs) {
-      await withAgentSpan(tracer, { agent: 'support-agent', user, session }, async () => {
-        await chat(model, `Handle ticket for ${user}`);
-      });
-    }
-  });
-  writeFixture(CONV, 'batch_runs', await t.take());
+  await recordAgentScenarios({ conv: CONV, tracer, take: () => t.take(), chat, writeFixture });
 
   console.log('fake provider requests:', JSON.stringify(fake.log));
   await fake.close();
