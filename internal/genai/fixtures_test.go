@@ -1,7 +1,6 @@
 package genai
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/fixturetest"
 )
 
 // Fixtures: testdata/fixtures/<convention>/*.json, recorded from the real npm
@@ -33,34 +34,12 @@ type fixtureRunWant struct {
 	calls                []callWant
 }
 
-// expectedRun is one run of testdata/fixtures/expected.json, the
-// machine-readable form of the README's "Expected per-user results", shared
-// with test/exactness and test/e2e.
-type expectedRun struct {
-	User     string `json:"user"`
-	Session  string `json:"session"`
-	Agent    string `json:"agent"`
-	Implicit bool   `json:"implicit"`
-	Error    bool   `json:"error"`
-	Calls    []struct {
-		Model             string `json:"model"`
-		Input             int64  `json:"input"`
-		Output            int64  `json:"output"`
-		CacheRead         int64  `json:"cache_read"`
-		CacheWrite        int64  `json:"cache_write"`
-		Reasoning         int64  `json:"reasoning"`
-		ReportedCostNanos int64  `json:"reported_cost_nanos"` // absent: the instrumentation reports no cost
-	} `json:"calls"`
-}
-
 // loadFixtureWants reads testdata/fixtures/expected.json, keyed by the
 // fixture's path under testdata/fixtures.
 func loadFixtureWants(t *testing.T) map[string][]fixtureRunWant {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
+	raw, err := fixturetest.LoadExpected(fixtureDir)
 	require.NoError(t, err)
-	var raw map[string][]expectedRun
-	require.NoError(t, json.Unmarshal(b, &raw))
 	out := make(map[string][]fixtureRunWant, len(raw))
 	for f, runs := range raw {
 		for _, r := range runs {

@@ -16,6 +16,9 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
+	"github.com/waxell/otelcol-waxell/internal/testutil/fixturetest"
 )
 
 // envMixSeed replays one shuffle of TestAllConventionsMixed.
@@ -38,19 +41,6 @@ var fixturePrices = map[string]listPrice{
 	"gemini-2.5-flash":  {300, 30, 300, 2500},
 	"gemini-2.5-pro":    {1250, 125, 1250, 10000},
 	"gemini-2.0-flash":  {100, 25, 100, 400},
-}
-
-// expectedFixtureRun is one run of testdata/fixtures/expected.json.
-type expectedFixtureRun struct {
-	User  string `json:"user"`
-	Calls []struct {
-		Model             string `json:"model"`
-		Input             int64  `json:"input"`
-		Output            int64  `json:"output"`
-		CacheRead         int64  `json:"cache_read"`
-		CacheWrite        int64  `json:"cache_write"`
-		ReportedCostNanos int64  `json:"reported_cost_nanos"`
-	} `json:"calls"`
 }
 
 // mixModelWant is one expected cost_by_model row.
@@ -116,13 +106,9 @@ func TestAllConventionsMixed(t *testing.T) {
 // reports no cost with fixturePrices.
 func mixExpectations(t *testing.T, files []string) map[string]mixUserWant {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "fixtures", "expected.json"))
+	expected, err := fixturetest.LoadExpected(filepath.Join(repoRoot, "testdata", "fixtures"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var expected map[string][]expectedFixtureRun
-	if err := json.Unmarshal(b, &expected); err != nil {
-		t.Fatalf("expected.json: %v", err)
 	}
 	if len(expected) != len(files) {
 		t.Fatalf("expected.json has %d fixtures, testdata/fixtures has %d files", len(expected), len(files))
@@ -237,15 +223,7 @@ func checkMixedUsers(t *testing.T, c *collector, want map[string]mixUserWant) {
 		}
 	})
 	c.waitFor(t, usersPath+"?limit=100", dataTimeout, func(body []byte) bool {
-		var p struct {
-			Count   int `json:"count"`
-			Results []struct {
-				UserID      string      `json:"user_id"`
-				RunCount    int64       `json:"run_count"`
-				TotalTokens int64       `json:"total_tokens"`
-				TotalCost   json.Number `json:"total_cost"`
-			} `json:"results"`
-		}
+		var p collectortest.UsersPage
 		if err := json.Unmarshal(body, &p); err != nil {
 			why = err.Error()
 			return false

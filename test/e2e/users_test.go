@@ -171,7 +171,7 @@ func TestUsersAPI(t *testing.T) {
 
 			// A restarted collector (empty statistics cache) answers
 			// everything, flags included, from the complete data set.
-			if err := c.stop(); err != nil {
+			if err := c.Stop(); err != nil {
 				t.Fatalf("stopping the collector: %v", err)
 			}
 			c = startCollector(t, st)
@@ -181,7 +181,7 @@ func TestUsersAPI(t *testing.T) {
 
 			// Restart on the same store: every answer is byte for byte the same.
 			before := snapshot(t, c)
-			if err := c.stop(); err != nil {
+			if err := c.Stop(); err != nil {
 				t.Fatalf("stopping the collector: %v", err)
 			}
 			c = startCollector(t, st)

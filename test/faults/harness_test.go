@@ -449,14 +449,7 @@ func (c *collector) currentTotals() (map[string]totals, error) {
 	if code != http.StatusOK {
 		return nil, fmt.Errorf("users list: status %d: %s", code, body)
 	}
-	var page struct {
-		Results []struct {
-			UserID      string      `json:"user_id"`
-			RunCount    int64       `json:"run_count"`
-			TotalTokens int64       `json:"total_tokens"`
-			TotalCost   json.Number `json:"total_cost"`
-		} `json:"results"`
-	}
+	var page collectortest.UsersPage
 	if err := json.Unmarshal(body, &page); err != nil {
 		return nil, err
 	}

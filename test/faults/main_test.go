@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,21 +19,8 @@ const (
 var binary string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "faults: %v\n", err)
-		return 1
-	}
-	bin, cleanup, err := collectortest.Binary(root, envBinary, envE2EBinary)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "faults: %v\n", err)
-		return 1
-	}
-	defer cleanup()
-	binary = bin
-	return pgtest.RunMain(m)
+	os.Exit(collectortest.Main("faults", filepath.Join("..", ".."), []string{envBinary, envE2EBinary}, func(_, bin string) int {
+		binary = bin
+		return pgtest.RunMain(m)
+	}))
 }

@@ -44,6 +44,25 @@ func Binary(repoRoot string, envVars ...string) (bin string, cleanup func(), err
 	return bin, cleanup, nil
 }
 
+// Main is the body of a TestMain: it resolves the repository root from the
+// relative path root, finds or builds the binary (see [Binary]), calls run
+// with both, removes what it built and returns the exit code for os.Exit.
+// name prefixes the errors it prints.
+func Main(name, root string, envVars []string, run func(repoRoot, binary string) int) int {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	bin, cleanup, err := Binary(abs, envVars...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	defer cleanup()
+	return run(abs, bin)
+}
+
 // Build runs `go build -trimpath -o out .` in dir with CGO off, the way
 // `make build`, ocb and the Dockerfile build the collector.
 func Build(ctx context.Context, dir, out string) error {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -206,5 +207,96 @@ func TestSurvivesThreadExits(t *testing.T) {
 		if code, _, err := p.Get(fmt.Sprintf("http://127.0.0.1:%d/", ports[0])); err != nil || code != http.StatusOK {
 			t.Fatalf("start %d: GET: %d %v", i, code, err)
 		}
+	}
+}
+
+// TestStartCmd: StartCmd, used without a Process, fails for a binary that
+// does not exist and delivers the exit status of one that ran.
+func TestStartCmd(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("fail: no store"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		cmd      *exec.Cmd
+		startErr bool
+		exitCode int
+	}{
+		{"missing binary", exec.Command(filepath.Join(t.TempDir(), "nothing")), true, 0},
+		{"exit status", exec.Command(exe, "--config", cfg), false, 1},
+		{"usage", exec.Command(exe), false, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cmd.Env = append(os.Environ(), envFake+"=1")
+			exited, err := StartCmd(tc.cmd)
+			if (err != nil) != tc.startErr {
+				t.Fatalf("StartCmd: %v, want an error: %t", err, tc.startErr)
+			}
+			if tc.startErr {
+				return
+			}
+			select {
+			case err := <-exited:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != tc.exitCode {
+					t.Fatalf("exit %v, want status %d", err, tc.exitCode)
+				}
+			case <-time.After(StopTimeout):
+				t.Fatalf("no exit within %s", StopTimeout)
+			}
+		})
+	}
+}
+
+// TestMainHelper: Main hands run the absolute repository root and binary and
+// returns run's code, or fails without calling run when there is no binary.
+func TestMainHelper(t *testing.T) {
+	const envBin = "COLLECTORTEST_TEST_BINARY"
+	root := t.TempDir() // no cmd/otelcol-waxell: building fails
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, root) // Main resolves a relative root
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		binEnv  string
+		want    int
+		wantBin string
+	}{
+		{"binary from the environment", "some/otelcol-waxell", 7, "some/otelcol-waxell"},
+		{"build fails", "", 1, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(envBin, tc.binEnv)
+			var gotRoot, gotBin string
+			code := Main("test", rel, []string{envBin}, func(r, b string) int {
+				gotRoot, gotBin = r, b
+				return 7
+			})
+			if code != tc.want {
+				t.Fatalf("Main returned %d, want %d", code, tc.want)
+			}
+			if tc.wantBin == "" {
+				if gotBin != "" {
+					t.Fatalf("run was called with %q after a failed build", gotBin)
+				}
+				return
+			}
+			wantBin, _ := filepath.Abs(tc.wantBin)
+			if gotRoot != root || gotBin != wantBin {
+				t.Fatalf("run(%q, %q), want run(%q, %q)", gotRoot, gotBin, root, wantBin)
+			}
+		})
 	}
 }

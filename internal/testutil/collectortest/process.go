@@ -176,12 +176,33 @@ func (p *Process) Spawn() error {
 	cmd.Dir = p.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), p.spec.Env...)
+	exited, err := StartCmd(cmd)
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		err := <-exited
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
+		close(done)
+	}()
+	p.cmd, p.done, p.waitErr = cmd, done, nil
+	return nil
+}
+
+// StartCmd starts cmd so that it dies with the process that starts it (the
+// Linux parent-death signal SIGKILL) and not before; the channel receives
+// cmd.Wait's result when it has exited. It takes no testing.TB, so tools
+// that run the collector outside a test use it too.
+func StartCmd(cmd *exec.Cmd) (<-chan error, error) {
 	setProcAttr(cmd)
 	// The parent-death signal fires when the *thread* that forked the child
 	// exits, and a thread exits when a goroutine locked to it ends (pgtest
 	// does that whenever PostgreSQL stops). So fork from a goroutine locked
 	// to its own thread, which lives exactly as long as the child.
-	done := make(chan struct{})
+	exited := make(chan error, 1)
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -190,17 +211,12 @@ func (p *Process) Spawn() error {
 			return
 		}
 		started <- nil
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.waitErr = err
-		p.mu.Unlock()
-		close(done)
+		exited <- cmd.Wait()
 	}()
 	if err := <-started; err != nil {
-		return fmt.Errorf("collectortest: start %s: %w", p.spec.Binary, err)
+		return nil, fmt.Errorf("collectortest: start %s: %w", cmd.Path, err)
 	}
-	p.cmd, p.done, p.waitErr = cmd, done, nil
-	return nil
+	return exited, nil
 }
 
 // Start starts (or restarts) the process and waits until every readiness
