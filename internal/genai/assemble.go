@@ -2,7 +2,8 @@ package genai
 
 import (
 	"bytes"
-	"sort"
+	"cmp"
+	"slices"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -27,7 +28,13 @@ type assembler struct {
 	parent  []int
 	topMost []int // top of each span's known ancestry chain
 	agent   []int // top-most agent ancestor-or-self, or noSpan
+	stack   []int // scratch of resolve, breakCycles and attributes
 }
+
+// linearLookup is the trace size up to which span ids are looked up by a
+// scan instead of a map: most traces have a handful of spans, and the map
+// would be most of the assembly's allocations.
+const linearLookup = 32
 
 // Assemble applies rules S2 to S4 to all known spans of one trace.
 // Duplicated span ids are resolved to their first occurrence.
@@ -39,17 +46,35 @@ func Assemble(spans []Span) Assembly {
 
 func (a *assembler) link() {
 	n := len(a.spans)
-	byID := make(map[pcommon.SpanID]int, n)
-	a.first = make([]int, n)
+	ints := make([]int, 4*n)
+	a.first, a.parent, a.topMost, a.agent = ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:]
+	var byID map[pcommon.SpanID]int
+	if n > linearLookup {
+		byID = make(map[pcommon.SpanID]int, n)
+	}
+	// find returns the first occurrence among spans[:limit] of id.
+	find := func(id pcommon.SpanID, limit int) (int, bool) {
+		if byID != nil {
+			j, ok := byID[id]
+			return j, ok
+		}
+		for j := range limit {
+			if a.first[j] == j && a.spans[j].SpanID == id {
+				return j, true
+			}
+		}
+		return 0, false
+	}
 	for i := range a.spans {
-		if j, ok := byID[a.spans[i].SpanID]; ok {
+		if j, ok := find(a.spans[i].SpanID, i); ok {
 			a.first[i] = j
 			continue
 		}
-		byID[a.spans[i].SpanID] = i
+		if byID != nil {
+			byID[a.spans[i].SpanID] = i
+		}
 		a.first[i] = i
 	}
-	a.parent = make([]int, n)
 	for i := range a.spans {
 		a.parent[i] = noSpan
 		if a.first[i] != i {
@@ -59,13 +84,11 @@ func (a *assembler) link() {
 		if p.IsEmpty() {
 			continue
 		}
-		if j, ok := byID[p]; ok && j != i {
+		if j, ok := find(p, n); ok && j != i {
 			a.parent[i] = j
 		}
 	}
 	a.breakCycles()
-	a.topMost = make([]int, n)
-	a.agent = make([]int, n)
 	for i := range a.topMost {
 		a.topMost[i] = -2 // not computed
 	}
@@ -82,12 +105,14 @@ func (a *assembler) breakCycles() {
 		active = 1
 		done   = 2
 	)
-	state := make([]uint8, len(a.spans))
+	// topMost is not computed yet: it holds the states meanwhile.
+	state := a.topMost
+	clear(state)
 	for i := range a.spans {
 		if state[i] != unseen {
 			continue
 		}
-		var path []int
+		path := a.stack[:0]
 		j := i
 		for j != noSpan && state[j] == unseen {
 			state[j] = active
@@ -111,12 +136,14 @@ func (a *assembler) breakCycles() {
 		for _, k := range path {
 			state[k] = done
 		}
+		a.stack = path
 	}
 }
 
 // resolve fills topMost and agent for span i and its ancestors, iteratively.
 func (a *assembler) resolve(i int) {
-	var stack []int
+	stack := a.stack[:0]
+	defer func() { a.stack = stack }()
 	for j := i; j != noSpan && a.topMost[j] == -2; j = a.parent[j] {
 		stack = append(stack, j)
 	}
@@ -142,48 +169,60 @@ func (a *assembler) chainBroken(i int) bool {
 	return !a.spans[a.topMost[i]].ParentSpanID.IsEmpty()
 }
 
-func (a *assembler) before(i, j int) bool {
+func (a *assembler) before(i, j int) bool { return a.order(i, j) < 0 }
+
+// order compares spans i and j by start, then span id.
+func (a *assembler) order(i, j int) int {
 	si, sj := &a.spans[i], &a.spans[j]
-	if si.Start != sj.Start {
-		return si.Start < sj.Start
+	if c := cmp.Compare(si.Start, sj.Start); c != 0 {
+		return c
 	}
-	return bytes.Compare(si.SpanID[:], sj.SpanID[:]) < 0
+	return bytes.Compare(si.SpanID[:], sj.SpanID[:])
 }
 
 type runBuild struct {
 	root    int
 	members []int // unique spans of the run, root included for explicit runs
 	run     Run
+	index   int // in Assembly.Runs
 }
 
 func (a *assembler) build() Assembly {
 	n := len(a.spans)
 	res := Assembly{RunOf: make([]int, n), Counted: make([]bool, n)}
 
-	// Explicit runs: top-most agent spans (S2).
-	var builds []*runBuild
-	byRoot := map[int]*runBuild{}
+	// Explicit runs: top-most agent spans (S2). One backing array holds
+	// them and the implicit run.
+	roots := 0
 	for i := range a.spans {
 		if a.first[i] == i && a.agent[i] == i {
-			b := &runBuild{root: i}
-			byRoot[i] = b
+			roots++
+		}
+	}
+	store := make([]runBuild, 0, roots+1)
+	builds := make([]*runBuild, 0, roots+1)
+	runOfSpan := make([]*runBuild, n)
+	for i := range a.spans {
+		if a.first[i] == i && a.agent[i] == i {
+			store = append(store, runBuild{root: i})
+			b := &store[len(store)-1]
+			runOfSpan[i] = b
 			builds = append(builds, b)
 		}
 	}
-	sort.Slice(builds, func(x, y int) bool {
-		return bytes.Compare(a.spans[builds[x].root].SpanID[:], a.spans[builds[y].root].SpanID[:]) < 0
+	slices.SortFunc(builds, func(x, y *runBuild) int {
+		return bytes.Compare(a.spans[x.root].SpanID[:], a.spans[y.root].SpanID[:])
 	})
 
 	var implicit []int   // GenAI spans without a run
 	var passive []int    // aggregate spans without usage and without a run
 	var unattached []int // other spans without an agent ancestor
-	runOfSpan := make([]*runBuild, n)
 	for i := range a.spans {
 		if a.first[i] != i {
 			continue
 		}
 		if ag := a.agent[i]; ag != noSpan {
-			b := byRoot[ag]
+			b := runOfSpan[ag]
 			b.members = append(b.members, i)
 			runOfSpan[i] = b
 			continue
@@ -210,7 +249,9 @@ func (a *assembler) build() Assembly {
 	}
 
 	if len(implicit) > 0 {
-		b := a.implicitRun(implicit, passive, unattached)
+		store = append(store, runBuild{})
+		b := &store[len(store)-1]
+		a.implicitRun(b, implicit, passive, unattached)
 		for _, i := range implicit {
 			runOfSpan[i] = b
 		}
@@ -221,34 +262,39 @@ func (a *assembler) build() Assembly {
 	}
 
 	counted := a.countLLM()
+	calls := 0
+	for _, c := range counted {
+		if c {
+			calls++
+		}
+	}
+	res.Calls = make([]Call, 0, calls)
 	for _, b := range builds {
-		sort.Slice(b.members, func(x, y int) bool { return a.before(b.members[x], b.members[y]) })
+		slices.SortFunc(b.members, a.order)
 		a.attributes(b)
-		res.Calls = append(res.Calls, a.calls(b, counted)...)
+		res.Calls = a.calls(b, counted, res.Calls)
 	}
 
-	sort.Slice(builds, func(x, y int) bool { return builds[x].run.Key < builds[y].run.Key })
-	index := make(map[*runBuild]int, len(builds))
+	slices.SortFunc(builds, func(x, y *runBuild) int { return cmp.Compare(x.run.Key, y.run.Key) })
+	res.Runs = make([]Run, len(builds))
 	for k, b := range builds {
-		res.Runs = append(res.Runs, b.run)
-		index[b] = k
+		res.Runs[k] = b.run
+		b.index = k
 	}
 	for i := range res.RunOf {
 		res.RunOf[i] = noSpan
 		if b := runOfSpan[a.first[i]]; b != nil {
-			res.RunOf[i] = index[b]
+			res.RunOf[i] = b.index
 		}
 		res.Counted[i] = counted[a.first[i]]
 	}
-	sort.Slice(res.Calls, func(x, y int) bool {
-		return bytes.Compare(res.Calls[x].SpanID[:], res.Calls[y].SpanID[:]) < 0
-	})
+	slices.SortFunc(res.Calls, func(x, y Call) int { return bytes.Compare(x.SpanID[:], y.SpanID[:]) })
 	return res
 }
 
 // implicitRun groups GenAI spans without an agent ancestor into the trace's
 // implicit run, rooted at the top of their ancestry (the trace root).
-func (a *assembler) implicitRun(implicit, passive, unattached []int) *runBuild {
+func (a *assembler) implicitRun(b *runBuild, implicit, passive, unattached []int) {
 	root := noSpan
 	for _, i := range implicit {
 		t := a.topMost[i]
@@ -256,12 +302,12 @@ func (a *assembler) implicitRun(implicit, passive, unattached []int) *runBuild {
 			root = t
 		}
 	}
-	b := &runBuild{root: root}
+	b.root = root
+	b.members = make([]int, 0, len(implicit)+len(passive)+len(unattached))
 	b.members = append(b.members, implicit...)
 	b.members = append(b.members, passive...)
 	b.members = append(b.members, unattached...)
 	b.run.Implicit = true
-	return b
 }
 
 // rootBefore prefers true roots over spans whose parent is missing, then the
@@ -279,8 +325,8 @@ func (a *assembler) rootBefore(i, j int) bool {
 // call only when no LLM span is below it and no counted LLM span above it.
 func (a *assembler) countLLM() []bool {
 	n := len(a.spans)
-	usageBelow := make([]bool, n)
-	llmBelow := make([]bool, n)
+	bools := make([]bool, 3*n)
+	usageBelow, llmBelow, counted := bools[:n:n], bools[n:2*n:2*n], bools[2*n:]
 	for i := range a.spans {
 		s := &a.spans[i]
 		if a.first[i] != i || s.Role != RoleLLM {
@@ -298,7 +344,6 @@ func (a *assembler) countLLM() []bool {
 			llmBelow[p] = true
 		}
 	}
-	counted := make([]bool, n)
 	for i := range a.spans {
 		s := &a.spans[i]
 		counted[i] = a.first[i] == i && s.Role == RoleLLM && s.HasUsage && !usageBelow[i]
@@ -328,18 +373,21 @@ func (a *assembler) attributes(b *runBuild) {
 	r.RootSpanID = root.SpanID
 	r.Key = RunKey(root.TraceID, root.SpanID)
 
-	var ancestors []int
+	ancestors := a.stack[:0]
 	if !r.Implicit {
 		for p := a.parent[b.root]; p != noSpan; p = a.parent[p] {
 			ancestors = append(ancestors, p)
 		}
 	}
+	a.stack = ancestors
 	// pick chooses the root's value, else the nearest ancestor's, else the
 	// earliest member's. Conflicts are distinct other values inside the run
-	// (root and members): an ancestor outside the run is no conflict.
+	// (root and members): an ancestor outside the run is no conflict. They
+	// are rare, so a scan of a small array finds the distinct ones.
 	pick := func(get func(*Span) string) (string, int64) {
 		var chosen string
-		others := map[string]struct{}{}
+		var buf [4]string
+		others := buf[:0]
 		consider := func(i int, inRun bool) {
 			v := get(&a.spans[i])
 			if v == "" {
@@ -349,8 +397,8 @@ func (a *assembler) attributes(b *runBuild) {
 				chosen = v
 				return
 			}
-			if v != chosen && inRun {
-				others[v] = struct{}{}
+			if v != chosen && inRun && !slices.Contains(others, v) {
+				others = append(others, v)
 			}
 		}
 		consider(b.root, true)
@@ -400,14 +448,15 @@ func (a *assembler) attributes(b *runBuild) {
 	}
 }
 
-// calls lists the run's counted usage records and fills the run's totals.
-func (a *assembler) calls(b *runBuild, counted []bool) []Call {
+// calls appends the run's counted usage records to all and fills the run's
+// totals.
+func (a *assembler) calls(b *runBuild, counted []bool, all []Call) []Call {
 	r := &b.run
-	var out []Call
+	start := len(all)
 	hasLLMUsage := false
 	for _, m := range b.members {
 		if counted[m] {
-			out = append(out, a.call(m, r, false))
+			all = append(all, a.call(m, r, false))
 			hasLLMUsage = hasLLMUsage || a.spans[m].HasUsage
 		}
 	}
@@ -430,16 +479,17 @@ func (a *assembler) calls(b *runBuild, counted []bool) []Call {
 			}
 			if !covered {
 				counted[m] = true
-				out = append(out, a.call(m, r, true))
+				all = append(all, a.call(m, r, true))
 			}
 		}
 	}
+	out := all[start:]
 	for k := range out {
 		r.Usage = r.Usage.Add(out[k].Usage)
 		r.CostNanos += out[k].CostNanos
 	}
 	r.CallCount = int64(len(out))
-	return out
+	return all
 }
 
 func (a *assembler) isAggregateUsage(i int) bool {

@@ -100,6 +100,9 @@ type RunView struct {
 func Annotate(span ptrace.Span, s *Span, v RunView) {
 	attrs := span.Attributes()
 	removeCanonical(attrs)
+	// Room for every attribute below at once, instead of growing the
+	// slice (and copying it) several times.
+	attrs.EnsureCapacity(attrs.Len() + maxAnnotations)
 	attrs.PutStr(AttrSpanRole, string(s.Role))
 	putNonEmpty(attrs, AttrConvention, s.Convention)
 	putNonEmpty(attrs, AttrOwnUserID, s.UserID)
@@ -137,6 +140,9 @@ func Annotate(span ptrace.Span, s *Span, v RunView) {
 		attrs.PutStr(AttrCostSource, string(s.CostSource))
 	}
 }
+
+// maxAnnotations is the most attributes Annotate writes on one span.
+const maxAnnotations = 23
 
 func putNonEmpty(attrs pcommon.Map, k, v string) {
 	if v != "" {

@@ -19,7 +19,13 @@
 // all), BENCH_CONCURRENCY (loadgen, default 4), BENCH_BIN (use this collector
 // binary instead of building one), BENCH_OUT (work dir, default a temp dir),
 // BENCH_DOCS (default docs), BENCH_PROFILE (seconds of CPU profile of the
-// postgres pipeline, default 15; 0 disables).
+// postgres and sqlite pipelines, default 15; 0 disables),
+// BENCH_PG_STATEMENTS=1 (load pg_stat_statements and print each PostgreSQL
+// pipeline's top statements),
+// BENCH_BATCH_SPANS (the exporter merges queued requests into batches of at
+// least this many spans, flushed after 100ms; default 4000; 0 disables),
+// BENCH_PG_DROP_SORT_INDEXES=1 (drop the list sort indexes of users and
+// sessions once the collector has migrated: what they cost the writers).
 package main
 
 import (
@@ -71,6 +77,7 @@ type result struct {
 	peakRSS      int64   // collector VmHWM, bytes
 	rssSamples   []int64 // collector VmRSS per second
 	drainSeconds float64 // time after the load until the store had everything
+	loadAvg      string  // 1-minute load average of the machine when the run ended
 	profileTop   string
 	samples      []sample
 }
@@ -170,6 +177,7 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s (%s) for %s\n", p, r.desc, r.duration)
 		r.err = runPipeline(r, work, bin, loadgen, conc, pg, profileSecs)
+		r.loadAvg = loadAverage()
 		if r.err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", p, r.err)
 		}
@@ -230,8 +238,9 @@ exporters:
     store: %[2]s
     api: {endpoint: "127.0.0.1:%[3]d"}
     # Back-pressure instead of a deep in-memory queue: an accepted span is
-    # one the store is about to write, and memory stays bounded.
-    sending_queue: {num_consumers: %[6]d, queue_size: %[7]d, block_on_overflow: true}
+    # one the store is about to write, and memory stays bounded. Batches of
+    # several requests (BENCH_BATCH_SPANS) cost the store less per span.
+    sending_queue: {num_consumers: %[6]d, queue_size: %[7]d, block_on_overflow: true%[10]s}
 extensions:
   health_check: {endpoint: "127.0.0.1:%[4]d"}
   pprof: {endpoint: "127.0.0.1:%[5]d"}
@@ -294,7 +303,12 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	if v := os.Getenv("BENCH_CONSUMERS"); v != "" && r.name != "floor" {
 		consumers, _ = strconv.Atoi(v)
 	}
-	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps)
+	batch := ""
+	if v := env("BENCH_BATCH_SPANS", "4000"); v != "0" && r.name != "floor" {
+		batch = fmt.Sprintf(", batch: {sizer: items, min_size: %s, flush_timeout: 100ms}", v)
+	}
+	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps,
+		batch)
 	if r.name == "floor" {
 		// The waxell exporter is not in the pipeline and so never started.
 		cfg = strings.Replace(cfg, "  waxell:\n", "  waxell/unused:\n", 1)
@@ -329,6 +343,11 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	if err := waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/", ports[2]), 60*time.Second); err != nil {
 		return fmt.Errorf("collector did not become healthy: %w (see %s)", err, logf.Name())
 	}
+	if strings.HasPrefix(r.name, "postgres") && os.Getenv("BENCH_PG_DROP_SORT_INDEXES") == "1" {
+		if err := pg.dropSortIndexes("waxell_" + strings.ReplaceAll(r.name, "-", "_")); err != nil {
+			return err
+		}
+	}
 	args = append(args, "-endpoint", fmt.Sprintf("127.0.0.1:%d", ports[0]))
 	if r.name != "floor" {
 		args = append(args, "-api", fmt.Sprintf("http://127.0.0.1:%d", ports[1]))
@@ -339,7 +358,7 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	}
 	s := newSampler(col.Process.Pid, pgs)
 	var wg sync.WaitGroup
-	if r.name == "postgres" && profileSecs > 0 {
+	if (r.name == "postgres" || r.name == "sqlite") && profileSecs > 0 {
 		wg.Go(func() {
 			time.Sleep(min(5*time.Second, r.duration/4))
 			secs := min(profileSecs, int(r.duration.Seconds()*0.6))
@@ -359,6 +378,14 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	err = runLoadgen(loadgen, args, dir)
 	wg.Wait()
 	s.stop(r)
+	if pgs != nil && os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		top, terr := pgs.topStatements("waxell_" + strings.ReplaceAll(r.name, "-", "_"))
+		if terr != nil {
+			top = "pg_stat_statements failed: " + terr.Error()
+		}
+		os.WriteFile(filepath.Join(dir, "statements.txt"), []byte(top), 0o644)
+		fmt.Fprint(os.Stderr, indent(top))
+	}
 	readReport(reportPath, r)
 	if r.rep.Verify != nil {
 		r.drainSeconds = r.rep.Verify.WaitSeconds
@@ -472,4 +499,17 @@ func runMicro(root string) error {
 	microOut = strings.Join(keep, "\n") + "\n"
 	fmt.Fprint(os.Stderr, indent(microOut))
 	return nil
+}
+
+// loadAverage is the 1-minute load average: other work on the machine
+// (everything here shares its cores) lowers every figure.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

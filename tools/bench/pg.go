@@ -102,7 +102,11 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	if s.port, err = freePort(); err != nil {
 		return nil, err
 	}
-	conf := "\n" + strings.Join(pgSettings, "\n") + "\nunix_socket_directories = ''\n"
+	settings := pgSettings
+	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
+		settings = append(settings, "shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all")
+	}
+	conf := "\n" + strings.Join(settings, "\n") + "\nunix_socket_directories = ''\n"
 	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return nil, err
@@ -147,8 +151,51 @@ func (s *postgresServer) createDB(name string) error {
 		return err
 	}
 	defer c.Close(context.Background())
-	_, err = c.Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if _, err = c.Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return err
+	}
+	if os.Getenv("BENCH_PG_STATEMENTS") != "1" {
+		return nil
+	}
+	db, err := pgx.Connect(context.Background(), s.dsn(name))
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	_, err = db.Exec(context.Background(), "CREATE EXTENSION pg_stat_statements")
 	return err
+}
+
+// topStatements returns the statements of database db that took the most
+// server time since the last reset (BENCH_PG_STATEMENTS=1), and resets.
+func (s *postgresServer) topStatements(db string) (string, error) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.dsn(db))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, (total_exec_time / calls)::float8,
+			rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT 20`)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%8s %10s %9s %10s  %s\n", "calls", "total ms", "ms/call", "rows", "query")
+	var calls, total, nrows int64
+	var mean float64
+	var q string
+	_, err = pgx.ForEachRow(rows, []any{&calls, &total, &mean, &nrows, &q}, func() error {
+		fmt.Fprintf(&b, "%8d %10d %9.2f %10d  %s\n", calls, total, mean, nrows, q)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	_, err = c.Exec(ctx, "SELECT pg_stat_statements_reset()")
+	return b.String(), err
 }
 
 // pids of the postmaster and its children (backends, walwriter, ...).
@@ -184,4 +231,21 @@ func (s *postgresServer) stop() {
 		s.cmd.Process.Signal(syscall.SIGQUIT)
 		<-done
 	}
+}
+
+// dropSortIndexes drops the secondary indexes of users and sessions (the
+// list pages' sort and search indexes), to measure what they cost ingest.
+func (s *postgresServer) dropSortIndexes(db string) error {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.dsn(db))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, `DO $$ DECLARE i record; BEGIN
+		FOR i IN SELECT indexrelid::regclass AS name FROM pg_index
+			WHERE indrelid IN ('users'::regclass, 'sessions'::regclass) AND NOT indisprimary LOOP
+			EXECUTE 'DROP INDEX ' || i.name;
+		END LOOP; END $$`)
+	return err
 }

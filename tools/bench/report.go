@@ -152,11 +152,19 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	w("## Commands\n\n```sh\nmake bench                                  # every pipeline, %s each\n", dur)
 	w("BENCH_DURATION=30s BENCH_PG_DURATION=5m make bench   # the 5-minute PostgreSQL target\n")
 	w("BENCH_PIPELINES=postgres-10k BENCH_RSS_DURATION=30m make bench   # memory over 30 minutes at 10k spans/s\n")
+	w("BENCH_BATCH_SPANS=0 make bench               # one store transaction per OTLP request (no exporter batching)\n")
+	w("BENCH_PG_STATEMENTS=1 BENCH_PIPELINES=postgres make bench   # + the top statements (pg_stat_statements)\n")
+	w("BENCH_PG_DROP_SORT_INDEXES=1 BENCH_PIPELINES=postgres make bench   # what the users/sessions list indexes cost\n")
 	w("go run ./cmd/waxell-loadgen -h                # the load generator on its own\n")
 	w("go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/\n```\n\n")
 	w("## Machine\n\n%s. Collector, PostgreSQL and load generator share the machine; all traffic is on loopback.\n", machine())
-	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC.\n\n",
-		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc)
+	var loads []string
+	for _, r := range rs {
+		loads = append(loads, r.name+" "+r.loadAvg)
+	}
+	w("1-minute load average at the end of each run (2 CPUs; above 2, other work competed for them): %s.\n", strings.Join(loads, ", "))
+	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none).\n\n",
+		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"))
 	w("## Figures of the last run\n\n%s\n", table)
 	w("- *stored* spans/s divides the spans sent by the time until the API reported all of them (load + drain of the exporter queue); *accepted* is the receiver's acknowledgement rate during the load.\n")
 	w("- *rows/s* counts run and call rows (the facts the limit writes); *x limit* compares rows/s with the limit's.\n")
@@ -188,10 +196,12 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	}
 	w("| Exact totals at the end of every run | every collector run into a store checked per user (runs, tokens, cost) and overall | %s |\n\n", target(all))
 	if microOut != "" {
-		w("## Processor hot path\n\n`go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/`, run by the bench before the load (%s):\n\n```\n%s```\n\n", microSummary, microOut)
+		w("## Processor hot path\n\n`go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/`, run by the bench before the load (%s):\n\n```\n%s```\n\n", strings.TrimSuffix(microSummary, "; "), microOut)
 	}
-	if r := find(rs, "postgres"); r != nil && r.profileTop != "" {
-		w("## CPU profile of the collector, PostgreSQL pipeline\n\n```\n%s```\n\n", r.profileTop)
+	for _, p := range []struct{ name, title string }{{"postgres", "PostgreSQL"}, {"sqlite", "SQLite"}} {
+		if r := find(rs, p.name); r != nil && r.profileTop != "" {
+			w("## CPU profile of the collector, %s pipeline\n\n```\n%s```\n\n", p.title, r.profileTop)
+		}
 	}
 	// The hand-written analysis (from "## Analysis" on) survives re-runs.
 	if old, err := os.ReadFile(path); err == nil {

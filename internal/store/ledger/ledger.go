@@ -86,7 +86,7 @@ func Apply(ctx context.Context, tx Tx, batch []genai.Span) (Stats, error) {
 		return st, err
 	}
 
-	var fresh []genai.Span
+	fresh := make([]genai.Span, 0, len(batch))
 	var touched, touchedExisting []pcommon.TraceID
 	for i, t := range traces {
 		if retired[t] {
@@ -134,17 +134,18 @@ func Apply(ctx context.Context, tx Tx, batch []genai.Span) (Stats, error) {
 		}
 	}
 
-	all := map[pcommon.TraceID][]genai.Span{}
+	// fresh is grouped by trace in the order of touched: each touched
+	// trace's spans are its prior ones followed by one run of fresh.
+	newRuns := make([]genai.Run, 0, len(touched))
+	newCalls := make([]genai.Call, 0, len(fresh))
+	var spans []genai.Span
 	for _, t := range touched {
-		all[t] = prior[t]
-	}
-	for _, s := range fresh {
-		all[s.TraceID] = append(all[s.TraceID], s)
-	}
-	var newRuns []genai.Run
-	var newCalls []genai.Call
-	for _, t := range touched {
-		asm := genai.Assemble(all[t])
+		spans = append(spans[:0], prior[t]...)
+		for len(fresh) > 0 && fresh[0].TraceID == t {
+			spans = append(spans, fresh[0])
+			fresh = fresh[1:]
+		}
+		asm := genai.Assemble(spans)
 		newRuns = append(newRuns, asm.Runs...)
 		newCalls = append(newCalls, asm.Calls...)
 	}

@@ -29,28 +29,10 @@ const callCols = `trace_id, span_id, run_key, start_ns, model, provider,
 var writeSQL = map[string]string{
 	"lockTrace":  `INSERT INTO traces (trace_id) VALUES (?) ON CONFLICT (trace_id) DO NOTHING`,
 	"loadSpans":  `SELECT ` + spanCols + ` FROM spans WHERE trace_id = ?`,
-	"insertSpan": `INSERT INTO spans (` + spanCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 	"loadRuns":   `SELECT id, run_key, ` + runCols + ` FROM runs WHERE trace_id = ?`,
 	"loadCalls":  `SELECT ` + callCols + ` FROM calls WHERE trace_id = ?`,
 	"deleteCall": `DELETE FROM calls WHERE trace_id = ? AND span_id = ?`,
 	"deleteRun":  `DELETE FROM runs WHERE run_key = ?`,
-	"upsertRun": `INSERT INTO runs (run_key, ` + runCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (run_key) DO UPDATE SET
-			trace_id = excluded.trace_id, root_span_id = excluded.root_span_id, implicit = excluded.implicit,
-			user_id = excluded.user_id, session_id = excluded.session_id, agent_name = excluded.agent_name,
-			workflow_name = excluded.workflow_name, start_ns = excluded.start_ns, end_ns = excluded.end_ns,
-			error = excluded.error, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-			cache_read_tokens = excluded.cache_read_tokens, cache_write_tokens = excluded.cache_write_tokens,
-			reasoning_tokens = excluded.reasoning_tokens, cost_nanos = excluded.cost_nanos,
-			call_count = excluded.call_count, user_conflicts = excluded.user_conflicts`,
-	"upsertCall": `INSERT INTO calls (` + callCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (trace_id, span_id) DO UPDATE SET
-			run_key = excluded.run_key, start_ns = excluded.start_ns, model = excluded.model,
-			provider = excluded.provider, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-			cache_read_tokens = excluded.cache_read_tokens, cache_write_tokens = excluded.cache_write_tokens,
-			reasoning_tokens = excluded.reasoning_tokens, cost_nanos = excluded.cost_nanos,
-			cost_source = excluded.cost_source, aggregate = excluded.aggregate, user_id = excluded.user_id,
-			run_start_ns = excluded.run_start_ns`,
 	// ?1 user, ?2 search key, ?3..?6 deltas, ?7 has added, ?8 min start, ?9 max start
 	"upsertUser": `INSERT INTO users (user_id, search_key, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9)
@@ -90,10 +72,81 @@ var writeSQL = map[string]string{
 	"deleteModelHour": `DELETE FROM user_model_hours WHERE user_id = ? AND model = ? AND hour = ? AND call_count <= 0`,
 }
 
+// Inserts of spans, runs and calls: a statement per row, and one per
+// rowsPerInsert rows (the batch's bulk; the rest goes row by row), which
+// saves most of database/sql's and the driver's cost per statement.
+var rowWrites = []rowWrite{
+	{name: "insertSpan", head: `INSERT INTO spans (` + spanCols + `) VALUES `, cols: 23},
+	{name: "upsertRun", head: `INSERT INTO runs (run_key, ` + runCols + `) VALUES `, cols: 19,
+		tail: ` ON CONFLICT (run_key) DO UPDATE SET
+			trace_id = excluded.trace_id, root_span_id = excluded.root_span_id, implicit = excluded.implicit,
+			user_id = excluded.user_id, session_id = excluded.session_id, agent_name = excluded.agent_name,
+			workflow_name = excluded.workflow_name, start_ns = excluded.start_ns, end_ns = excluded.end_ns,
+			error = excluded.error, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+			cache_read_tokens = excluded.cache_read_tokens, cache_write_tokens = excluded.cache_write_tokens,
+			reasoning_tokens = excluded.reasoning_tokens, cost_nanos = excluded.cost_nanos,
+			call_count = excluded.call_count, user_conflicts = excluded.user_conflicts`},
+	{name: "upsertCall", head: `INSERT INTO calls (` + callCols + `) VALUES `, cols: 16,
+		tail: ` ON CONFLICT (trace_id, span_id) DO UPDATE SET
+			run_key = excluded.run_key, start_ns = excluded.start_ns, model = excluded.model,
+			provider = excluded.provider, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+			cache_read_tokens = excluded.cache_read_tokens, cache_write_tokens = excluded.cache_write_tokens,
+			reasoning_tokens = excluded.reasoning_tokens, cost_nanos = excluded.cost_nanos,
+			cost_source = excluded.cost_source, aggregate = excluded.aggregate, user_id = excluded.user_id,
+			run_start_ns = excluded.run_start_ns`},
+}
+
+// rowsPerInsert is the number of rows of one multi-row statement (at most
+// 32 * 23 parameters, far below SQLite's limit of 32766).
+const rowsPerInsert = 32
+
+// rowWrite is an INSERT (or upsert) of one row of cols values, as head +
+// VALUES tuples + tail. Its statements are name (one row) and name+"Rows"
+// (rowsPerInsert rows).
+type rowWrite struct {
+	name, head, tail string
+	cols             int
+}
+
+func (r rowWrite) sql(rows int) string {
+	tuple := "(" + strings.Repeat("?,", r.cols-1) + "?)"
+	return r.head + strings.Repeat(tuple+",", rows-1) + tuple + r.tail
+}
+
 func init() {
 	for k, v := range extraWriteSQL {
 		writeSQL[k] = v
 	}
+	for _, r := range rowWrites {
+		writeSQL[r.name] = r.sql(1)
+		writeSQL[r.name+"Rows"] = r.sql(rowsPerInsert)
+	}
+}
+
+// execRows writes n rows with the statements of name (rowWrites): whole
+// chunks of rowsPerInsert rows with one statement each, the rest one by
+// one. add appends the values of row i to args.
+func (w *writeTx) execRows(ctx context.Context, name string, n int, add func(args []any, i int) []any) error {
+	args := w.args[:0]
+	i := 0
+	for ; i+rowsPerInsert <= n; i += rowsPerInsert {
+		args = args[:0]
+		for k := i; k < i+rowsPerInsert; k++ {
+			args = add(args, k)
+		}
+		if _, err := w.exec(ctx, name+"Rows", args...); err != nil {
+			return err
+		}
+	}
+	for ; i < n; i++ {
+		args = add(args[:0], i)
+		if _, err := w.exec(ctx, name, args...); err != nil {
+			return err
+		}
+	}
+	clear(args)
+	w.args = args[:0]
+	return nil
 }
 
 type writeStmts struct {
@@ -126,6 +179,7 @@ type writeTx struct {
 	tx    *sql.Tx
 	stmts *writeStmts
 	bound map[string]*sql.Stmt
+	args  []any // scratch of execRows
 }
 
 var _ ledger.Tx = (*writeTx)(nil)
@@ -178,18 +232,14 @@ func b2i(b bool) int64 {
 }
 
 func (w *writeTx) InsertSpans(ctx context.Context, spans []genai.Span) error {
-	for i := range spans {
+	return w.execRows(ctx, "insertSpan", len(spans), func(args []any, i int) []any {
 		s := &spans[i]
-		if _, err := w.exec(ctx, "insertSpan",
-			s.TraceID[:], s.SpanID[:], s.ParentSpanID[:], s.Start, s.End, b2i(s.Error),
+		return append(args, s.TraceID[:], s.SpanID[:], s.ParentSpanID[:], s.Start, s.End, b2i(s.Error),
 			string(s.Role), s.Convention, s.Service,
 			s.UserID, s.SessionID, s.AgentName, s.WorkflowName, s.Model, s.Provider, b2i(s.HasUsage),
 			s.Usage.Input, s.Usage.Output, s.Usage.CacheRead, s.Usage.CacheWrite, s.Usage.Reasoning,
-			s.CostNanos, string(s.CostSource)); err != nil {
-			return err
-		}
-	}
-	return nil
+			s.CostNanos, string(s.CostSource))
+	})
 }
 
 // query runs the named per-trace query for each trace and scans every row.
@@ -332,22 +382,22 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 			return err
 		}
 	}
-	for i := range ch.RunsUpserted {
+	if err := w.execRows(ctx, "upsertRun", len(ch.RunsUpserted), func(args []any, i int) []any {
 		r := &ch.RunsUpserted[i]
-		if _, err := w.exec(ctx, "upsertRun", r.Key, r.TraceID[:], r.RootSpanID[:], b2i(r.Implicit),
+		return append(args, r.Key, r.TraceID[:], r.RootSpanID[:], b2i(r.Implicit),
 			r.UserID, r.SessionID, r.AgentName, r.WorkflowName, r.Start, r.End, b2i(r.Error),
 			r.Usage.Input, r.Usage.Output, r.Usage.CacheRead, r.Usage.CacheWrite, r.Usage.Reasoning,
-			r.CostNanos, r.CallCount, r.UserConflicts); err != nil {
-			return err
-		}
+			r.CostNanos, r.CallCount, r.UserConflicts)
+	}); err != nil {
+		return err
 	}
-	for i := range ch.CallsUpserted {
+	if err := w.execRows(ctx, "upsertCall", len(ch.CallsUpserted), func(args []any, i int) []any {
 		c := &ch.CallsUpserted[i]
-		if _, err := w.exec(ctx, "upsertCall", c.TraceID[:], c.SpanID[:], c.RunKey, c.Start, c.Model, c.Provider,
+		return append(args, c.TraceID[:], c.SpanID[:], c.RunKey, c.Start, c.Model, c.Provider,
 			c.Usage.Input, c.Usage.Output, c.Usage.CacheRead, c.Usage.CacheWrite, c.Usage.Reasoning,
-			c.CostNanos, string(c.CostSource), b2i(c.Aggregate), c.UserID, c.RunStart); err != nil {
-			return err
-		}
+			c.CostNanos, string(c.CostSource), b2i(c.Aggregate), c.UserID, c.RunStart)
+	}); err != nil {
+		return err
 	}
 
 	for _, u := range ch.Users {
