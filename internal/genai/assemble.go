@@ -420,6 +420,10 @@ func (a *assembler) attributes(b *runBuild) {
 	switch {
 	case !r.Implicit && root.AgentName != "":
 		r.AgentName = root.AgentName
+	case !r.Implicit && a.memberAgentName(b) != "":
+		// A nameless framework root (ADK's invocation) is named after the
+		// first named agent span inside it.
+		r.AgentName = a.memberAgentName(b)
 	case root.Service != "":
 		r.AgentName = root.Service
 	default:
@@ -517,4 +521,15 @@ func (a *assembler) call(i int, r *Run, aggregate bool) Call {
 		UserID:     r.UserID,
 		RunStart:   r.Start,
 	}
+}
+
+// memberAgentName is the name of the run's earliest named agent span below
+// its root, or "".
+func (a *assembler) memberAgentName(b *runBuild) string {
+	for _, m := range b.members {
+		if m != b.root && a.spans[m].Role == RoleAgent && a.spans[m].AgentName != "" {
+			return a.spans[m].AgentName
+		}
+	}
+	return ""
 }

@@ -147,7 +147,7 @@ func TestHazardCrewAICumulativeAgentAndStackedSDK(t *testing.T) {
 		chat(7, 6, "gpt-4o", 120, 48),
 	}
 	specs[3].name, specs[5].name = "gpt-4o.llm", "gpt-4o.llm"
-	asm := checkRuns(t, specs, []runWant{{root: 1, user: "crew-user", agent: "svc", usage: Usage{Input: 260, Output: 70}, cost: gpt4o(260, 70), calls: 2}})
+	asm := checkRuns(t, specs, []runWant{{root: 1, user: "crew-user", agent: "Researcher", usage: Usage{Input: 260, Output: 70}, cost: gpt4o(260, 70), calls: 2}})
 	// The deepest LLM spans are the counted ones.
 	require.Equal(t, []bool{false, false, false, false, true, false, true}, asm.Counted)
 }
@@ -262,7 +262,8 @@ func TestRunGrouping(t *testing.T) {
 				a("gen_ai.agent.name", "Billing")}},
 			chat(5, 4, "gpt-4o", 20, 5),
 		}
-		checkRuns(t, specs, []runWant{{root: 1, session: "conv-9", agent: "svc", workflow: "Agent workflow",
+		// The nameless workflow root takes the entry agent's name.
+		checkRuns(t, specs, []runWant{{root: 1, session: "conv-9", agent: "Triage", workflow: "Agent workflow",
 			usage: Usage{Input: 30, Output: 10}, cost: gpt4o(30, 10), calls: 2}})
 	})
 	t.Run("traceloop workflow without agents: implicit run", func(t *testing.T) {

@@ -147,6 +147,10 @@ func (tp tablePricer) Cost(model string, u genai.Usage) (int64, bool) {
 	return nanos, ok
 }
 
+// BaseName groups a reported model under the price-table entry it resolves
+// to (the extractor uses it when the pricer offers it).
+func (tp tablePricer) BaseName(model string) string { return tp.t.BaseName(model) }
+
 // batch is the scratch state of one call to processTraces, pooled.
 type batch struct {
 	spans   []genai.Span

@@ -221,7 +221,7 @@ func TestAgentRunCanonicalAttributes(t *testing.T) {
 		assert.Equal(t, false, llm[genai.AttrRunRoot])
 		assert.Equal(t, "alice", llm[genai.AttrUserID])
 		assert.NotContains(t, llm, genai.AttrOwnUserID, "the LLM span names no user itself")
-		assert.Equal(t, "gpt-4o-2024-08-06", llm[genai.AttrModel])
+		assert.Equal(t, "gpt-4o", llm[genai.AttrModel])
 		assert.Equal(t, "openai", llm[genai.AttrProvider])
 		assert.Equal(t, true, llm[genai.AttrUsageCounted])
 		assert.Equal(t, "computed", llm[genai.AttrCostSource])

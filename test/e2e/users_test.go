@@ -48,8 +48,8 @@ var wantDetails = map[string]string{
 		"aggregates": {"run_count": 2, "total_duration": 6.7, "total_cost": 0.014912, "total_tokens": 4970,
 			"agents": ["support-agent"], "first_seen": "2026-02-03T09:00:00Z", "last_seen": "2026-02-05T14:30:00Z"},
 		"cost_by_model": [
-			{"model": "gpt-4o-2024-08-06", "total_cost": 0.01472, "total_tokens": 4050, "call_count": 2, "unpriced": false},
-			{"model": "gpt-4o-mini-2024-07-18", "total_cost": 0.000192, "total_tokens": 920, "call_count": 1, "unpriced": false}
+			{"model": "gpt-4o", "total_cost": 0.01472, "total_tokens": 4050, "call_count": 2, "unpriced": false},
+			{"model": "gpt-4o-mini", "total_cost": 0.000192, "total_tokens": 920, "call_count": 1, "unpriced": false}
 		],
 		"runs": [
 			{"id": "<run id>", "agent_name": "support-agent", "workflow_name": "default",
@@ -66,9 +66,8 @@ var wantDetails = map[string]string{
 		"aggregates": {"run_count": 2, "total_duration": 8, "total_cost": 0.008576, "total_tokens": 11100,
 			"agents": ["research-agent", "support-agent"], "first_seen": "2026-02-04T10:15:00Z", "last_seen": "2026-02-06T16:45:00Z"},
 		"cost_by_model": [
-			{"model": "gpt-4o-2024-08-06", "total_cost": 0.00675, "total_tokens": 1800, "call_count": 1, "unpriced": false},
-			{"model": "gpt-4o-mini-2024-07-18", "total_cost": 0.001826, "total_tokens": 9300, "call_count": 2, "unpriced": false},
-			{"model": "gpt-4o", "total_cost": 0, "total_tokens": 0, "call_count": 1, "unpriced": false}
+			{"model": "gpt-4o", "total_cost": 0.00675, "total_tokens": 1800, "call_count": 2, "unpriced": false},
+			{"model": "gpt-4o-mini", "total_cost": 0.001826, "total_tokens": 9300, "call_count": 2, "unpriced": false}
 		],
 		"runs": [
 			{"id": "<run id>", "agent_name": "research-agent", "workflow_name": "default",
@@ -85,7 +84,7 @@ var wantDetails = map[string]string{
 		"aggregates": {"run_count": 1, "total_duration": 0.9, "total_cost": 0.000108, "total_tokens": 780,
 			"agents": ["triage-agent"], "first_seen": "2026-02-05T20:00:00Z", "last_seen": "2026-02-05T20:00:00Z"},
 		"cost_by_model": [
-			{"model": "gpt-4o-mini-2024-07-18", "total_cost": 0.000108, "total_tokens": 480, "call_count": 1, "unpriced": false},
+			{"model": "gpt-4o-mini", "total_cost": 0.000108, "total_tokens": 480, "call_count": 1, "unpriced": false},
 			{"model": "acme-finetune-7b", "total_cost": 0, "total_tokens": 300, "call_count": 1, "unpriced": true}
 		],
 		"runs": [
@@ -100,7 +99,7 @@ var wantDetails = map[string]string{
 		"aggregates": {"run_count": 3, "total_duration": 7.25, "total_cost": 0.000155, "total_tokens": 720,
 			"agents": ["code-agent"], "first_seen": "2026-02-02T12:00:00Z", "last_seen": "2026-02-07T18:20:00Z"},
 		"cost_by_model": [
-			{"model": "gpt-4o-mini-2024-07-18", "total_cost": 0.000155, "total_tokens": 720, "call_count": 3, "unpriced": false}
+			{"model": "gpt-4o-mini", "total_cost": 0.000155, "total_tokens": 720, "call_count": 3, "unpriced": false}
 		],
 		"runs": [
 			{"id": "<run id>", "agent_name": "code-agent", "workflow_name": "default",

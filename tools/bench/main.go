@@ -44,6 +44,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
 type loadReport struct {
@@ -281,9 +283,9 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		return err
 	}
 
-	ports := make([]int, 4)
-	for i := range ports {
-		ports[i], _ = freePort()
+	ports, err := collectortest.FreePorts(4)
+	if err != nil {
+		return err
 	}
 	store := fmt.Sprintf(`{driver: sqlite, sqlite: {path: %q}}`, filepath.Join(dir, "waxell.db"))
 	procs, exps := "[memory_limiter, useragg]", "waxell"
@@ -324,20 +326,18 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	defer logf.Close()
 	col := exec.Command(bin, "--config", cfgPath)
 	col.Stdout, col.Stderr = logf, logf
-	col.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	col.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(runtime.NumCPU()))
-	if err := col.Start(); err != nil {
+	exited, err := collectortest.StartCmd(col)
+	if err != nil {
 		return err
 	}
 	defer func() {
 		col.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { col.Wait(); close(done) }()
 		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
+		case <-exited:
+		case <-time.After(collectortest.StopTimeout):
 			col.Process.Kill()
-			<-done
+			<-exited
 		}
 	}()
 	if err := waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/", ports[2]), 60*time.Second); err != nil {
