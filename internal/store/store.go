@@ -47,6 +47,10 @@ type UserQuery struct {
 	// After, when set, lists only the users after this position of the
 	// sort order (keyset pagination); Offset is then ignored.
 	After *Cursor
+	// Before, when set, lists only the Limit users just before this
+	// position of the sort order, returned in list order (the previous
+	// page); After and Offset are then ignored.
+	Before *Cursor
 	// Above, when set, lists only users whose sort value is greater.
 	Above *int64
 	// NoCount skips counting the matching users (Count is then 0).

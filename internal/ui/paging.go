@@ -1,9 +1,8 @@
 package ui
 
 import (
-	"cmp"
 	"context"
-	"slices"
+	"math"
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -21,13 +20,14 @@ type listPage struct {
 
 // idAfterAll sorts after every stored user id: ids are at most
 // store.MaxUserIDBytes bytes and both stores compare them as bytes, so a
-// cursor with this id skips the whole tie group of its value.
+// cursor with this id and the greatest value is past the end of the list.
 var idAfterAll = strings.Repeat("\U0010FFFF", store.MaxUserIDBytes/4+1)
 
-// fetchPage reads the page st addresses. Keyset pages (after a cursor,
-// before one, the last page) cost the store about as much as the first
-// page whatever their depth; offset pages (old bookmarks) make it step over
-// every row before them.
+// fetchPage reads the page st addresses, in one store read (two when
+// rows before a Previous link's cursor were deleted). Keyset pages
+// (after a cursor, before one, the last page) cost the store about as much
+// as the first page whatever their depth; offset pages (old bookmarks) make
+// it step over every row before them.
 func (h *handler) fetchPage(ctx context.Context, st listState) (listPage, error) {
 	switch {
 	case st.Before != nil:
@@ -62,92 +62,45 @@ func (h *handler) pageAt(ctx context.Context, st listState, off, page int) (list
 	return p, nil
 }
 
-// pageBefore reads the st.Limit rows before st.Before (page st.Page). The
-// store lists forward only, so the rows come from two forward reads: the
-// start of the cursor's tie group (the ids below the cursor's), then the
-// closest values beyond the group in the opposite sort. The second read
-// orders ties by id ascending too, so it is only exact when the page
-// boundary falls between two values; when it falls inside a tie group the
-// page is read at its offset instead.
+// pageBefore reads the st.Limit rows before st.Before (page st.Page) in
+// one backward keyset read; one row more tells whether rows lie before them.
 func (h *handler) pageBefore(ctx context.Context, st listState) (listPage, error) {
-	b := *st.Before
 	q := st.query()
-	q.After = &store.Cursor{Value: b.Value} // every id sorts after ""
-	q.Limit++
-	grp, err := h.reader.ListUsers(ctx, q)
+	q.Before, q.Limit = st.Before, st.Limit+1
+	pg, err := h.reader.ListUsers(ctx, q)
 	if err != nil {
 		return listPage{}, err
 	}
-	k := 0
-	for k < len(grp.Users) && grp.Users[k].SortValue(st.Sort) == b.Value && grp.Users[k].UserID < b.ID {
-		k++
+	switch n := len(pg.Users); {
+	case n < st.Limit:
+		// Less than a page lies before the cursor: the first page shows more.
+		return h.pageAt(ctx, st.firstPage(), 0, 1)
+	case n == st.Limit:
+		return listPage{users: pg.Users, count: pg.Count, page: 1, from: 1, hasNext: true}, nil
 	}
-	atOffset := st
-	atOffset.Before = nil
-	if k > st.Limit {
-		return h.pageAt(ctx, atOffset, (st.Page-1)*st.Limit, st.Page)
-	}
-	rows := slices.Clone(grp.Users[:k])
-	if need := st.Limit - k; need > 0 {
-		q := st.query()
-		q.Desc = !q.Desc
-		q.After = &store.Cursor{Value: b.Value, ID: idAfterAll}
-		q.Limit, q.NoCount = need+1, true
-		back, err := h.reader.ListUsers(ctx, q)
-		if err != nil {
-			return listPage{}, err
-		}
-		if len(back.Users) <= need {
-			// Less than a page lies before the cursor: that is the first page.
-			return h.pageAt(ctx, st.firstPage(), 0, 1)
-		}
-		if back.Users[need-1].SortValue(st.Sort) == back.Users[need].SortValue(st.Sort) {
-			return h.pageAt(ctx, atOffset, (st.Page-1)*st.Limit, st.Page)
-		}
-		prev := back.Users[:need]
-		slices.SortFunc(prev, st.compare)
-		rows = append(prev, rows...)
-	}
-	return listPage{users: rows, count: grp.Count, page: int64(st.Page),
-		from: int64(st.Page-1)*int64(st.Limit) + 1, hasPrev: st.Page > 1, hasNext: true}, nil
+	return listPage{users: pg.Users[1:], count: pg.Count, page: int64(st.Page),
+		from: int64(st.Page-1)*int64(st.Limit) + 1, hasPrev: true, hasNext: true}, nil
 }
 
-// lastPage reads the last page from the end of the opposite sort, exact
-// when the page boundary falls between two values, else at its offset.
+// lastPage reads the last st.Limit rows, before a position past the end
+// of the list, and keeps those of the last page, which the count places.
 func (h *handler) lastPage(ctx context.Context, st listState) (listPage, error) {
+	end := store.Cursor{Value: math.MaxInt64, ID: idAfterAll}
+	if st.Desc {
+		end.Value = math.MinInt64
+	}
 	q := st.query()
-	q.Desc = !q.Desc
-	q.Limit++
-	back, err := h.reader.ListUsers(ctx, q)
+	q.Before = &end
+	pg, err := h.reader.ListUsers(ctx, q)
 	if err != nil {
 		return listPage{}, err
 	}
 	limit := int64(st.Limit)
-	pages := max(1, (back.Count+limit-1)/limit)
-	n := int(back.Count - (pages-1)*limit)
-	first := st.firstPage()
-	switch {
-	case pages == 1:
-		return h.pageAt(ctx, first, 0, 1)
-	case len(back.Users) <= n || back.Users[n-1].SortValue(st.Sort) == back.Users[n].SortValue(st.Sort):
-		return h.pageAt(ctx, first, int(pages-1)*st.Limit, int(pages))
-	}
-	rows := back.Users[:n]
-	slices.SortFunc(rows, st.compare)
-	return listPage{users: rows, count: back.Count, page: pages, from: (pages-1)*limit + 1, hasPrev: true}, nil
-}
-
-// compare orders users as the store lists them: by the sort value in the
-// sort's direction, ties by user id ascending (bytewise, as both stores).
-func (s listState) compare(a, b store.UserSummary) int {
-	c := cmp.Compare(a.SortValue(s.Sort), b.SortValue(s.Sort))
-	if s.Desc {
-		c = -c
-	}
-	if c != 0 {
-		return c
-	}
-	return strings.Compare(a.UserID, b.UserID)
+	pages := max(1, (pg.Count+limit-1)/limit)
+	// The count and the rows may be read a commit apart (PostgreSQL).
+	n := min(len(pg.Users), int(pg.Count-(pages-1)*limit))
+	return listPage{users: pg.Users[len(pg.Users)-n:], count: pg.Count, page: pages,
+		from: (pages-1)*limit + 1, hasPrev: pages > 1}, nil
 }
 
 // cursorOf is the keyset position of u in the list sorted by field.

@@ -59,24 +59,21 @@ func offsetPages(t *testing.T, r Reader, q store.UserQuery) (pages [][]string, c
 // both ways, and checks every page against the store's pages by offset.
 // The fixture has ties (30 users with the same cost, tokens and run count;
 // equal durations), so page boundaries fall both between values and inside
-// tie groups. Sorts without ties must never make the store step over rows
-// by offset.
+// tie groups. Keyset paging never makes the store step over rows by offset,
+// whatever the ties.
 func TestListKeysetPaging(t *testing.T) {
 	base := fixture(t)
 	type tc struct {
 		sort, filter string
 		limit        int
-		noTies       bool
 	}
 	var cases []tc
 	for _, f := range store.UserSortFields {
 		for _, sort := range []string{f, "-" + f} {
-			noTies := f == store.SortLastSeen || f == store.SortFirstSeen
-			cases = append(cases, tc{sort, "", 4, noTies}, tc{sort, "", 7, noTies},
-				tc{sort, "agent=batch-processor", 6, noTies})
+			cases = append(cases, tc{sort, "", 4}, tc{sort, "", 7}, tc{sort, "agent=batch-processor", 6})
 		}
 	}
-	cases = append(cases, tc{"-total_cost", "search=user-1", 3, false}, tc{"last_seen", "range=24h", 5, true})
+	cases = append(cases, tc{"-total_cost", "search=user-1", 3}, tc{"last_seen", "range=24h", 5})
 	for _, c := range cases {
 		name := fmt.Sprintf("%s/%s/%d", c.sort, c.filter, c.limit)
 		t.Run(name, func(t *testing.T) {
@@ -143,8 +140,8 @@ func TestListKeysetPaging(t *testing.T) {
 			for i, u := range forward {
 				check(u, i)
 			}
-			if n := r.offsets.Load(); c.noTies && n > 0 {
-				t.Errorf("%d store reads by offset for a sort without ties", n)
+			if n := r.offsets.Load(); n > 0 {
+				t.Errorf("%d store reads by offset", n)
 			}
 		})
 	}
@@ -197,6 +194,55 @@ func TestListOldOffsetBookmarks(t *testing.T) {
 		}
 		if got := listedUserIDs(t, get(t, h, links["next"]).body); !slices.Equal(got, userIDs(after.Users)) {
 			t.Errorf("%s: next page rows %v, want %v", tc.target, got, userIDs(after.Users))
+		}
+	}
+}
+
+// TestListPreviousStaleBookmark: a Previous link whose page number no
+// longer matches the rows before its cursor (users came or went since it
+// was made) shows the rows there are: a full page just before the cursor
+// when there is one, else the first page, numbered as they are.
+func TestListPreviousStaleBookmark(t *testing.T) {
+	r := fixture(t)
+	h := newTestHandler(r)
+	st, err := parseListState("agent=batch-processor&limit=4", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := st.query()
+	q.Limit = 0
+	all, err := r.ListUsers(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := userIDs(all.Users)
+	if len(ids) != 30 {
+		t.Fatalf("%d users, want 30", len(ids))
+	}
+	for _, tc := range []struct {
+		cursor, page int // position of the cursor row, page number of the link
+		rows         []string
+		status       string
+		prev         bool
+	}{
+		{cursor: 2, page: 5, rows: ids[:4], status: "Showing 1–4 of 30 users · page 1 of 8"},
+		{cursor: 4, page: 7, rows: ids[:4], status: "Showing 1–4 of 30 users · page 1 of 8"},
+		{cursor: 5, page: 2, rows: ids[1:5], status: "Showing 5–8 of 30 users · page 2 of 8", prev: true},
+		{cursor: 12, page: 6, rows: ids[8:12], status: "Showing 21–24 of 30 users · page 6 of 8", prev: true},
+	} {
+		link := st
+		link.Before, link.Page = cursorOf(all.Users[tc.cursor], st.Sort), tc.page
+		res := get(t, h, link.URL())
+		if got := listedUserIDs(t, res.body); !slices.Equal(got, tc.rows) {
+			t.Errorf("before #%d: rows %v, want %v", tc.cursor, got, tc.rows)
+		}
+		doc := parseHTML(t, res.body)
+		if got := text(find(doc, byTagClass("p", "pager-status"))); got != tc.status {
+			t.Errorf("before #%d: pager %q, want %q", tc.cursor, got, tc.status)
+		}
+		links := pagerLinks(doc)
+		if (links["prev"] != "") != tc.prev || links["next"] == "" {
+			t.Errorf("before #%d: links %v", tc.cursor, links)
 		}
 	}
 }

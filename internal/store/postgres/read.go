@@ -43,6 +43,11 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	if err != nil {
 		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
 	}
+	if lq.counted {
+		// The pattern decides between the trigram index and reading every
+		// user: planned with its value, not as a cached generic plan.
+		return s.listCountedUsers(ctx, q.NoCount, lq.pageSQL, append([]any{pgx.QueryExecModeExec}, lq.pageArgs...)...)
+	}
 	b := &pgx.Batch{}
 	if lq.countSQL != "" {
 		b.Queue(lq.countSQL, lq.countArgs...)
@@ -81,6 +86,9 @@ type listUsersQuery struct {
 	countArgs []any
 	pageSQL   string
 	pageArgs  []any
+	// counted: pageSQL alone answers the count and the page
+	// (listCountedUsers), and is planned with its values.
+	counted bool
 }
 
 // buildListUsers turns q into SQL. Filter values are parameters; only the
@@ -100,19 +108,26 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	var args []any
 	arg := argList(&args)
 	if q.Search != "" {
-		conds = append(conds, "strpos(u.search_key, "+arg(strings.ToLower(cleanText(q.Search)))+") > 0")
+		conds = append(conds, searchCond("u.search_key", q.Search, arg))
 	}
 	if q.Agent != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = "+
 			arg(cleanText(q.Agent))+")")
 	}
 	if !q.Start.IsZero() || !q.End.IsZero() {
+		// A run started in [Start, End) implies last_seen >= Start and
+		// first_seen < End (the latest and earliest run starts): conditions
+		// the sort indexes serve, so inactive users are not probed.
 		c := "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id"
 		if !q.Start.IsZero() {
-			c += " AND r.start_ns >= " + arg(q.Start.UnixNano())
+			start := arg(q.Start.UnixNano())
+			c += " AND r.start_ns >= " + start
+			conds = append(conds, "u.last_seen >= "+start)
 		}
 		if !q.End.IsZero() {
-			c += " AND r.start_ns < " + arg(q.End.UnixNano())
+			end := arg(q.End.UnixNano())
+			c += " AND r.start_ns < " + end
+			conds = append(conds, "u.first_seen < "+end)
 		}
 		conds = append(conds, c+")")
 	}
@@ -120,6 +135,16 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 		conds = append(conds, "u."+col+" > "+arg(*q.Above))
 	}
 	var lq listUsersQuery
+	if q.Search != "" {
+		// One pass over the matching users (search.go) serves both the
+		// count and the page.
+		l := listSpec{from: "m", alias: "m", key: "user_id", cols: userColumns, sortCol: col, desc: q.Desc,
+			after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+		lq.pageSQL = "WITH " + searchMatchesSQL(q.Search, conds, arg, searchCandidates) + "\n" +
+			countedPageSQL(l, arg, "p.first_seen", "p.last_seen", agentsOf)
+		lq.pageArgs, lq.counted = args, true
+		return lq, nil
+	}
 	switch {
 	case q.NoCount:
 	case len(conds) == 0:
@@ -134,12 +159,53 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	// parameter, a cached generic plan assumes a large limit and may give up
 	// the index for a full sort of all users.
 	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userColumns, conds: conds, sortCol: col,
-		desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+		desc: q.Desc, after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
 	inner := l.sql(arg)
 	// The agents are computed for the page rows only.
 	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.order()
 	lq.pageArgs = args
 	return lq, nil
+}
+
+// countedPageSQL selects the number of rows of l.from and one page of them:
+// a row per user of the page, or a single row with a NULL user_id when the
+// page is empty. first and last are the first_seen and last_seen expressions
+// over the page row p; agents is the agents expression (agentsOf).
+func countedPageSQL(l listSpec, arg func(any) string, first, last, agents string) string {
+	page := l.sql(arg)
+	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
+		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0), " + agents + "\n" +
+		"FROM (SELECT count(*) AS n FROM " + l.from + ") c LEFT JOIN (" + page + ") p ON true " +
+		strings.Replace(l.order(), "ORDER BY ", "ORDER BY p.", 1)
+}
+
+// listCountedUsers runs a countedPageSQL statement; the count is 0 when
+// none was asked for.
+func (s *Store) listCountedUsers(ctx context.Context, noCount bool, sql string, args ...any) (store.UserPage, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	var out store.UserPage
+	var id *string
+	var u store.UserSummary
+	if _, err := pgx.ForEachRow(rows, []any{&out.Count, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen,
+		&u.TotalDuration, &u.TotalCost, &u.TotalTokens, &u.Agents}, func() error {
+		if id != nil {
+			u.UserID = *id
+			if len(u.Agents) == 0 {
+				u.Agents = nil
+			}
+			out.Users = append(out.Users, u)
+		}
+		return nil
+	}); err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	if noCount {
+		out.Count = 0
+	}
+	return out, nil
 }
 
 func scanUser(rows pgx.Rows) (store.UserSummary, error) {

@@ -31,10 +31,12 @@ import (
 // timed through the API handler (in process, no network).
 //
 //	WAXELL_BENCH_POSTGRES_DSN=postgres://.../waxellbench \
-//	  go test -run '^$' -bench BenchmarkScale -benchtime 200x -timeout 3h ./internal/store/postgres/
+//	  go test -run '^$' -bench BenchmarkScale -benchtime 100x -timeout 2h -v ./internal/store/postgres/
 //
 // The database is loaded on first use and reused while its bench_meta row
-// matches the size asked for (WAXELL_BENCH_USERS, WAXELL_BENCH_RUNS).
+// matches the size asked for (WAXELL_BENCH_USERS, WAXELL_BENCH_RUNS): keep
+// the server's data directory to skip the load next time (docs/api.md shows
+// a server set up for that). -v prints a summary with the load average.
 // Benchmarks run only with -bench; without the DSN the benchmark skips.
 
 const (
@@ -324,6 +326,7 @@ func BenchmarkScale(b *testing.B) {
 	// Unaligned windows ending near the end of the traffic.
 	hourWin := "start=" + ts(benchEnd.Add(-75*time.Minute-17*time.Second)) + "&end=" + ts(benchEnd.Add(-15*time.Minute+3*time.Second))
 	dayWin := "start=" + ts(benchEnd.Add(-25*time.Hour-7*time.Minute)) + "&end=" + ts(benchEnd.Add(-1*time.Hour+11*time.Minute))
+	weekWin := "start=" + ts(benchEnd.Add(-7*24*time.Hour-3*time.Hour-29*time.Minute)) + "&end=" + ts(benchEnd.Add(-2*time.Hour-41*time.Minute))
 	deep := cursorAt("users", "sort=-last_seen", users*9/10)
 	deepCost := cursorAt("users", "sort=-total_cost", users*9/10)
 	deepSessions := cursorAt("sessions", "sort=-last_seen", 1_500_000*users/1_000_000)
@@ -345,6 +348,7 @@ func BenchmarkScale(b *testing.B) {
 		{"users/window-1h", repeat("/api/v1/observability/users/?scope=window&sort=-total_cost&" + hourWin)},
 		{"users/window-1h-last-seen", repeat("/api/v1/observability/users/?scope=window&" + hourWin)},
 		{"users/window-1d", repeat("/api/v1/observability/users/?scope=window&sort=-total_cost&" + dayWin)},
+		{"users/window-7d", repeat("/api/v1/observability/users/?scope=window&sort=-total_cost&" + weekWin)},
 		{"users/search", repeat("/api/v1/observability/users/?search=user-00012")},
 		{"user/detail", each(func(i int) string { return "/api/v1/observability/users/" + detailUsers[i] + "/" }, 200)},
 		{"user/detail-window-1d", each(func(i int) string {
@@ -361,6 +365,7 @@ func BenchmarkScale(b *testing.B) {
 		{"run/detail", each(func(i int) string { return fmt.Sprintf("/api/v1/observability/runs/%d/", runIDs[i%len(runIDs)]) }, 500)},
 		{"overview/1h", repeat("/api/v1/observability/overview/?" + hourWin)},
 		{"overview/1d", repeat("/api/v1/observability/overview/?" + dayWin)},
+		{"overview/7d", repeat("/api/v1/observability/overview/?" + weekWin)},
 	}
 	var report []string
 	for _, c := range cases {
@@ -390,8 +395,13 @@ func BenchmarkScale(b *testing.B) {
 			b.ReportMetric(q(0.99), "p99-ms")
 			b.ReportMetric(0, "ns/op")
 			if len(lat) >= 20 {
-				report = append(report, fmt.Sprintf("%-30s p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms  (n=%d, first request %.0f ms)",
-					c.name, q(0.5), q(0.95), q(0.99), len(lat), float64(cold.Microseconds())/1000))
+				// The machine's load average (Linux): a shared machine inflates tails.
+				load := "unknown"
+				if raw, err := os.ReadFile("/proc/loadavg"); err == nil && len(strings.Fields(string(raw))) >= 3 {
+					load = strings.Join(strings.Fields(string(raw))[:3], " ")
+				}
+				report = append(report, fmt.Sprintf("%-30s p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms  (n=%d, first request %.0f ms, load %s)",
+					c.name, q(0.5), q(0.95), q(0.99), len(lat), float64(cold.Microseconds())/1000, load))
 			}
 		})
 	}

@@ -99,8 +99,8 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 
 	var conds []string
 	if q.Search != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND strpos(u.search_key, "+
-			arg(strings.ToLower(cleanText(q.Search)))+") > 0)")
+		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND "+
+			searchCond("u.search_key", q.Search, arg)+")")
 	}
 	if q.Agent != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = w.user_id AND r.agent_name = "+
@@ -114,44 +114,15 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	l := listSpec{from: "f", alias: "f", key: "user_id", cols: windowColumns, sortCol: col, desc: q.Desc,
-		after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	page := l.sql(arg)
-
+		after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {
 		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		first, last = "coalesce((SELECT min(r.start_ns)"+in+", 0)", "coalesce((SELECT max(r.start_ns)"+in+", 0)"
+		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
 	}
 	sql := "WITH " + w + ", f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
-		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
-		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0), " +
-		windowAgentsOf("p.user_id", loA, hiA) + "\n" +
-		"FROM (SELECT count(*) AS n FROM f) c LEFT JOIN (" + page + ") p ON true " +
-		strings.Replace(l.order(), "ORDER BY ", "ORDER BY p.", 1)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
-	}
-	var out store.UserPage
-	var id *string
-	var u store.UserSummary
-	if _, err := pgx.ForEachRow(rows, []any{&out.Count, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen,
-		&u.TotalDuration, &u.TotalCost, &u.TotalTokens, &u.Agents}, func() error {
-		if id != nil {
-			u.UserID = *id
-			if len(u.Agents) == 0 {
-				u.Agents = nil
-			}
-			out.Users = append(out.Users, u)
-		}
-		return nil
-	}); err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
-	}
-	if q.NoCount {
-		out.Count = 0
-	}
-	return out, nil
+		countedPageSQL(l, arg, first, last, windowAgentsOf("p.user_id", loA, hiA))
+	return s.listCountedUsers(ctx, q.NoCount, sql, args...)
 }
 
 // windowAgentsOf is a select-list expression: the agents (sorted) of the

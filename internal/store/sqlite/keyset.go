@@ -9,9 +9,9 @@ import (
 
 // listSpec is one sorted list query over a rollup table (users, sessions)
 // or a CTE: filters, a sort column with the row key as ascending tie-break,
-// offset or keyset pagination. Only fixed identifiers and integers are
-// spliced into the SQL; every value is a numbered parameter (?N), so a
-// value may be referenced more than once.
+// offset or keyset pagination (after a cursor, or before one). Only fixed
+// identifiers and integers are spliced into the SQL; every value is a
+// numbered parameter (?N), so a value may be referenced more than once.
 type listSpec struct {
 	from    string // "users u"
 	alias   string // "u"
@@ -21,20 +21,31 @@ type listSpec struct {
 	sortCol string
 	desc    bool
 	after   *store.Cursor
-	limit   int // 0: no limit
+	before  *store.Cursor // wins over after
+	limit   int           // 0: no limit
 	offset  int
 }
 
-func (l *listSpec) order() string {
-	dir := "ASC"
-	if l.desc {
+// order is the ORDER BY clause of the list over output column names.
+func (l *listSpec) order() string { return l.orderBy(false) }
+
+// orderBy is the ORDER BY clause of the list, or of the list read from its
+// end (every direction reversed, the key's too).
+func (l *listSpec) orderBy(reverse bool) string {
+	dir, keyDir := "ASC", "ASC"
+	if l.desc != reverse {
 		dir = "DESC"
 	}
-	return "ORDER BY " + l.sortCol + " " + dir + ", " + l.key + " ASC"
+	if reverse {
+		keyDir = "DESC"
+	}
+	return "ORDER BY " + l.sortCol + " " + dir + ", " + l.key + " " + keyDir
 }
 
 // sql returns the page query; with a cursor, the union of the rest of the
 // cursor's tie group and the rows beyond its value (see the postgres store).
+// Before a cursor, that union is read from the list's end, in the reversed
+// order, and put back in list order.
 func (l *listSpec) sql(arg func(any) string) string {
 	where := func(extra ...string) string {
 		c := append(append([]string(nil), l.conds...), extra...)
@@ -48,7 +59,11 @@ func (l *listSpec) sql(arg func(any) string) string {
 	if l.limit > 0 {
 		limit = " LIMIT " + strconv.Itoa(l.limit)
 	}
-	if l.after == nil {
+	cur, reverse := l.after, false
+	if l.before != nil {
+		cur, reverse = l.before, true
+	}
+	if cur == nil {
 		q := "SELECT " + l.cols + " FROM " + l.from + where() + " " + l.order()
 		switch {
 		case l.offset > 0 && limit == "":
@@ -60,15 +75,22 @@ func (l *listSpec) sql(arg func(any) string) string {
 		}
 		return q
 	}
-	v, id := arg(l.after.Value), arg(l.after.ID)
-	beyond := a + l.sortCol + " > " + v
-	if l.desc {
+	v, id := arg(cur.Value), arg(cur.ID)
+	beyond, next, keyDir := a+l.sortCol+" > "+v, a+l.key+" > "+id, " ASC"
+	if l.desc != reverse {
 		beyond = a + l.sortCol + " < " + v
 	}
-	tie := "SELECT * FROM (SELECT " + l.cols + " FROM " + l.from + where(a+l.sortCol+" = "+v, a+l.key+" > "+id) +
-		" ORDER BY " + a + l.key + " ASC" + limit + ")"
-	rest := "SELECT * FROM (SELECT " + l.cols + " FROM " + l.from + where(beyond) + " " + l.order() + limit + ")"
-	return "SELECT * FROM (" + tie + " UNION ALL " + rest + ") " + l.order() + limit
+	if reverse {
+		next, keyDir = a+l.key+" < "+id, " DESC"
+	}
+	tie := "SELECT * FROM (SELECT " + l.cols + " FROM " + l.from + where(a+l.sortCol+" = "+v, next) +
+		" ORDER BY " + a + l.key + keyDir + limit + ")"
+	rest := "SELECT * FROM (SELECT " + l.cols + " FROM " + l.from + where(beyond) + " " + l.orderBy(reverse) + limit + ")"
+	q := "SELECT * FROM (" + tie + " UNION ALL " + rest + ") " + l.orderBy(reverse) + limit
+	if reverse {
+		q = "SELECT * FROM (" + q + ") " + l.order()
+	}
+	return q
 }
 
 // argList returns a numbered-placeholder allocator appending to *args.

@@ -55,34 +55,50 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
 	}
 
-	var where []string
+	// where holds the page's conditions; count those of the count, which
+	// differ only in form.
+	var where, count []string
 	var args []any
 	arg := argList(&args)
 	if q.Search != "" {
 		where = append(where, `instr(u.search_key, `+arg(strings.ToLower(q.Search))+`) > 0`)
 	}
-	if q.Agent != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = `+arg(q.Agent)+`)`)
-	}
-	switch {
-	case !q.Start.IsZero() && !q.End.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= `+
-			arg(q.Start.UnixNano())+` AND r.start_ns < `+arg(q.End.UnixNano())+`)`)
-	case !q.Start.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns >= `+arg(q.Start.UnixNano())+`)`)
-	case !q.End.IsZero():
-		where = append(where, `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id AND r.start_ns < `+arg(q.End.UnixNano())+`)`)
+	if !q.Start.IsZero() || !q.End.IsZero() {
+		// A run started in [Start, End) implies last_seen >= Start and
+		// first_seen < End (the latest and earliest run starts): conditions
+		// the sort indexes serve, so inactive users are not probed.
+		runs := `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id`
+		if !q.Start.IsZero() {
+			start := arg(q.Start.UnixNano())
+			runs += ` AND r.start_ns >= ` + start
+			where = append(where, `u.last_seen >= `+start)
+		}
+		if !q.End.IsZero() {
+			end := arg(q.End.UnixNano())
+			runs += ` AND r.start_ns < ` + end
+			where = append(where, `u.first_seen < `+end)
+		}
+		where = append(where, runs+`)`)
 	}
 	if q.Above != nil {
 		where = append(where, `u.`+col+` > `+arg(*q.Above))
 	}
+	count = append(count, where...)
+	if q.Agent != "" {
+		agent := arg(q.Agent)
+		// The page reads users in sort order until it has a page, probing
+		// each; the count reads every match, from the (agent_name, user_id)
+		// index.
+		where = append(where, `EXISTS (SELECT 1 FROM user_agents a WHERE a.user_id = u.user_id AND a.agent_name = `+agent+`)`)
+		count = append(count, `u.user_id IN (SELECT user_id FROM user_agents WHERE agent_name = `+agent+`)`)
+	}
 	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if len(count) > 0 {
+		cond = " WHERE " + strings.Join(count, " AND ")
 	}
 	countArgs := append([]any(nil), args...)
 	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userCols, conds: where, sortCol: col,
-		desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+		desc: q.Desc, after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
 	pageSQL := l.sql(arg)
 
 	var page store.UserPage

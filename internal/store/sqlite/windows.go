@@ -92,7 +92,7 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	l := listSpec{from: "f", alias: "f", key: "user_id", cols: windowCols, sortCol: col, desc: q.Desc,
-		after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+		after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
 	page := l.sql(arg)
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {

@@ -275,6 +275,39 @@ func testKeyset(t *testing.T, e *extHandle) {
 	require.Equal(t, page(all[3:5], len(all)), p)
 	p = e.list(store.UserQuery{Sort: store.SortRunCount, Desc: true, Limit: 2, After: &c, NoCount: true})
 	require.Equal(t, page(all[3:5], 0), p)
+
+	// A search narrows keyset pages and their count alike, lifetime and
+	// windowed (the match ignores case).
+	match := func(us []store.UserSummary) []store.UserSummary {
+		var out []store.UserSummary
+		for _, u := range us {
+			if strings.Contains(strings.ToLower(u.UserID), "w-") {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	found, foundW := match(lifetime), match(windowed)
+	require.Greater(t, len(found), 3)
+	require.Greater(t, len(foundW), 1)
+	for _, field := range store.UserSortFields {
+		for _, desc := range []bool{false, true} {
+			cur := func(u store.UserSummary) store.Cursor { return store.Cursor{Value: sortField(u, field), ID: u.UserID} }
+			got := pages(t, 2, func(after *store.Cursor) []store.UserSummary {
+				p := e.list(store.UserQuery{Search: "W-", Sort: field, Desc: desc, Limit: 2, After: after})
+				require.EqualValues(t, len(found), p.Count)
+				return p.Users
+			}, cur)
+			require.Equal(t, sorted(found, field, desc), got, "search %s desc=%v", field, desc)
+			got = pages(t, 2, func(after *store.Cursor) []store.UserSummary {
+				p := e.listWindow(store.UserQuery{Start: tsOf(w[0]), End: tsOf(w[1]), Search: "W-", Sort: field,
+					Desc: desc, Limit: 2, After: after})
+				require.EqualValues(t, len(foundW), p.Count)
+				return p.Users
+			}, cur)
+			require.Equal(t, sorted(foundW, field, desc), got, "window search %s desc=%v", field, desc)
+		}
+	}
 }
 
 // testCursorStability pages through users while new users arrive: with a

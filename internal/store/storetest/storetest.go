@@ -63,6 +63,7 @@ func Run(t *testing.T, o Opener) {
 		{"NotFound", testNotFound},
 		{"Sort", testSort},
 		{"Pagination", testPagination},
+		{"Backward", testBackward},
 		{"Search", testSearch},
 		{"AgentFilter", testAgentFilter},
 		{"TimeFilter", testTimeFilter},
@@ -227,3 +228,7 @@ func seed(t *testing.T) uint64 {
 	t.Logf("seed %d (rerun with %s=%d)", s, SeedEnv, s)
 	return s
 }
+
+// RunSearch runs the search test alone: a store may check it under
+// settings of its own (for example with an index forced).
+func RunSearch(t *testing.T, o Opener) { testSearch(t, o) }
