@@ -117,7 +117,8 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	if !q.Start.IsZero() || !q.End.IsZero() {
 		// A run started in [Start, End) implies last_seen >= Start and
 		// first_seen < End (the latest and earliest run starts): conditions
-		// the sort indexes serve, so inactive users are not probed.
+		// the sort indexes serve, so inactive users are not probed. With one
+		// bound the implication is an equivalence.
 		c := "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id"
 		if !q.Start.IsZero() {
 			start := arg(q.Start.UnixNano())
@@ -129,7 +130,9 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 			c += " AND r.start_ns < " + end
 			conds = append(conds, "u.first_seen < "+end)
 		}
-		conds = append(conds, c+")")
+		if !q.Start.IsZero() && !q.End.IsZero() {
+			conds = append(conds, c+")")
+		}
 	}
 	if q.Above != nil {
 		conds = append(conds, "u."+col+" > "+arg(*q.Above))
@@ -138,8 +141,9 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	if q.Search != "" {
 		// One pass over the matching users (search.go) serves both the
 		// count and the page.
-		l := listSpec{from: "m", alias: "m", key: "user_id", cols: userColumns, sortCol: col, desc: q.Desc,
-			after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+		l := listSpec{Dialect: dialect(),
+			From: "m", Alias: "m", Key: "user_id", Cols: userColumns, SortCol: col, Desc: q.Desc,
+			After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 		lq.pageSQL = "WITH " + searchMatchesSQL(q.Search, conds, arg, searchCandidates) + "\n" +
 			countedPageSQL(l, arg, "p.first_seen", "p.last_seen", agentsOf)
 		lq.pageArgs, lq.counted = args, true
@@ -150,6 +154,11 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	case len(conds) == 0:
 		// Every user: the count kept by the writers, not a scan.
 		lq.countSQL = "SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'users'"
+	case len(conds) == 1 && q.Agent != "":
+		// One (user, agent) row per user of the agent: an index range, not
+		// a join over every user.
+		lq.countSQL = "SELECT count(*) FROM user_agents WHERE agent_name = $1"
+		lq.countArgs = []any{args[0]}
 	default:
 		lq.countSQL = "SELECT count(*) FROM users u WHERE " + strings.Join(conds, " AND ")
 		lq.countArgs = append([]any(nil), args...)
@@ -158,25 +167,26 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	// Limit and offset are integers formatted here, not parameters: with a
 	// parameter, a cached generic plan assumes a large limit and may give up
 	// the index for a full sort of all users.
-	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userColumns, conds: conds, sortCol: col,
-		desc: q.Desc, after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	inner := l.sql(arg)
+	l := listSpec{Dialect: dialect(),
+		From: "users u", Alias: "u", Key: "user_id", Cols: userColumns, Conds: conds, SortCol: col,
+		Desc: q.Desc, After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	inner := l.SQL(arg)
 	// The agents are computed for the page rows only.
-	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.order()
+	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.Order()
 	lq.pageArgs = args
 	return lq, nil
 }
 
-// countedPageSQL selects the number of rows of l.from and one page of them:
+// countedPageSQL selects the number of rows of l.From and one page of them:
 // a row per user of the page, or a single row with a NULL user_id when the
 // page is empty. first and last are the first_seen and last_seen expressions
 // over the page row p; agents is the agents expression (agentsOf).
 func countedPageSQL(l listSpec, arg func(any) string, first, last, agents string) string {
-	page := l.sql(arg)
+	page := l.SQL(arg)
 	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
 		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0), " + agents + "\n" +
-		"FROM (SELECT count(*) AS n FROM " + l.from + ") c LEFT JOIN (" + page + ") p ON true " +
-		strings.Replace(l.order(), "ORDER BY ", "ORDER BY p.", 1)
+		"FROM (SELECT count(*) AS n FROM " + l.From + ") c LEFT JOIN (" + page + ") p ON true " +
+		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
 }
 
 // listCountedUsers runs a countedPageSQL statement; the count is 0 when

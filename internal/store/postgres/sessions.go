@@ -64,10 +64,11 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		countSQL = "SELECT count(*) FROM sessions s WHERE " + strings.Join(conds, " AND ")
 		countArgs = append([]any(nil), args...)
 	}
-	l := listSpec{from: "sessions s", alias: "s", key: "session_id", cols: sessionColumns, conds: conds,
-		sortCol: col, desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	pageSQL := "SELECT " + sessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf + " FROM (" + l.sql(arg) +
-		") p " + l.order()
+	l := listSpec{Dialect: dialect(),
+		From: "sessions s", Alias: "s", Key: "session_id", Cols: sessionColumns, Conds: conds,
+		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	pageSQL := "SELECT " + sessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf + " FROM (" + l.SQL(arg) +
+		") p " + l.Order()
 
 	b := &pgx.Batch{}
 	if countSQL != "" {

@@ -113,8 +113,9 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	l := listSpec{from: "f", alias: "f", key: "user_id", cols: windowColumns, sortCol: col, desc: q.Desc,
-		after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
+	l := listSpec{Dialect: dialect(),
+		From: "f", Alias: "f", Key: "user_id", Cols: windowColumns, SortCol: col, Desc: q.Desc,
+		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {
 		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"

@@ -66,7 +66,8 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	if !q.Start.IsZero() || !q.End.IsZero() {
 		// A run started in [Start, End) implies last_seen >= Start and
 		// first_seen < End (the latest and earliest run starts): conditions
-		// the sort indexes serve, so inactive users are not probed.
+		// the sort indexes serve, so inactive users are not probed. With one
+		// bound the implication is an equivalence.
 		runs := `EXISTS (SELECT 1 FROM runs r WHERE r.user_id = u.user_id`
 		if !q.Start.IsZero() {
 			start := arg(q.Start.UnixNano())
@@ -78,7 +79,9 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 			runs += ` AND r.start_ns < ` + end
 			where = append(where, `u.first_seen < `+end)
 		}
-		where = append(where, runs+`)`)
+		if !q.Start.IsZero() && !q.End.IsZero() {
+			where = append(where, runs+`)`)
+		}
 	}
 	if q.Above != nil {
 		where = append(where, `u.`+col+` > `+arg(*q.Above))
@@ -97,9 +100,10 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 		cond = " WHERE " + strings.Join(count, " AND ")
 	}
 	countArgs := append([]any(nil), args...)
-	l := listSpec{from: "users u", alias: "u", key: "user_id", cols: userCols, conds: where, sortCol: col,
-		desc: q.Desc, after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	pageSQL := l.sql(arg)
+	l := listSpec{Dialect: dialect(),
+		From: "users u", Alias: "u", Key: "user_id", Cols: userCols, Conds: where, SortCol: col,
+		Desc: q.Desc, After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	pageSQL := l.SQL(arg)
 
 	var page store.UserPage
 	err := s.readTx(ctx, func(tx *sql.Tx) error {

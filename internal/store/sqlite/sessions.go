@@ -45,9 +45,10 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		cond = " WHERE " + strings.Join(conds, " AND ")
 	}
 	countArgs := append([]any(nil), args...)
-	l := listSpec{from: "sessions s", alias: "s", key: "session_id", cols: sessionCols, conds: conds,
-		sortCol: col, desc: q.Desc, after: q.After, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	pageSQL := l.sql(arg)
+	l := listSpec{Dialect: dialect(),
+		From: "sessions s", Alias: "s", Key: "session_id", Cols: sessionCols, Conds: conds,
+		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	pageSQL := l.SQL(arg)
 
 	var page store.SessionPage
 	err := s.readTx(ctx, func(tx *sql.Tx) error {

@@ -91,9 +91,10 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	l := listSpec{from: "f", alias: "f", key: "user_id", cols: windowCols, sortCol: col, desc: q.Desc,
-		after: q.After, before: q.Before, limit: max(q.Limit, 0), offset: max(q.Offset, 0)}
-	page := l.sql(arg)
+	l := listSpec{Dialect: dialect(),
+		From: "f", Alias: "f", Key: "user_id", Cols: windowCols, SortCol: col, Desc: q.Desc,
+		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	page := l.SQL(arg)
 	first, last := "p.first_seen", "p.last_seen"
 	if !exact {
 		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
@@ -103,7 +104,7 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
 		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)\n" +
 		"FROM (SELECT count(*) AS n FROM f) c LEFT JOIN (" + page + ") p ON 1 " +
-		strings.Replace(l.order(), "ORDER BY ", "ORDER BY p.", 1)
+		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
 
 	var out store.UserPage
 	err := s.readTx(ctx, func(tx *sql.Tx) error {

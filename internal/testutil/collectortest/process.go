@@ -10,12 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/lockedfork"
 )
 
 const (
@@ -198,25 +199,7 @@ func (p *Process) Spawn() error {
 // that run the collector outside a test use it too.
 func StartCmd(cmd *exec.Cmd) (<-chan error, error) {
 	setProcAttr(cmd)
-	// The parent-death signal fires when the *thread* that forked the child
-	// exits, and a thread exits when a goroutine locked to it ends (pgtest
-	// does that whenever PostgreSQL stops). So fork from a goroutine locked
-	// to its own thread, which lives exactly as long as the child.
-	exited := make(chan error, 1)
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		exited <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("collectortest: start %s: %w", cmd.Path, err)
-	}
-	return exited, nil
+	return lockedfork.Start(cmd)
 }
 
 // Start starts (or restarts) the process and waits until every readiness

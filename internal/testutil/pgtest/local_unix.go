@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/lockedfork"
 )
 
 const (
@@ -219,26 +220,15 @@ func (in *Instance) spawnLocked() (bindFailed bool, err error) {
 	cmd.SysProcAttr = sysProcAttr(in.runAs, syscall.SIGQUIT)
 	pm := &postmaster{cmd: cmd, done: make(chan struct{})}
 
-	// The parent-death signal fires when the *thread* that forked the child
-	// exits. Fork from a goroutine locked to its thread that lives exactly as
-	// long as the child: it waits for the child and only then exits (which
-	// also ends the locked thread).
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		pm.err = cmd.Wait()
-		close(pm.done)
-	}()
-	err = <-started
+	exited, err := lockedfork.Start(cmd)
 	logf.Close()
 	if err != nil {
-		return false, fmt.Errorf("start %s: %w", cmd.Path, err)
+		return false, err
 	}
+	go func() {
+		pm.err = <-exited
+		close(pm.done)
+	}()
 
 	if err := in.waitReady(pm); err != nil {
 		if !pm.exited() {

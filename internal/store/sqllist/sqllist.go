@@ -1,0 +1,110 @@
+// Package sqllist builds the stores' sorted list queries (users, sessions,
+// windowed users) in SQL that PostgreSQL and SQLite both accept; a Dialect
+// holds the one difference in syntax.
+package sqllist
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Dialect is how a database spells an offset without a limit.
+type Dialect struct {
+	// NoLimit is the LIMIT operand that means "no limit".
+	NoLimit string
+}
+
+// Spec is one sorted list query over a rollup table (users, sessions) or a
+// CTE: filters, a sort column with the row key as ascending tie-break,
+// offset or keyset pagination (after a cursor, or before one). Only fixed
+// identifiers and integers are spliced into the SQL; every value is a
+// parameter.
+type Spec struct {
+	Dialect Dialect
+	From    string // "users u"
+	Alias   string // "u"
+	Key     string // "user_id"
+	Cols    string // select list of Alias's columns, unqualified, including Key and SortCol
+	Conds   []string
+	SortCol string
+	Desc    bool
+	After   *store.Cursor
+	Before  *store.Cursor // wins over After
+	Limit   int           // 0: no limit
+	Offset  int
+}
+
+// Order is the ORDER BY clause of the list over output column names.
+func (l *Spec) Order() string { return l.OrderBy(false) }
+
+// OrderBy is the ORDER BY clause of the list, or of the list read from its
+// end (every direction reversed, the key's too): a backward scan of the
+// index that serves the list.
+func (l *Spec) OrderBy(reverse bool) string {
+	dir, keyDir := "ASC", "ASC"
+	if l.Desc != reverse {
+		dir = "DESC"
+	}
+	if reverse {
+		keyDir = "DESC"
+	}
+	return "ORDER BY " + l.SortCol + " " + dir + ", " + l.Key + " " + keyDir
+}
+
+// SQL returns the page query; arg allocates a parameter. With a cursor it
+// is the union of two index range scans, the rest of the cursor's tie group
+// and the rows beyond its value, so that a page deep in the list reads no
+// more index entries than the first page, whichever direction the sort has:
+// a single row comparison cannot express (value DESC, key ASC). Before a
+// cursor, that union is read from the list's end, in the reversed order,
+// and put back in list order.
+func (l *Spec) SQL(arg func(any) string) string {
+	where := func(extra ...string) string {
+		c := append(append([]string(nil), l.Conds...), extra...)
+		if len(c) == 0 {
+			return ""
+		}
+		return " WHERE " + strings.Join(c, " AND ")
+	}
+	a := l.Alias + "."
+	limit := ""
+	if l.Limit > 0 {
+		limit = " LIMIT " + strconv.Itoa(l.Limit)
+	}
+	cur, reverse := l.After, false
+	if l.Before != nil {
+		cur, reverse = l.Before, true
+	}
+	if cur == nil {
+		q := "SELECT " + l.Cols + " FROM " + l.From + where() + " " + l.Order()
+		switch {
+		case l.Offset > 0 && limit == "":
+			q += " LIMIT " + l.Dialect.NoLimit + " OFFSET " + strconv.Itoa(l.Offset)
+		case l.Offset > 0:
+			q += limit + " OFFSET " + strconv.Itoa(l.Offset)
+		default:
+			q += limit
+		}
+		return q
+	}
+	v, id := arg(cur.Value), arg(cur.ID)
+	beyond, next, keyDir := a+l.SortCol+" > "+v, a+l.Key+" > "+id, " ASC"
+	if l.Desc != reverse {
+		beyond = a + l.SortCol + " < " + v
+	}
+	if reverse {
+		next, keyDir = a+l.Key+" < "+id, " DESC"
+	}
+	// SQLite takes no parenthesised UNION members and PostgreSQL 15 wants
+	// an alias on every subquery: aliased subqueries suit both.
+	tie := "SELECT * FROM (SELECT " + l.Cols + " FROM " + l.From + where(a+l.SortCol+" = "+v, next) +
+		" ORDER BY " + a + l.Key + keyDir + limit + ") t"
+	rest := "SELECT * FROM (SELECT " + l.Cols + " FROM " + l.From + where(beyond) + " " + l.OrderBy(reverse) + limit + ") b"
+	q := "SELECT * FROM (" + tie + " UNION ALL " + rest + ") k " + l.OrderBy(reverse) + limit
+	if reverse {
+		q = "SELECT * FROM (" + q + ") r " + l.Order()
+	}
+	return q
+}
