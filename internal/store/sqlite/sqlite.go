@@ -117,11 +117,6 @@ func dsnParams(writer bool) string {
 		// from the file, one pread each, a sixth of the collector's CPU
 		// in the bench (docs/performance.md).
 		v.Add("_pragma", "cache_size(-32768)")
-		// Checkpoint every 16k pages instead of 1k: the rollup and index
-		// pages every batch rewrites are then copied to the database file
-		// once per checkpoint, not once every few batches. The WAL grows
-		// to about 64 MiB between checkpoints.
-		v.Add("_pragma", "wal_autocheckpoint(16384)")
 	} else {
 		v.Set("_query_only", "1")
 	}
