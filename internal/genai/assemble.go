@@ -22,13 +22,29 @@ type Assembly struct {
 
 const noSpan = -1
 
-type assembler struct {
+// Assembler assembles the traces of a batch one after another, reusing its
+// buffers from one trace to the next: the Assembly it returns is valid until
+// its next call. The zero value is ready to use; it is not safe for
+// concurrent use.
+type Assembler struct {
 	spans   []Span
 	first   []int // index of the first occurrence of each span's id (duplicates point to it)
 	parent  []int
 	topMost []int // top of each span's known ancestry chain
 	agent   []int // top-most agent ancestor-or-self, or noSpan
 	stack   []int // scratch of resolve, breakCycles and attributes
+
+	// Buffers kept for the next trace.
+	ints       []int
+	bools      []bool
+	store      []runBuild
+	builds     []*runBuild
+	runOfSpan  []*runBuild
+	implicit   []int
+	passive    []int
+	unattached []int
+	callBuf    []Call
+	runBuf     []Run
 }
 
 // linearLookup is the trace size up to which span ids are looked up by a
@@ -39,15 +55,45 @@ const linearLookup = 32
 // Assemble applies rules S2 to S4 to all known spans of one trace.
 // Duplicated span ids are resolved to their first occurrence.
 func Assemble(spans []Span) Assembly {
-	a := &assembler{spans: spans}
+	var a Assembler
+	return a.Assemble(spans)
+}
+
+// Assemble is the package-level Assemble on a's buffers.
+func (a *Assembler) Assemble(spans []Span) Assembly {
+	a.spans = spans
+	defer func() { a.spans = nil }() // do not keep the caller's spans alive
 	a.link()
 	return a.build()
 }
 
-func (a *assembler) link() {
+// resize returns buf with length n and every element zero, reallocating only
+// when its capacity is too small. Never nil, as Assemble's slices always were.
+func resize[T any](buf []T, n int) []T {
+	if buf == nil || cap(buf) < n {
+		return make([]T, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
+}
+
+// newBuild appends a run to a.store, keeping the members buffer of the run
+// that held the slot before. The store never grows here, so pointers into it
+// stay valid.
+func (a *Assembler) newBuild(root int) *runBuild {
+	a.store = a.store[:len(a.store)+1]
+	b := &a.store[len(a.store)-1]
+	*b = runBuild{root: root, members: b.members[:0]}
+	return b
+}
+
+func (a *Assembler) link() {
 	n := len(a.spans)
-	ints := make([]int, 4*n)
-	a.first, a.parent, a.topMost, a.agent = ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:]
+	// The last n ints are the Assembly's RunOf (build).
+	a.ints = resize(a.ints, 5*n)
+	ints := a.ints
+	a.first, a.parent, a.topMost, a.agent = ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
 	var byID map[pcommon.SpanID]int
 	if n > linearLookup {
 		byID = make(map[pcommon.SpanID]int, n)
@@ -99,7 +145,7 @@ func (a *assembler) link() {
 
 // breakCycles cuts malformed parent cycles deterministically: the member with
 // the smallest span id becomes a root, whatever the input order.
-func (a *assembler) breakCycles() {
+func (a *Assembler) breakCycles() {
 	const (
 		unseen = 0
 		active = 1
@@ -141,7 +187,7 @@ func (a *assembler) breakCycles() {
 }
 
 // resolve fills topMost and agent for span i and its ancestors, iteratively.
-func (a *assembler) resolve(i int) {
+func (a *Assembler) resolve(i int) {
 	stack := a.stack[:0]
 	defer func() { a.stack = stack }()
 	for j := i; j != noSpan && a.topMost[j] == -2; j = a.parent[j] {
@@ -165,14 +211,14 @@ func (a *assembler) resolve(i int) {
 
 // chainBroken reports whether span i's known ancestry ends at a span whose
 // parent was never received.
-func (a *assembler) chainBroken(i int) bool {
+func (a *Assembler) chainBroken(i int) bool {
 	return !a.spans[a.topMost[i]].ParentSpanID.IsEmpty()
 }
 
-func (a *assembler) before(i, j int) bool { return a.order(i, j) < 0 }
+func (a *Assembler) before(i, j int) bool { return a.order(i, j) < 0 }
 
 // order compares spans i and j by start, then span id.
-func (a *assembler) order(i, j int) int {
+func (a *Assembler) order(i, j int) int {
 	si, sj := &a.spans[i], &a.spans[j]
 	if c := cmp.Compare(si.Start, sj.Start); c != 0 {
 		return c
@@ -187,9 +233,11 @@ type runBuild struct {
 	index   int // in Assembly.Runs
 }
 
-func (a *assembler) build() Assembly {
+func (a *Assembler) build() Assembly {
 	n := len(a.spans)
-	res := Assembly{RunOf: make([]int, n), Counted: make([]bool, n)}
+	// countLLM uses the first 4n bools.
+	a.bools = resize(a.bools, 5*n)
+	res := Assembly{RunOf: a.ints[4*n:], Counted: a.bools[4*n:]}
 
 	// Explicit runs: top-most agent spans (S2). One backing array holds
 	// them and the implicit run.
@@ -199,24 +247,29 @@ func (a *assembler) build() Assembly {
 			roots++
 		}
 	}
-	store := make([]runBuild, 0, roots+1)
-	builds := make([]*runBuild, 0, roots+1)
-	runOfSpan := make([]*runBuild, n)
+	if cap(a.store) < roots+1 {
+		a.store = make([]runBuild, 0, roots+1)
+	}
+	a.store = a.store[:0]
+	builds := a.builds[:0]
+	a.runOfSpan = resize(a.runOfSpan, n)
+	runOfSpan := a.runOfSpan
 	for i := range a.spans {
 		if a.first[i] == i && a.agent[i] == i {
-			store = append(store, runBuild{root: i})
-			b := &store[len(store)-1]
+			b := a.newBuild(i)
 			runOfSpan[i] = b
 			builds = append(builds, b)
 		}
 	}
+	defer func() { a.builds = builds }()
 	slices.SortFunc(builds, func(x, y *runBuild) int {
 		return bytes.Compare(a.spans[x.root].SpanID[:], a.spans[y.root].SpanID[:])
 	})
 
-	var implicit []int   // GenAI spans without a run
-	var passive []int    // aggregate spans without usage and without a run
-	var unattached []int // other spans without an agent ancestor
+	implicit := a.implicit[:0]     // GenAI spans without a run
+	passive := a.passive[:0]       // aggregate spans without usage and without a run
+	unattached := a.unattached[:0] // other spans without an agent ancestor
+	defer func() { a.implicit, a.passive, a.unattached = implicit, passive, unattached }()
 	for i := range a.spans {
 		if a.first[i] != i {
 			continue
@@ -249,8 +302,7 @@ func (a *assembler) build() Assembly {
 	}
 
 	if len(implicit) > 0 {
-		store = append(store, runBuild{})
-		b := &store[len(store)-1]
+		b := a.newBuild(noSpan)
 		a.implicitRun(b, implicit, passive, unattached)
 		for _, i := range implicit {
 			runOfSpan[i] = b
@@ -268,15 +320,20 @@ func (a *assembler) build() Assembly {
 			calls++
 		}
 	}
-	res.Calls = make([]Call, 0, calls)
+	if a.callBuf == nil || cap(a.callBuf) < calls {
+		a.callBuf = make([]Call, 0, calls)
+	}
+	res.Calls = a.callBuf[:0]
 	for _, b := range builds {
 		slices.SortFunc(b.members, a.order)
 		a.attributes(b)
 		res.Calls = a.calls(b, counted, res.Calls)
 	}
+	a.callBuf = res.Calls
 
 	slices.SortFunc(builds, func(x, y *runBuild) int { return cmp.Compare(x.run.Key, y.run.Key) })
-	res.Runs = make([]Run, len(builds))
+	a.runBuf = resize(a.runBuf, len(builds))
+	res.Runs = a.runBuf
 	for k, b := range builds {
 		res.Runs[k] = b.run
 		b.index = k
@@ -294,7 +351,7 @@ func (a *assembler) build() Assembly {
 
 // implicitRun groups GenAI spans without an agent ancestor into the trace's
 // implicit run, rooted at the top of their ancestry (the trace root).
-func (a *assembler) implicitRun(b *runBuild, implicit, passive, unattached []int) {
+func (a *Assembler) implicitRun(b *runBuild, implicit, passive, unattached []int) {
 	root := noSpan
 	for _, i := range implicit {
 		t := a.topMost[i]
@@ -303,7 +360,7 @@ func (a *assembler) implicitRun(b *runBuild, implicit, passive, unattached []int
 		}
 	}
 	b.root = root
-	b.members = make([]int, 0, len(implicit)+len(passive)+len(unattached))
+	b.members = slices.Grow(b.members[:0], len(implicit)+len(passive)+len(unattached))
 	b.members = append(b.members, implicit...)
 	b.members = append(b.members, passive...)
 	b.members = append(b.members, unattached...)
@@ -312,7 +369,7 @@ func (a *assembler) implicitRun(b *runBuild, implicit, passive, unattached []int
 
 // rootBefore prefers true roots over spans whose parent is missing, then the
 // earliest start, then the smallest span id.
-func (a *assembler) rootBefore(i, j int) bool {
+func (a *Assembler) rootBefore(i, j int) bool {
 	ti, tj := a.spans[i].ParentSpanID.IsEmpty(), a.spans[j].ParentSpanID.IsEmpty()
 	if ti != tj {
 		return ti
@@ -323,10 +380,10 @@ func (a *assembler) rootBefore(i, j int) bool {
 // countLLM decides which LLM spans carry the counted usage (S4): the deepest
 // LLM span with usage in each stack; an LLM span without usage counts as a
 // call only when no LLM span is below it and no counted LLM span above it.
-func (a *assembler) countLLM() []bool {
+func (a *Assembler) countLLM() []bool {
 	n := len(a.spans)
-	bools := make([]bool, 3*n)
-	usageBelow, llmBelow, counted := bools[:n:n], bools[n:2*n:2*n], bools[2*n:]
+	bools := a.bools // zeroed by build
+	usageBelow, llmBelow, counted := bools[:n:n], bools[n:2*n:2*n], bools[2*n:3*n:3*n]
 	for i := range a.spans {
 		s := &a.spans[i]
 		if a.first[i] != i || s.Role != RoleLLM {
@@ -366,7 +423,7 @@ func (a *assembler) countLLM() []bool {
 	return counted
 }
 
-func (a *assembler) attributes(b *runBuild) {
+func (a *Assembler) attributes(b *runBuild) {
 	r := &b.run
 	root := &a.spans[b.root]
 	r.TraceID = root.TraceID
@@ -454,7 +511,7 @@ func (a *assembler) attributes(b *runBuild) {
 
 // calls appends the run's counted usage records to all and fills the run's
 // totals.
-func (a *assembler) calls(b *runBuild, counted []bool, all []Call) []Call {
+func (a *Assembler) calls(b *runBuild, counted []bool, all []Call) []Call {
 	r := &b.run
 	start := len(all)
 	hasLLMUsage := false
@@ -466,10 +523,17 @@ func (a *assembler) calls(b *runBuild, counted []bool, all []Call) []Call {
 	}
 	if !hasLLMUsage {
 		// Fall back to the top-most agent or aggregate spans with usage.
-		inRun := make(map[int]bool, len(b.members))
+		// The fourth n bools are all false between runs.
+		n := len(a.spans)
+		inRun := a.bools[3*n : 4*n : 4*n]
 		for _, m := range b.members {
 			inRun[m] = true
 		}
+		defer func() {
+			for _, m := range b.members {
+				inRun[m] = false
+			}
+		}()
 		for _, m := range b.members {
 			if !a.isAggregateUsage(m) {
 				continue
@@ -496,12 +560,12 @@ func (a *assembler) calls(b *runBuild, counted []bool, all []Call) []Call {
 	return all
 }
 
-func (a *assembler) isAggregateUsage(i int) bool {
+func (a *Assembler) isAggregateUsage(i int) bool {
 	s := &a.spans[i]
 	return s.HasUsage && (s.Role == RoleAgent || s.Role == RoleAggregate || s.Role == RoleTool)
 }
 
-func (a *assembler) call(i int, r *Run, aggregate bool) Call {
+func (a *Assembler) call(i int, r *Run, aggregate bool) Call {
 	s := &a.spans[i]
 	model := s.Model
 	if model == "" {
@@ -525,7 +589,7 @@ func (a *assembler) call(i int, r *Run, aggregate bool) Call {
 
 // memberAgentName is the name of the run's earliest named agent span below
 // its root, or "".
-func (a *assembler) memberAgentName(b *runBuild) string {
+func (a *Assembler) memberAgentName(b *runBuild) string {
 	for _, m := range b.members {
 		if m != b.root && a.spans[m].Role == RoleAgent && a.spans[m].AgentName != "" {
 			return a.spans[m].AgentName

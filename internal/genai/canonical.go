@@ -98,56 +98,107 @@ type RunView struct {
 // attributes are never removed or changed; canonical ones already present
 // (sent by the client) are replaced, never trusted.
 func Annotate(span ptrace.Span, s *Span, v RunView) {
-	attrs := span.Attributes()
-	removeCanonical(attrs)
-	// Room for every attribute below at once, instead of growing the
-	// slice (and copying it) several times.
-	attrs.EnsureCapacity(attrs.Len() + maxAnnotations)
-	attrs.PutStr(AttrSpanRole, string(s.Role))
-	putNonEmpty(attrs, AttrConvention, s.Convention)
-	putNonEmpty(attrs, AttrOwnUserID, s.UserID)
-	putNonEmpty(attrs, AttrOwnSessionID, s.SessionID)
-	putNonEmpty(attrs, AttrOwnAgentName, s.AgentName)
-	putNonEmpty(attrs, AttrOwnWorkflowName, s.WorkflowName)
+	// The values are gathered first so that the attribute slice grows once,
+	// by exactly what is written, instead of by the worst case or repeatedly.
+	var w annotations
+	w.str(AttrSpanRole, string(s.Role))
+	w.str(AttrConvention, s.Convention)
+	w.str(AttrOwnUserID, s.UserID)
+	w.str(AttrOwnSessionID, s.SessionID)
+	w.str(AttrOwnAgentName, s.AgentName)
+	w.str(AttrOwnWorkflowName, s.WorkflowName)
 	if s.Error && span.Status().Code() != ptrace.StatusCodeError {
-		attrs.PutBool(AttrOwnError, true)
+		w.boolean(AttrOwnError, true)
 	}
 	if r := v.Run; r != nil {
-		attrs.PutStr(AttrRunKey, r.Key)
-		attrs.PutBool(AttrRunRoot, v.Root)
-		putNonEmpty(attrs, AttrUserID, r.UserID)
-		putNonEmpty(attrs, AttrSessionID, r.SessionID)
-		putNonEmpty(attrs, AttrAgentName, r.AgentName)
-		putNonEmpty(attrs, AttrWorkflowName, r.WorkflowName)
+		w.str(AttrRunKey, r.Key)
+		w.boolean(AttrRunRoot, v.Root)
+		w.str(AttrUserID, r.UserID)
+		w.str(AttrSessionID, r.SessionID)
+		w.str(AttrAgentName, r.AgentName)
+		w.str(AttrWorkflowName, r.WorkflowName)
 	} else {
-		putNonEmpty(attrs, AttrUserID, s.UserID)
-		putNonEmpty(attrs, AttrSessionID, s.SessionID)
+		w.str(AttrUserID, s.UserID)
+		w.str(AttrSessionID, s.SessionID)
 	}
-	putNonEmpty(attrs, AttrModel, s.Model)
-	putNonEmpty(attrs, AttrProvider, s.Provider)
+	w.str(AttrModel, s.Model)
+	w.str(AttrProvider, s.Provider)
 	if s.HasUsage {
-		attrs.PutInt(AttrInputTokens, s.Usage.Input)
-		attrs.PutInt(AttrOutputTokens, s.Usage.Output)
-		attrs.PutInt(AttrCacheReadTokens, s.Usage.CacheRead)
-		attrs.PutInt(AttrCacheWriteTokens, s.Usage.CacheWrite)
-		attrs.PutInt(AttrReasoningTokens, s.Usage.Reasoning)
+		w.integer(AttrInputTokens, s.Usage.Input)
+		w.integer(AttrOutputTokens, s.Usage.Output)
+		w.integer(AttrCacheReadTokens, s.Usage.CacheRead)
+		w.integer(AttrCacheWriteTokens, s.Usage.CacheWrite)
+		w.integer(AttrReasoningTokens, s.Usage.Reasoning)
 	}
 	if s.Role != RoleOther {
-		attrs.PutBool(AttrUsageCounted, v.Counted)
+		w.boolean(AttrUsageCounted, v.Counted)
 	}
 	if s.CostSource != CostNone {
-		attrs.PutDouble(AttrCostUSD, float64(s.CostNanos)/1e9)
-		attrs.PutStr(AttrCostSource, string(s.CostSource))
+		w.double(AttrCostUSD, float64(s.CostNanos)/1e9)
+		w.str(AttrCostSource, string(s.CostSource))
+	}
+
+	attrs := span.Attributes()
+	removeCanonical(attrs)
+	attrs.EnsureCapacity(attrs.Len() + w.n)
+	for _, a := range w.list[:w.n] {
+		switch a.typ {
+		case pcommon.ValueTypeStr:
+			attrs.PutStr(a.key, a.s)
+		case pcommon.ValueTypeInt:
+			attrs.PutInt(a.key, a.i)
+		case pcommon.ValueTypeBool:
+			attrs.PutBool(a.key, a.i != 0)
+		case pcommon.ValueTypeDouble:
+			attrs.PutDouble(a.key, a.f)
+		}
 	}
 }
 
 // maxAnnotations is the most attributes Annotate writes on one span.
 const maxAnnotations = 23
 
-func putNonEmpty(attrs pcommon.Map, k, v string) {
+// annotations are the attributes Annotate is about to write, in order. It
+// lives on the stack: no allocation.
+type annotations struct {
+	list [maxAnnotations]annotation
+	n    int
+}
+
+type annotation struct {
+	key string
+	typ pcommon.ValueType
+	s   string
+	i   int64 // an int, or a bool as 0 or 1
+	f   float64
+}
+
+// str adds a string attribute; an empty value is not written.
+func (w *annotations) str(k, v string) {
 	if v != "" {
-		attrs.PutStr(k, v)
+		w.add(annotation{key: k, typ: pcommon.ValueTypeStr, s: v})
 	}
+}
+
+func (w *annotations) integer(k string, v int64) {
+	w.add(annotation{key: k, typ: pcommon.ValueTypeInt, i: v})
+}
+
+func (w *annotations) boolean(k string, v bool) {
+	a := annotation{key: k, typ: pcommon.ValueTypeBool}
+	if v {
+		a.i = 1
+	}
+	w.add(a)
+}
+
+func (w *annotations) double(k string, v float64) {
+	w.add(annotation{key: k, typ: pcommon.ValueTypeDouble, f: v})
+}
+
+func (w *annotations) add(a annotation) {
+	w.list[w.n] = a
+	w.n++
 }
 
 // FromCanonical reads the facts the processor wrote on span. ok is false when

@@ -157,6 +157,7 @@ type batch struct {
 	refs    []ptrace.Span
 	order   []int
 	grouped []genai.Span
+	asm     genai.Assembler // its buffers serve every trace of the batch
 
 	conventions map[string]int64
 	issues      map[genai.Issue]int64
@@ -306,7 +307,7 @@ func (p *userAggProcessor) annotate(b *batch) {
 
 func (p *userAggProcessor) annotateTrace(b *batch, lo, hi int) {
 	group := b.grouped[lo:hi]
-	asm := genai.Assemble(group)
+	asm := b.asm.Assemble(group)
 	b.runs += int64(len(asm.Runs))
 	for r := range asm.Runs {
 		if asm.Runs[r].UserConflicts > 0 {
