@@ -78,3 +78,19 @@ func TestExtractConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAnnotate writes the canonical attributes of a counted chat span
+// of an implicit run. The span keeps its attribute slice between iterations,
+// so this is the cost of the writes alone, without the slice's growth.
+func BenchmarkAnnotate(b *testing.B) {
+	e := newTestExtractor()
+	_, _, span := benchSpec().build()
+	s, _ := e.Extract(benchSpec().build())
+	asm := Assemble([]Span{s})
+	v := RunView{Run: &asm.Runs[0], Counted: asm.Counted[0]}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		Annotate(span, &s, v)
+	}
+}
