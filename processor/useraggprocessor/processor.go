@@ -159,6 +159,11 @@ type batch struct {
 	grouped []genai.Span
 	asm     genai.Assembler // its buffers serve every trace of the batch
 
+	// pseudonyms caches the batch's user id pseudonyms: the spans of a run
+	// repeat their user id, and each HMAC costs about a microsecond.
+	pseudonyms map[string]string
+	idBytes    []byte // scratch of pseudonym
+
 	conventions map[string]int64
 	issues      map[genai.Issue]int64
 	skipped     map[string]int64 // by genai.SkipReason
@@ -171,7 +176,10 @@ type batch struct {
 }
 
 func newBatch() *batch {
-	return &batch{conventions: map[string]int64{}, issues: map[genai.Issue]int64{}, skipped: map[string]int64{}}
+	return &batch{
+		conventions: map[string]int64{}, issues: map[genai.Issue]int64{}, skipped: map[string]int64{},
+		pseudonyms: map[string]string{},
+	}
 }
 
 func (b *batch) reset() {
@@ -182,6 +190,7 @@ func (b *batch) reset() {
 	clear(b.conventions)
 	clear(b.issues)
 	clear(b.skipped)
+	clear(b.pseudonyms)
 	b.runs, b.calls, b.unpriced, b.withoutUser, b.conflicts, b.emailLike = 0, 0, 0, 0, 0, 0
 }
 
@@ -251,20 +260,27 @@ func (p *userAggProcessor) protectUserID(s *genai.Span, b *batch) {
 		b.emailLike++
 	}
 	if p.hmacs != nil {
-		s.UserID = p.pseudonym(s.UserID)
+		s.UserID = p.pseudonym(s.UserID, b)
 	}
 }
 
 // pseudonym is the lower-case hex HMAC-SHA256 of id.
-func (p *userAggProcessor) pseudonym(id string) string {
+func (p *userAggProcessor) pseudonym(id string, b *batch) string {
+	if v, ok := b.pseudonyms[id]; ok {
+		return v
+	}
 	h := p.hmacs.Get().(hash.Hash)
 	h.Reset()
-	h.Write([]byte(id))
+	// Through the batch's buffer: a conversion would escape into Write.
+	b.idBytes = append(b.idBytes[:0], id...)
+	h.Write(b.idBytes)
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], h.Sum(sum[:0]))
 	p.hmacs.Put(h)
-	return string(out[:])
+	v := string(out[:])
+	b.pseudonyms[id] = v
+	return v
 }
 
 // looksLikeEmail reports whether s has the shape local@domain.tld.

@@ -404,6 +404,41 @@ func TestPseudonymize(t *testing.T) {
 	assert.Zero(t, h.logs.FilterMessageSnippet("email").Len(), "no warning when ids are pseudonymised")
 }
 
+// TestPseudonymizeBatch puts several users, some repeated, in one batch:
+// the batch's pseudonym cache must give every trace its own user's pseudonym.
+func TestPseudonymizeBatch(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef"
+	cfg := createDefaultConfig().(*Config)
+	cfg.Privacy.Pseudonymize = PseudonymizeConfig{Enabled: true, Key: key}
+	h := newHarness(t, cfg)
+	users := []struct {
+		trace uint64
+		user  string
+	}{{1, "alice"}, {2, "bob"}, {3, "alice"}, {4, "carol"}, {5, "bob"}}
+	var specs []resourceSpec
+	for _, u := range users {
+		specs = append(specs, agentRun(u.trace, u.user))
+	}
+	got := h.consume(t, buildTraces(specs...))
+	rss := got.ResourceSpans()
+	require.Equal(t, len(users), rss.Len())
+	for i, u := range users {
+		spans := rss.At(i).ScopeSpans()
+		want := hmacHex(key, u.user)
+		for j := 0; j < spans.Len(); j++ {
+			for k := 0; k < spans.At(j).Spans().Len(); k++ {
+				span := spans.At(j).Spans().At(k)
+				require.Equal(t, traceID(u.trace), span.TraceID())
+				a := span.Attributes().AsRaw()
+				assert.Equal(t, want, a[genai.AttrUserID], "trace %d span %s", u.trace, span.SpanID())
+				if own, ok := a[genai.AttrOwnUserID]; ok {
+					assert.Equal(t, want, own, "trace %d span %s", u.trace, span.SpanID())
+				}
+			}
+		}
+	}
+}
+
 func TestPseudonymizeKeyFromEnv(t *testing.T) {
 	t.Setenv("WAXELL_TEST_PSEUDONYM_KEY", "env-key")
 	cfg := createDefaultConfig().(*Config)
