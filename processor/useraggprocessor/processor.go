@@ -1,10 +1,11 @@
 package useraggprocessor // import "github.com/waxell/otelcol-waxell/processor/useraggprocessor"
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -305,8 +307,7 @@ func (p *userAggProcessor) annotate(b *batch) {
 		b.order = append(b.order, i)
 	}
 	slices.SortStableFunc(b.order, func(x, y int) int {
-		tx, ty := b.spans[x].TraceID, b.spans[y].TraceID
-		return bytes.Compare(tx[:], ty[:])
+		return compareTraceIDs(&b.spans[x].TraceID, &b.spans[y].TraceID)
 	})
 	for _, i := range b.order {
 		b.grouped = append(b.grouped, b.spans[i])
@@ -319,6 +320,15 @@ func (p *userAggProcessor) annotate(b *batch) {
 		p.annotateTrace(b, lo, hi)
 		lo = hi
 	}
+}
+
+// compareTraceIDs orders trace ids as bytes.Compare does, as two big-endian
+// words: the batch's sort does thousands of these.
+func compareTraceIDs(x, y *pcommon.TraceID) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(y[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(x[8:]), binary.BigEndian.Uint64(y[8:]))
 }
 
 func (p *userAggProcessor) annotateTrace(b *batch, lo, hi int) {
