@@ -67,6 +67,18 @@ func (a *Assembler) Assemble(spans []Span) Assembly {
 	return a.build()
 }
 
+// Reset drops what the last assembly holds of the caller's spans (ids,
+// names, models) while keeping the buffers, so that a pooled Assembler does
+// not keep a finished batch's strings alive.
+func (a *Assembler) Reset() {
+	store := a.store[:cap(a.store)]
+	for i := range store {
+		store[i].run = Run{}
+	}
+	clear(a.callBuf[:cap(a.callBuf)])
+	clear(a.runBuf[:cap(a.runBuf)])
+}
+
 // resize returns buf with length n and every element zero, reallocating only
 // when its capacity is too small. Never nil, as Assemble's slices always were.
 func resize[T any](buf []T, n int) []T {

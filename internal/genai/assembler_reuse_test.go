@@ -37,12 +37,32 @@ func TestAssemblerReuse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a Assembler
-			for _, spans := range tc.traces {
+			for i, spans := range tc.traces {
 				got := a.Assemble(spans)
 				require.Equal(t, Assemble(spans), got, "trace %s", spans[0].TraceID)
+				if i%3 == 2 {
+					// As between two batches: nothing of the spans is kept.
+					a.Reset()
+					for _, b := range a.store[:cap(a.store)] {
+						require.Zero(t, b.run)
+					}
+					require.Zero(t, countNonZero(a.callBuf[:cap(a.callBuf)]))
+					require.Zero(t, countNonZero(a.runBuf[:cap(a.runBuf)]))
+				}
 			}
 		})
 	}
+}
+
+func countNonZero[T comparable](s []T) int {
+	var zero T
+	n := 0
+	for _, v := range s {
+		if v != zero {
+			n++
+		}
+	}
+	return n
 }
 
 func compareIDs(x, y []byte) int { return slices.Compare(x, y) }

@@ -193,6 +193,7 @@ func (b *batch) reset() {
 	clear(b.issues)
 	clear(b.skipped)
 	clear(b.pseudonyms)
+	b.asm.Reset()
 	b.runs, b.calls, b.unpriced, b.withoutUser, b.conflicts, b.emailLike = 0, 0, 0, 0, 0, 0
 }
 
