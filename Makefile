@@ -95,6 +95,7 @@ test-race:
 
 test-norace:
 	$(GO) test $(TEST_FLAGS) $(NORACE_PKGS)
+	$(GO) test $(TEST_FLAGS) -run '^TestProcessTracesAllocs$$' ./processor/useraggprocessor/
 
 clean:
 	rm -rf bin $(DIST_DIR)/otelcol-waxell
