@@ -38,9 +38,10 @@ func startRetention(st retainer, maxAge, every time.Duration, logger *zap.Logger
 				logger.Warn("Retention failed; it runs again at the next interval",
 					zap.Duration("interval", every), zap.Error(err))
 			case n > 0:
-				tel.tracesRetired.Add(ctx, n)
+				// Log before counting: whoever sees the count can find the log.
 				logger.Info("Retention deleted old traces (spans, runs and calls); lifetime aggregates are kept",
 					zap.Int64("traces", n), zap.Time("started_before", before))
+				tel.tracesRetired.Add(ctx, n)
 			}
 			select {
 			case <-ctx.Done():
