@@ -216,7 +216,6 @@ func TestTimeFromSpans(t *testing.T) {
 			st := b.fresh(t)
 			c.cur.set(st)
 			for i, s := range steps {
-				time.Sleep(20 * time.Millisecond) // arrival times differ from every span time
 				run.run(t, st, plan{{kind: deliver, spans: s.spans}})
 				c.verify(t, fmt.Sprintf("step %d", i))
 				v := c.view(t)

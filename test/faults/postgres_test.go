@@ -118,8 +118,9 @@ func TestPostgresOutage(t *testing.T) {
 		func(v float64) bool { return v > 0 }, "otelcol_exporter_queue_size")
 	ackedAtStop := s.acked.len()
 
-	// The outage itself: clients keep sending for its whole length.
-	time.Sleep(time.Until(down.Add(outage)))
+	// The outage itself: clients keep sending until a full outage's worth
+	// of traces has been acknowledged (about outage long at sendPeriod).
+	s.waitAcked(t, ackedAtStop+int(outage/sendPeriod))
 	queued, err := c.metric("otelcol_exporter_queue_size")
 	if err != nil {
 		t.Fatal(err)
