@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
@@ -140,19 +141,29 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 
 // loadAgents fills the agents of users, a chunk of users per query.
 func loadAgents(ctx context.Context, tx *sql.Tx, users []store.UserSummary) error {
+	return fillAgents(ctx, tx, users, nil, func(ids string) string {
+		return `SELECT user_id, agent_name FROM user_agents WHERE user_id IN (` + ids + `) ORDER BY user_id, agent_name`
+	})
+}
+
+// fillAgents fills the agents of users, a chunk of users per query. query
+// returns a statement selecting (user_id, agent_name) rows, ordered by
+// both, for the ids whose placeholders it is given; fixed are the values of
+// the placeholders before them (?1 to ?len(fixed)).
+func fillAgents(ctx context.Context, tx *sql.Tx, users []store.UserSummary, fixed []any, query func(ids string) string) error {
 	index := make(map[string]int, len(users))
 	for i := range users {
 		index[users[i].UserID] = i
 	}
 	for start := 0; start < len(users); start += agentsChunk {
 		chunk := users[start:min(start+agentsChunk, len(users))]
-		args := make([]any, len(chunk))
+		args := append(make([]any, 0, len(fixed)+len(chunk)), fixed...)
+		marks := make([]string, len(chunk))
 		for i := range chunk {
-			args[i] = chunk[i].UserID
+			args = append(args, chunk[i].UserID)
+			marks[i] = "?" + strconv.Itoa(len(args))
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")
-		rows, err := tx.QueryContext(ctx, `SELECT user_id, agent_name FROM user_agents WHERE user_id IN (`+marks+
-			`) ORDER BY user_id, agent_name`, args...)
+		rows, err := tx.QueryContext(ctx, query(strings.Join(marks, ",")), args...)
 		if err != nil {
 			return err
 		}

@@ -143,43 +143,12 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 // started in [lo, hi), each probed in the (user_id, agent_name, start_ns)
 // index.
 func loadWindowAgents(ctx context.Context, tx *sql.Tx, users []store.UserSummary, lo, hi int64) error {
-	index := make(map[string]int, len(users))
-	for i := range users {
-		index[users[i].UserID] = i
-	}
-	for start := 0; start < len(users); start += agentsChunk {
-		chunk := users[start:min(start+agentsChunk, len(users))]
-		args := []any{lo, hi}
-		marks := make([]string, len(chunk))
-		for i := range chunk {
-			args = append(args, chunk[i].UserID)
-			marks[i] = fmt.Sprintf("?%d", i+3)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT a.user_id, a.agent_name FROM user_agents a
-			WHERE a.user_id IN (`+strings.Join(marks, ",")+`) AND EXISTS (SELECT 1 FROM runs r
+	return fillAgents(ctx, tx, users, []any{lo, hi}, func(ids string) string {
+		return `SELECT a.user_id, a.agent_name FROM user_agents a
+			WHERE a.user_id IN (` + ids + `) AND EXISTS (SELECT 1 FROM runs r
 				WHERE r.user_id = a.user_id AND r.agent_name = a.agent_name AND r.start_ns >= ?1 AND r.start_ns < ?2)
-			ORDER BY a.user_id, a.agent_name`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id, agent string
-			if err := rows.Scan(&id, &agent); err != nil {
-				_ = rows.Close()
-				return err
-			}
-			if i, ok := index[id]; ok {
-				users[i].Agents = append(users[i].Agents, agent)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+			ORDER BY a.user_id, a.agent_name`
+	})
 }
 
 // GetUserWindow returns a user's aggregates, agents, cost by model and most
