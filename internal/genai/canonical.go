@@ -112,7 +112,9 @@ func Annotate(span ptrace.Span, s *Span, v RunView) {
 	}
 	if r := v.Run; r != nil {
 		w.str(AttrRunKey, r.Key)
-		w.boolean(AttrRunRoot, v.Root)
+		if v.Root {
+			w.boolean(AttrRunRoot, true)
+		}
 		w.str(AttrUserID, r.UserID)
 		w.str(AttrSessionID, r.SessionID)
 		w.str(AttrAgentName, r.AgentName)
@@ -123,14 +125,19 @@ func Annotate(span ptrace.Span, s *Span, v RunView) {
 	}
 	w.str(AttrModel, s.Model)
 	w.str(AttrProvider, s.Provider)
+	// Input and output tokens are always written on a span with usage (their
+	// presence is what says it has usage); the other counts and the root flag
+	// only when they say something (§8.17). Each attribute is one pdata
+	// allocation, and most spans have no cached or reasoning tokens.
 	if s.HasUsage {
 		w.integer(AttrInputTokens, s.Usage.Input)
 		w.integer(AttrOutputTokens, s.Usage.Output)
-		w.integer(AttrCacheReadTokens, s.Usage.CacheRead)
-		w.integer(AttrCacheWriteTokens, s.Usage.CacheWrite)
-		w.integer(AttrReasoningTokens, s.Usage.Reasoning)
+		w.positive(AttrCacheReadTokens, s.Usage.CacheRead)
+		w.positive(AttrCacheWriteTokens, s.Usage.CacheWrite)
+		w.positive(AttrReasoningTokens, s.Usage.Reasoning)
 	}
-	if s.Role != RoleOther {
+	// A usage-less LLM leaf still counts as a call (a failed request).
+	if s.HasUsage || s.Role == RoleLLM {
 		w.boolean(AttrUsageCounted, v.Counted)
 	}
 	if s.CostSource != CostNone {
@@ -192,6 +199,13 @@ func (w *annotations) str(k, v string) {
 
 func (w *annotations) integer(k string, v int64) {
 	w.next(k, pcommon.ValueTypeInt).i = v
+}
+
+// positive adds an int attribute only when v is above zero; absent reads as 0.
+func (w *annotations) positive(k string, v int64) {
+	if v > 0 {
+		w.integer(k, v)
+	}
 }
 
 func (w *annotations) boolean(k string, v bool) {

@@ -212,13 +212,13 @@ func TestAgentRunCanonicalAttributes(t *testing.T) {
 	assert.Equal(t, "sess-42", agent[genai.AttrSessionID])
 	assert.Equal(t, "support-bot", agent[genai.AttrAgentName])
 	assert.Equal(t, "default", agent[genai.AttrWorkflowName])
-	assert.Equal(t, false, agent[genai.AttrUsageCounted])
+	assert.NotContains(t, agent, genai.AttrUsageCounted, "no usage, nothing to count")
 
 	for _, id := range []uint64{3, 5} {
 		llm := attrs(t, got, id)
 		assert.Equal(t, "llm", llm[genai.AttrSpanRole])
 		assert.Equal(t, runKey, llm[genai.AttrRunKey])
-		assert.Equal(t, false, llm[genai.AttrRunRoot])
+		assert.NotContains(t, llm, genai.AttrRunRoot, "written only on the root")
 		assert.Equal(t, "alice", llm[genai.AttrUserID])
 		assert.NotContains(t, llm, genai.AttrOwnUserID, "the LLM span names no user itself")
 		assert.Equal(t, "gpt-4o", llm[genai.AttrModel])
@@ -235,7 +235,7 @@ func TestAgentRunCanonicalAttributes(t *testing.T) {
 
 	tool := attrs(t, got, 4)
 	assert.Equal(t, "tool", tool[genai.AttrSpanRole])
-	assert.Equal(t, false, tool[genai.AttrUsageCounted])
+	assert.NotContains(t, tool, genai.AttrUsageCounted)
 
 	// The prompt attribute is left as it was.
 	assert.Contains(t, first["gen_ai.input.messages"], "hello")
