@@ -261,7 +261,7 @@ func TestListUsersFullBody(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &nc))
 	require.NotEmpty(t, nc.NextCursor)
 	// The encoder escapes HTML characters, "&" included: same JSON string.
-	assert.Equal(t, `{"results":[`+carolJSON+`,`+user456JSON+`],"count":4,`+
+	assert.Equal(t, `{"results":[`+user456JSON+`,`+carolJSON+`],"count":4,`+
 		`"next":"?offset=3&limit=2&sort=-run_count","previous":"?offset=0&limit=2&sort=-run_count",`+
 		`"next_cursor":"`+nc.NextCursor+`"}`+"\n",
 		string(body))
@@ -289,7 +289,7 @@ func TestListUsersSort(t *testing.T) {
 	desc := map[string][]string{
 		"last_seen":      {"user-456", "carol", "bob", "dave"},
 		"first_seen":     {"bob", "user-456", "dave", "carol"},
-		"run_count":      {"dave", "carol", "user-456", "bob"}, // ties by user id ascending
+		"run_count":      {"dave", "user-456", "carol", "bob"}, // ties by user id, descending too
 		"total_cost":     {"dave", "user-456", "bob", "carol"},
 		"total_tokens":   {"user-456", "dave", "bob", "carol"},
 		"total_duration": {"bob", "user-456", "carol", "dave"},

@@ -8,7 +8,8 @@ import (
 
 // Cursor is a position in a sorted list: the sort value and the id (user
 // or session id) of the last row seen. Rows sort by value in the list's
-// direction, ties by id ascending, so (Value, ID) is a total order.
+// direction, ties by id in the same direction (one index (value, id) serves
+// both), so (Value, ID) is a total order.
 type Cursor struct {
 	Value int64
 	ID    string
@@ -197,7 +198,7 @@ type Overview struct {
 	TotalDuration int64
 	UniqueUsers   int64         // users with a run in the window
 	NewUsers      int64         // users whose first run (ever) started in the window
-	TopUsers      []UserSummary // by window cost, descending, ties by id
+	TopUsers      []UserSummary // by window cost, descending, ties by id descending
 	CostByModel   []ModelCost   // every call of the window's runs, by cost descending, ties by model
 	HighRunCount  []UserSummary // by window run count, descending (see OverviewQuery)
 	HighTokens    []UserSummary // by window tokens, descending

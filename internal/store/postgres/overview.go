@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -137,7 +136,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	branch := func(list int, where, order string, limit int) string {
 		return `SELECT ` + strconv.Itoa(list) + `, 0::int8, p.user_id, p.run_count, ` + first + `, ` + last +
 			`, p.total_duration, p.total_cost, p.total_tokens, ` + windowAgentsOf("p.user_id", loA, hiA) +
-			` FROM (SELECT * FROM f` + where + ` ORDER BY ` + order + ` DESC, user_id LIMIT ` + strconv.Itoa(limit) + `) p`
+			` FROM (SELECT * FROM f` + where + ` ORDER BY ` + order + ` DESC, user_id DESC LIMIT ` + strconv.Itoa(limit) + `) p`
 	}
 	parts := []string{`SELECT 0, count(*), NULL, 0::int8, 0::int8, 0::int8, 0::int8, 0::int8, 0::int8, '{}'::text[] FROM f`,
 		branch(1, "", "total_cost", top)}
@@ -181,18 +180,8 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 		return err
 	}
 	// UNION ALL keeps no order: each list is sorted here.
-	for _, l := range []struct {
-		rows  []store.UserSummary
-		value func(store.UserSummary) int64
-	}{
-		{out.TopUsers, func(u store.UserSummary) int64 { return u.TotalCost }},
-		{out.HighRunCount, func(u store.UserSummary) int64 { return u.RunCount }},
-		{out.HighTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
-	} {
-		sort.SliceStable(l.rows, func(i, j int) bool {
-			a, b := l.value(l.rows[i]), l.value(l.rows[j])
-			return a > b || (a == b && l.rows[i].UserID < l.rows[j].UserID)
-		})
-	}
+	store.SortDesc(out.TopUsers, store.SortTotalCost)
+	store.SortDesc(out.HighRunCount, store.SortRunCount)
+	store.SortDesc(out.HighTokens, store.SortTotalTokens)
 	return nil
 }

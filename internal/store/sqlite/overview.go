@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -121,7 +120,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	branch := func(list int, where, order string, limit int) string {
 		return `SELECT ` + strconv.Itoa(list) + `, 0, p.user_id, p.run_count, ` + first + `, ` + last +
 			`, p.total_duration, p.total_cost, p.total_tokens FROM (SELECT * FROM f` + where + ` ORDER BY ` + order +
-			` DESC, user_id LIMIT ` + strconv.Itoa(limit) + `) p`
+			` DESC, user_id DESC LIMIT ` + strconv.Itoa(limit) + `) p`
 	}
 	parts := []string{`SELECT 0, count(*), NULL, 0, 0, 0, 0, 0, 0 FROM f`, branch(1, "", "total_cost", top)}
 	if q.RunCountAbove != nil {
@@ -152,16 +151,8 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 			return err
 		}
 		for k, l := range lists {
-			value := map[int64]func(store.UserSummary) int64{
-				1: func(u store.UserSummary) int64 { return u.TotalCost },
-				2: func(u store.UserSummary) int64 { return u.RunCount },
-				3: func(u store.UserSummary) int64 { return u.TotalTokens },
-			}[k]
 			rows := *l
-			sort.SliceStable(rows, func(i, j int) bool {
-				a, b := value(rows[i]), value(rows[j])
-				return a > b || (a == b && rows[i].UserID < rows[j].UserID)
-			})
+			store.SortDesc(rows, map[int64]string{1: store.SortTotalCost, 2: store.SortRunCount, 3: store.SortTotalTokens}[k])
 			if err := loadWindowAgents(ctx, tx, rows, lo, hi); err != nil {
 				return err
 			}

@@ -17,7 +17,8 @@ type Dialect struct {
 }
 
 // Spec is one sorted list query over a rollup table (users, sessions) or a
-// CTE: filters, a sort column with the row key as ascending tie-break,
+// CTE: filters, a sort column with the row key as tie-break in the same
+// direction (so one index (column, key) serves both directions),
 // offset or keyset pagination (after a cursor, or before one). Only fixed
 // identifiers and integers are spliced into the SQL; every value is a
 // parameter.
@@ -40,24 +41,26 @@ type Spec struct {
 func (l *Spec) Order() string { return l.OrderBy(false) }
 
 // OrderBy is the ORDER BY clause of the list, or of the list read from its
-// end (every direction reversed, the key's too): a backward scan of the
-// index that serves the list.
+// end (both directions reversed): a forward or backward scan of the one
+// index (column, key) that serves the list.
 func (l *Spec) OrderBy(reverse bool) string {
-	dir, keyDir := "ASC", "ASC"
+	dir := l.dir(reverse)
+	return "ORDER BY " + l.SortCol + " " + dir + ", " + l.Key + " " + dir
+}
+
+// dir is the direction of the sort column and the key, read forward or from
+// the list's end.
+func (l *Spec) dir(reverse bool) string {
 	if l.Desc != reverse {
-		dir = "DESC"
+		return "DESC"
 	}
-	if reverse {
-		keyDir = "DESC"
-	}
-	return "ORDER BY " + l.SortCol + " " + dir + ", " + l.Key + " " + keyDir
+	return "ASC"
 }
 
 // SQL returns the page query; arg allocates a parameter. With a cursor it
 // is the union of two index range scans, the rest of the cursor's tie group
 // and the rows beyond its value, so that a page deep in the list reads no
-// more index entries than the first page, whichever direction the sort has:
-// a single row comparison cannot express (value DESC, key ASC). Before a
+// more index entries than the first page, in both stores' planners. Before a
 // cursor, that union is read from the list's end, in the reversed order,
 // and put back in list order.
 func (l *Spec) SQL(arg func(any) string) string {
@@ -90,17 +93,15 @@ func (l *Spec) SQL(arg func(any) string) string {
 		return q
 	}
 	v, id := arg(cur.Value), arg(cur.ID)
-	beyond, next, keyDir := a+l.SortCol+" > "+v, a+l.Key+" > "+id, " ASC"
-	if l.Desc != reverse {
-		beyond = a + l.SortCol + " < " + v
-	}
-	if reverse {
-		next, keyDir = a+l.Key+" < "+id, " DESC"
+	dir := l.dir(reverse)
+	beyond, next := a+l.SortCol+" > "+v, a+l.Key+" > "+id
+	if dir == "DESC" {
+		beyond, next = a+l.SortCol+" < "+v, a+l.Key+" < "+id
 	}
 	// SQLite takes no parenthesised UNION members and PostgreSQL 15 wants
 	// an alias on every subquery: aliased subqueries suit both.
 	tie := "SELECT * FROM (SELECT " + l.Cols + " FROM " + l.From + where(a+l.SortCol+" = "+v, next) +
-		" ORDER BY " + a + l.Key + keyDir + limit + ") t"
+		" ORDER BY " + a + l.Key + " " + dir + limit + ") t"
 	rest := "SELECT * FROM (SELECT " + l.Cols + " FROM " + l.From + where(beyond) + " " + l.OrderBy(reverse) + limit + ") b"
 	q := "SELECT * FROM (" + tie + " UNION ALL " + rest + ") k " + l.OrderBy(reverse) + limit
 	if reverse {

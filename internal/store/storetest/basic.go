@@ -34,7 +34,7 @@ func sortField(u store.UserSummary, field string) int64 {
 }
 
 // sorted orders users by field in the given direction, ties by user id
-// ascending (byte order).
+// (byte order) in the same direction.
 func sorted(users []store.UserSummary, field string, desc bool) []store.UserSummary {
 	out := append([]store.UserSummary(nil), users...)
 	sort.SliceStable(out, func(i, j int) bool {
@@ -44,6 +44,9 @@ func sorted(users []store.UserSummary, field string, desc bool) []store.UserSumm
 				return a > b
 			}
 			return a < b
+		}
+		if desc {
+			return out[i].UserID > out[j].UserID
 		}
 		return out[i].UserID < out[j].UserID
 	})
@@ -149,7 +152,8 @@ func testSort(t *testing.T, o Opener) {
 			require.Equal(t, page(sorted(users, field, desc), len(users)), got, "sort %s desc=%v", field, desc)
 		}
 	}
-	// Literal orders of two fields with ties broken by byte order of user ids.
+	// Literal orders of two fields with ties broken by byte order of user ids,
+	// in the sort's direction.
 	ids := func(p store.UserPage) []string {
 		var out []string
 		for _, u := range p.Users {
@@ -157,7 +161,7 @@ func testSort(t *testing.T, o Opener) {
 		}
 		return out
 	}
-	require.Equal(t, []string{"U-c", "u-f", "Z", "_g", "u-a", "u-a ", "u-b", "u-d", "\u00fc-e"},
+	require.Equal(t, []string{"u-f", "U-c", "\u00fc-e", "u-d", "u-b", "u-a ", "u-a", "_g", "Z"},
 		ids(h.list(store.UserQuery{Sort: store.SortRunCount, Desc: true})))
 	require.Equal(t, []string{"u-a ", "\u00fc-e", "_g", "u-a", "u-b", "u-d", "U-c", "Z", "u-f"},
 		ids(h.list(store.UserQuery{Sort: store.SortTotalCost})))

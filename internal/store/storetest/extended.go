@@ -349,7 +349,7 @@ func testCursorStability(t *testing.T, e *extHandle) {
 				}
 				if i > 0 {
 					a, b := sortField(got[i-1], field), sortField(u, field)
-					require.True(t, (desc && a > b) || (!desc && a < b) || (a == b && got[i-1].UserID < u.UserID),
+					require.True(t, (desc && a > b) || (!desc && a < b) || (a == b && (got[i-1].UserID < u.UserID) != desc),
 						"out of order at %d", i)
 				}
 			}

@@ -276,6 +276,9 @@ func sortedSessions(ss []store.SessionSummary, field string, desc bool) []store.
 			}
 			return a < b
 		}
+		if desc {
+			return out[i].SessionID > out[j].SessionID
+		}
 		return out[i].SessionID < out[j].SessionID
 	})
 	if len(out) == 0 {
