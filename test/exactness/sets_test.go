@@ -1,7 +1,6 @@
 package exactness
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/fixturetest"
 )
 
 const fixtureDir = "../../testdata/fixtures"
@@ -97,16 +98,8 @@ func (s *traceSet) all() []int {
 // keyed by convention/file without ".json".
 func fixtureWants(t testing.TB) map[string]map[string]userWant {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
+	raw, err := fixturetest.LoadExpected(fixtureDir)
 	require.NoError(t, err)
-	var raw map[string][]struct {
-		User  string `json:"user"`
-		Calls []struct {
-			Input  int64 `json:"input"`
-			Output int64 `json:"output"`
-		} `json:"calls"`
-	}
-	require.NoError(t, json.Unmarshal(b, &raw))
 	out := make(map[string]map[string]userWant, len(raw))
 	for f, runs := range raw {
 		users := map[string]userWant{}

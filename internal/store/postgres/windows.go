@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Windowed aggregates: every aggregate of a user counts only the runs that
@@ -116,11 +117,7 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 	l := listSpec{Dialect: dialect(),
 		From: "f", Alias: "f", Key: "user_id", Cols: windowColumns, SortCol: col, Desc: q.Desc,
 		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	first, last := "p.first_seen", "p.last_seen"
-	if !exact {
-		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		first, last = "(SELECT min(r.start_ns)"+in, "(SELECT max(r.start_ns)"+in
-	}
+	first, last := sqllist.WindowExtremes(exact, loA, hiA)
 	sql := "WITH " + w + ", f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
 		countedPageSQL(l, arg, first, last, windowAgentsOf("p.user_id", loA, hiA))
 	return s.listCountedUsers(ctx, q.NoCount, sql, args...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Overview returns the totals of the runs that started in [q.Start, q.End):
@@ -82,41 +83,15 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 // overview: all time from the users table, for a window from one pass over
 // the window's users shared by the count and every list.
 func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
-	top, outliers := q.OverviewLists()
-	bounded := lo != math.MinInt64 || hi != math.MaxInt64
-	if !bounded {
-		p, err := s.ListUsers(ctx, store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: top})
-		if err != nil {
-			return err
-		}
-		out.UniqueUsers, out.TopUsers = p.Count, p.Users
-		for _, o := range []struct {
-			above *int64
-			sort  string
-			dst   *[]store.UserSummary
-		}{{q.RunCountAbove, store.SortRunCount, &out.HighRunCount}, {q.TokensAbove, store.SortTotalTokens, &out.HighTokens}} {
-			if o.above == nil {
-				continue
-			}
-			p, err := s.ListUsers(ctx, store.UserQuery{Sort: o.sort, Desc: true, Above: o.above, Limit: outliers, NoCount: true})
-			if err != nil {
-				return err
-			}
-			*o.dst = p.Users
-		}
-		return nil
+	if lo == math.MinInt64 && hi == math.MaxInt64 {
+		return store.FillLifetimeOverviewUsers(ctx, s, q, out)
 	}
+	top, outliers := q.OverviewLists()
 	var args []any
 	arg := argList(&args)
 	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
 	loA, hiA := arg(lo), arg(hi)
-	first, last := "p.first_seen", "p.last_seen"
-	if !exact {
-		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		// A user of the window may have no run left in it at the clamped edges
-		// of the time range; an absent extreme reads as 0, never NULL.
-		first, last = "coalesce((SELECT min(r.start_ns)"+in+", 0)", "coalesce((SELECT max(r.start_ns)"+in+", 0)"
-	}
+	first, last := sqllist.WindowExtremes(exact, loA, hiA)
 	branch := func(list int, where, order string, limit int) string {
 		return `SELECT ` + strconv.Itoa(list) + `, 0, p.user_id, p.run_count, ` + first + `, ` + last +
 			`, p.total_duration, p.total_cost, p.total_tokens FROM (SELECT * FROM f` + where + ` ORDER BY ` + order +

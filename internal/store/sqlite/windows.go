@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Windowed aggregates: every aggregate of a user counts only the runs that
@@ -95,11 +96,7 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 		From: "f", Alias: "f", Key: "user_id", Cols: windowCols, SortCol: col, Desc: q.Desc,
 		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	page := l.SQL(arg)
-	first, last := "p.first_seen", "p.last_seen"
-	if !exact {
-		in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		first, last = "coalesce((SELECT min(r.start_ns)"+in+", 0)", "coalesce((SELECT max(r.start_ns)"+in+", 0)"
-	}
+	first, last := sqllist.WindowExtremes(exact, loA, hiA)
 	query := "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
 		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
 		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)\n" +

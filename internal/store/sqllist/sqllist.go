@@ -109,3 +109,16 @@ func (l *Spec) SQL(arg func(any) string) string {
 	}
 	return q
 }
+
+// WindowExtremes returns the expressions of the first and last run start
+// of user p.user_id in [lo, hi) (parameters loA, hiA): the window rollup's
+// own p.first_seen and p.last_seen when they are exact, else a read of the
+// user's runs. A user of the window may have no run left in it at the
+// clamped edges of the time range; an absent extreme reads as 0, never NULL.
+func WindowExtremes(exact bool, loA, hiA string) (first, last string) {
+	if exact {
+		return "p.first_seen", "p.last_seen"
+	}
+	in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+	return "coalesce((SELECT min(r.start_ns)" + in + ", 0)", "coalesce((SELECT max(r.start_ns)" + in + ", 0)"
+}

@@ -1,0 +1,35 @@
+package store
+
+import "context"
+
+// UserLister reads a page of the users list.
+type UserLister interface {
+	ListUsers(ctx context.Context, q UserQuery) (UserPage, error)
+}
+
+// FillLifetimeOverviewUsers fills the unique users, top users and outliers
+// of an all-time overview from the users list, whose sort indexes answer
+// each list with one page.
+func FillLifetimeOverviewUsers(ctx context.Context, l UserLister, q OverviewQuery, out *Overview) error {
+	top, outliers := q.OverviewLists()
+	p, err := l.ListUsers(ctx, UserQuery{Sort: SortTotalCost, Desc: true, Limit: top})
+	if err != nil {
+		return err
+	}
+	out.UniqueUsers, out.TopUsers = p.Count, p.Users
+	for _, o := range []struct {
+		above *int64
+		sort  string
+		dst   *[]UserSummary
+	}{{q.RunCountAbove, SortRunCount, &out.HighRunCount}, {q.TokensAbove, SortTotalTokens, &out.HighTokens}} {
+		if o.above == nil {
+			continue
+		}
+		p, err := l.ListUsers(ctx, UserQuery{Sort: o.sort, Desc: true, Above: o.above, Limit: outliers, NoCount: true})
+		if err != nil {
+			return err
+		}
+		*o.dst = p.Users
+	}
+	return nil
+}
