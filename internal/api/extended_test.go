@@ -132,18 +132,24 @@ type userRow struct {
 	Flags         []string `json:"flags"`
 }
 
-type userList struct {
-	Results    []userRow `json:"results"`
-	Count      int64     `json:"count"`
-	Next       *string   `json:"next"`
-	Previous   *string   `json:"previous"`
-	NextCursor *string   `json:"next_cursor"`
+// listPage is the envelope of every list endpoint.
+type listPage[T any] struct {
+	Results    []T     `json:"results"`
+	Count      int64   `json:"count"`
+	Next       *string `json:"next"`
+	Previous   *string `json:"previous"`
+	NextCursor *string `json:"next_cursor"`
 }
 
-func ids(rows []userRow) []string {
+type userList = listPage[userRow]
+
+func (r userRow) id() string { return r.UserID }
+
+// ids are the ids of rows, in order (never nil, so it compares with a literal).
+func ids[T interface{ id() string }](rows []T) []string {
 	out := []string{}
 	for _, r := range rows {
-		out = append(out, r.UserID)
+		out = append(out, r.id())
 	}
 	return out
 }
@@ -315,21 +321,9 @@ type sessionRow struct {
 	Agents        []string `json:"agents"`
 }
 
-type sessionList struct {
-	Results    []sessionRow `json:"results"`
-	Count      int64        `json:"count"`
-	Next       *string      `json:"next"`
-	Previous   *string      `json:"previous"`
-	NextCursor *string      `json:"next_cursor"`
-}
+type sessionList = listPage[sessionRow]
 
-func sessionIDs(rows []sessionRow) []string {
-	out := []string{}
-	for _, r := range rows {
-		out = append(out, r.SessionID)
-	}
-	return out
-}
+func (r sessionRow) id() string { return r.SessionID }
 
 const sessionsURL = "/api/v1/observability/sessions/"
 
@@ -360,11 +354,11 @@ func TestSessionsEndpoints(t *testing.T) {
 			"?start=2026-01-17T00:02:00.000000001Z&end=2026-01-20": {},
 		} {
 			getJSON(t, srv, sessionsURL+q, 200, &l)
-			assert.Equal(t, want, sessionIDs(l.Results), q)
+			assert.Equal(t, want, ids(l.Results), q)
 			assert.Equal(t, int64(len(want)), l.Count, q)
 		}
 		getJSON(t, srv, sessionsURL+"?sort=run_count&limit=1&offset=1", 200, &l)
-		assert.Equal(t, []string{"conv-1"}, sessionIDs(l.Results))
+		assert.Equal(t, []string{"conv-1"}, ids(l.Results))
 		assert.Equal(t, "?offset=2&limit=1&sort=run_count", *l.Next)
 		assert.Equal(t, "?offset=0&limit=1&sort=run_count", *l.Previous)
 		require.NotNil(t, l.NextCursor)
@@ -667,13 +661,13 @@ func TestCursorPagination(t *testing.T) {
 		for link != "" {
 			var p sessionList
 			getJSON(t, srv, sessionsURL+link, 200, &p)
-			got = append(got, sessionIDs(p.Results)...)
+			got = append(got, ids(p.Results)...)
 			link = ""
 			if p.NextCursor != nil {
 				link = "?sort=-total_tokens&limit=6&cursor=" + *p.NextCursor
 			}
 		}
-		assert.Equal(t, sessionIDs(all.Results), got)
+		assert.Equal(t, ids(all.Results), got)
 	})
 }
 
