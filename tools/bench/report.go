@@ -170,6 +170,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	w("- *rows/s* counts run and call rows (the facts the limit writes); *x limit* compares rows/s with the limit's.\n")
 	w("- CPU columns: seconds of CPU per 10,000 spans, from `/proc/<pid>/stat` (collector) and the postmaster and its children (PostgreSQL).\n\n")
 	w("![accepted spans/s per second](performance-throughput.png)\n\n")
+	w("The pipelines into a store alone, on their own scale:\n\n![accepted spans/s per second, store pipelines](performance-throughput-stores.png)\n\n")
 
 	w("## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	if r := find(rs, "postgres"); r != nil {
