@@ -129,7 +129,7 @@ func target(ok bool) string {
 // middle third.
 func rssGrowth(r *result) string {
 	n := len(r.rssSamples)
-	if n < 6 {
+	if n < 10 {
 		return "too short to judge"
 	}
 	mean := func(s []int64) float64 {
@@ -140,7 +140,13 @@ func rssGrowth(r *result) string {
 		return t / float64(len(s))
 	}
 	mid, last := mean(r.rssSamples[n/3:2*n/3]), mean(r.rssSamples[2*n/3:])
-	return fmt.Sprintf("mean RSS %.0f MiB (middle third) -> %.0f MiB (last third), %+.1f%%", mid/mib, last/mib, (last-mid)/mid*100)
+	// The mean of each tenth shows the shape: a plateau, or a climb.
+	var tenths []string
+	for i := range 10 {
+		tenths = append(tenths, fmt.Sprintf("%.0f", mean(r.rssSamples[i*n/10:(i+1)*n/10])/mib))
+	}
+	return fmt.Sprintf("mean RSS %.0f MiB (middle third) -> %.0f MiB (last third), %+.1f%%; mean of each tenth of the run: %s MiB",
+		mid/mib, last/mib, (last-mid)/mid*100, strings.Join(tenths, ", "))
 }
 
 func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.Duration, conc string) error {
