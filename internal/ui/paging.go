@@ -20,7 +20,8 @@ type listPage struct {
 
 // idAfterAll sorts after every stored user id: ids are at most
 // store.MaxUserIDBytes bytes and both stores compare them as bytes, so a
-// cursor with this id and the greatest value is past the end of the list.
+// cursor with this id and the greatest value is past the end of an
+// ascending list.
 var idAfterAll = strings.Repeat("\U0010FFFF", store.MaxUserIDBytes/4+1)
 
 // fetchPage reads the page st addresses, in one store read (two when
@@ -87,7 +88,8 @@ func (h *handler) pageBefore(ctx context.Context, st listState) (listPage, error
 func (h *handler) lastPage(ctx context.Context, st listState) (listPage, error) {
 	end := store.Cursor{Value: math.MaxInt64, ID: idAfterAll}
 	if st.Desc {
-		end.Value = math.MinInt64
+		// Descending, ties descend too: the smallest value and id are last.
+		end = store.Cursor{Value: math.MinInt64, ID: ""}
 	}
 	q := st.query()
 	q.Before = &end

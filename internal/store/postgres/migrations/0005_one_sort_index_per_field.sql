@@ -14,3 +14,6 @@ DROP INDEX IF EXISTS sessions_run_count_desc_idx;
 DROP INDEX IF EXISTS sessions_total_cost_desc_idx;
 DROP INDEX IF EXISTS sessions_total_tokens_desc_idx;
 DROP INDEX IF EXISTS sessions_total_duration_desc_idx;
+-- runs (session_id) is a prefix of runs_session_start_idx (0002), which
+-- serves every lookup it served; one index less per run written.
+DROP INDEX IF EXISTS runs_session_idx;

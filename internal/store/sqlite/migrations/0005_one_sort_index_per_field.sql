@@ -5,3 +5,6 @@
 DROP INDEX IF EXISTS users_run_count_desc;
 DROP INDEX IF EXISTS users_total_cost_desc;
 DROP INDEX IF EXISTS users_total_tokens_desc;
+-- runs (session_id) is a prefix of runs_session_start (0002), which serves
+-- every lookup it served; one index less per run written.
+DROP INDEX IF EXISTS runs_session;
