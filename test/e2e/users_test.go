@@ -219,7 +219,7 @@ func checkUsersList(t *testing.T, c *collector) {
 		{"?sort=first_seen", page(4, "", "", "dave", "alice", "bob", "carol")},
 		{"?sort=-first_seen", page(4, "", "", "carol", "bob", "alice", "dave")},
 		{"?sort=run_count", page(4, "", "", "carol", "alice", "bob", "dave")},
-		{"?sort=-run_count", page(4, "", "", "dave", "alice", "bob", "carol")},
+		{"?sort=-run_count", page(4, "", "", "dave", "bob", "alice", "carol")},
 		{"?sort=total_cost", page(4, "", "", "carol", "dave", "bob", "alice")},
 		{"?sort=-total_cost", page(4, "", "", "alice", "bob", "dave", "carol")},
 		{"?sort=total_tokens", page(4, "", "", "dave", "carol", "alice", "bob")},
