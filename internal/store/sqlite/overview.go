@@ -104,7 +104,11 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	if q.TokensAbove != nil {
 		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
 	}
-	lists := map[int64]*[]store.UserSummary{1: &out.TopUsers, 2: &out.HighRunCount, 3: &out.HighTokens}
+	// Branch k of the union fills lists[k-1], sorted by its field.
+	lists := []struct {
+		dst   *[]store.UserSummary
+		field string
+	}{{&out.TopUsers, store.SortTotalCost}, {&out.HighRunCount, store.SortRunCount}, {&out.HighTokens, store.SortTotalTokens}}
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := each2(ctx, tx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args,
 			func(rows *sql.Rows) error {
@@ -120,15 +124,15 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 					return nil
 				}
 				u.UserID = id.String
-				*lists[list] = append(*lists[list], u)
+				l := lists[list-1].dst
+				*l = append(*l, u)
 				return nil
 			}); err != nil {
 			return err
 		}
-		for k, l := range lists {
-			rows := *l
-			store.SortDesc(rows, map[int64]string{1: store.SortTotalCost, 2: store.SortRunCount, 3: store.SortTotalTokens}[k])
-			if err := loadWindowAgents(ctx, tx, rows, lo, hi); err != nil {
+		for _, l := range lists {
+			store.SortDesc(*l.dst, l.field)
+			if err := loadWindowAgents(ctx, tx, *l.dst, lo, hi); err != nil {
 				return err
 			}
 		}
