@@ -146,24 +146,45 @@ func (c *collector) api(t *testing.T, path string, status int) []byte {
 	return body
 }
 
+// poll GETs path until accept takes a 200 answer (returns ""), and returns
+// that body; it fails the test when the collector exits or timeout passes,
+// with accept's last reason.
+func (c *collector) poll(t *testing.T, path string, timeout time.Duration, accept func([]byte) string) []byte {
+	t.Helper()
+	var (
+		body []byte
+		why  string
+	)
+	collectortest.Poll(timeout, func() bool {
+		code, b, err := c.Get(c.apiURL + path)
+		body = b
+		if err == nil && code == http.StatusOK {
+			why = accept(b)
+		} else {
+			why = fmt.Sprintf("status %d, error %v", code, err)
+		}
+		return why == "" || !c.Running()
+	})
+	if why == "" {
+		return body
+	}
+	if !c.Running() {
+		t.Fatalf("the collector exited: %v", c.ExitErr())
+	}
+	t.Fatalf("GET %s: no matching answer within %s: %s\ngot:\n%s", path, timeout, why, indentJSON(body))
+	return nil
+}
+
 // waitFor polls path until match accepts the body or the deadline passes.
 // It returns the last body.
 func (c *collector) waitFor(t *testing.T, path string, timeout time.Duration, match func([]byte) bool) []byte {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		code, body, err := c.Get(c.apiURL + path)
-		if err == nil && code == http.StatusOK && match(body) {
-			return body
+	return c.poll(t, path, timeout, func(b []byte) string {
+		if match(b) {
+			return ""
 		}
-		if !c.Running() {
-			t.Fatalf("the collector exited: %v", c.ExitErr())
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: no matching answer within %s; last: status %d, error %v, body:\n%s", path, timeout, code, err, indentJSON(body))
-		}
-		time.Sleep(collectortest.PollInterval)
-	}
+		return "the answer does not match"
+	})
 }
 
 // waitForJSON polls path until its answer is the JSON document want (see
@@ -171,29 +192,16 @@ func (c *collector) waitFor(t *testing.T, path string, timeout time.Duration, ma
 // then reports the first difference.
 func (c *collector) waitForJSON(t *testing.T, path string, timeout time.Duration, want string, ignore ...string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		code, body, err := c.Get(c.apiURL + path)
-		if err == nil && code == http.StatusOK {
-			_, why, err := compareJSON(body, want, ignore...)
-			if err != nil {
-				why = err.Error()
-			}
-			if why == "" {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET %s: the expected answer did not come within %s: %s\ngot:\n%s\nwant:\n%s",
-					path, timeout, why, indentJSON(body), indentJSON([]byte(want)))
-			}
-		} else if time.Now().After(deadline) {
-			t.Fatalf("GET %s: no answer within %s: status %d, error %v, body: %s", path, timeout, code, err, body)
+	c.poll(t, path, timeout, func(b []byte) string {
+		_, why, err := compareJSON(b, want, ignore...)
+		if err != nil {
+			why = err.Error()
 		}
-		if !c.Running() {
-			t.Fatalf("the collector exited: %v", c.ExitErr())
+		if why != "" {
+			why += "\nwant:\n" + indentJSON([]byte(want))
 		}
-		time.Sleep(collectortest.PollInterval)
-	}
+		return why
+	})
 }
 
 // indentJSON pretty-prints a JSON document, or returns it as is.
