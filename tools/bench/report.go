@@ -134,32 +134,41 @@ func meanRSS(s []int64) float64 {
 	return t / float64(len(s))
 }
 
+// rssThirds are the mean RSS of the middle and the last third of the run;
+// ok is false when there are too few samples to tell.
+func rssThirds(r *result) (mid, last float64, ok bool) {
+	n := len(r.rssSamples)
+	if n < 10 {
+		return 0, 0, false
+	}
+	return meanRSS(r.rssSamples[n/3 : 2*n/3]), meanRSS(r.rssSamples[2*n/3:]), true
+}
+
 // rssLastOverMiddle is the mean RSS of the last third of the run over that
 // of the middle third (1 when there are too few samples to tell).
 func rssLastOverMiddle(r *result) float64 {
-	n := len(r.rssSamples)
-	if n < 10 {
+	mid, last, ok := rssThirds(r)
+	if !ok {
 		return 1
 	}
-	return meanRSS(r.rssSamples[2*n/3:]) / meanRSS(r.rssSamples[n/3:2*n/3])
+	return last / mid
 }
 
 // rssGrowth compares the mean RSS of the last third of the run with the
 // middle third.
 func rssGrowth(r *result) string {
-	n := len(r.rssSamples)
-	if n < 10 {
+	mid, last, ok := rssThirds(r)
+	if !ok {
 		return "too short to judge"
 	}
-	mean := meanRSS
-	mid, last := mean(r.rssSamples[n/3:2*n/3]), mean(r.rssSamples[2*n/3:])
 	// The mean of each tenth shows the shape: a plateau, or a climb.
+	n := len(r.rssSamples)
 	var tenths []string
 	for i := range 10 {
-		tenths = append(tenths, fmt.Sprintf("%.0f", mean(r.rssSamples[i*n/10:(i+1)*n/10])/mib))
+		tenths = append(tenths, fmt.Sprintf("%.0f", meanRSS(r.rssSamples[i*n/10:(i+1)*n/10])/mib))
 	}
 	return fmt.Sprintf("mean RSS %.0f MiB (middle third) -> %.0f MiB (last third), %+.1f%%; mean of each tenth of the run: %s MiB",
-		mid/mib, last/mib, (last-mid)/mid*100, strings.Join(tenths, ", "))
+		mid/mib, last/mib, (last/mid-1)*100, strings.Join(tenths, ", "))
 }
 
 func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.Duration, conc string) error {
