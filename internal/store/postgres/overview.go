@@ -122,6 +122,8 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	if q.TokensAbove != nil {
 		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
 	}
+	// Branch k of the union fills lists[k-1], sorted by its field.
+	lists := out.Lists()
 	rows, err := s.pool.Query(ctx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args...)
 	if err != nil {
 		return err
@@ -142,22 +144,16 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 		if len(x.Agents) == 0 {
 			x.Agents = nil
 		}
-		switch list {
-		case 1:
-			out.TopUsers = append(out.TopUsers, x)
-		case 2:
-			out.HighRunCount = append(out.HighRunCount, x)
-		case 3:
-			out.HighTokens = append(out.HighTokens, x)
-		}
+		l := lists[list-1].Dst
+		*l = append(*l, x)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	// UNION ALL keeps no order: each list is sorted here.
-	store.SortDesc(out.TopUsers, store.SortTotalCost)
-	store.SortDesc(out.HighRunCount, store.SortRunCount)
-	store.SortDesc(out.HighTokens, store.SortTotalTokens)
+	for _, l := range lists {
+		store.SortDesc(*l.Dst, l.Field)
+	}
 	return nil
 }

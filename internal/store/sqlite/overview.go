@@ -105,10 +105,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
 	}
 	// Branch k of the union fills lists[k-1], sorted by its field.
-	lists := []struct {
-		dst   *[]store.UserSummary
-		field string
-	}{{&out.TopUsers, store.SortTotalCost}, {&out.HighRunCount, store.SortRunCount}, {&out.HighTokens, store.SortTotalTokens}}
+	lists := out.Lists()
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := each2(ctx, tx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args,
 			func(rows *sql.Rows) error {
@@ -124,15 +121,15 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 					return nil
 				}
 				u.UserID = id.String
-				l := lists[list-1].dst
+				l := lists[list-1].Dst
 				*l = append(*l, u)
 				return nil
 			}); err != nil {
 			return err
 		}
 		for _, l := range lists {
-			store.SortDesc(*l.dst, l.field)
-			if err := loadWindowAgents(ctx, tx, *l.dst, lo, hi); err != nil {
+			store.SortDesc(*l.Dst, l.Field)
+			if err := loadWindowAgents(ctx, tx, *l.Dst, lo, hi); err != nil {
 				return err
 			}
 		}

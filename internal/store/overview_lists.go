@@ -33,3 +33,16 @@ func FillLifetimeOverviewUsers(ctx context.Context, l UserLister, q OverviewQuer
 	}
 	return nil
 }
+
+// OverviewList is one user list of an overview and the field it is sorted by
+// (descending).
+type OverviewList struct {
+	Dst   *[]UserSummary
+	Field string
+}
+
+// Lists are o's user lists in a fixed order: top users by cost, then the
+// outliers by run count and by tokens.
+func (o *Overview) Lists() []OverviewList {
+	return []OverviewList{{&o.TopUsers, SortTotalCost}, {&o.HighRunCount, SortRunCount}, {&o.HighTokens, SortTotalTokens}}
+}
