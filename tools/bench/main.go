@@ -82,6 +82,7 @@ type result struct {
 	drainSeconds float64 // time after the load until the store had everything
 	loadAvg      string  // 1-minute load average of the machine when the run ended
 	profileTop   string
+	wal          walStats // PostgreSQL WAL written during the run (both PostgreSQL pipelines and the limit)
 	samples      []sample
 }
 
@@ -197,6 +198,9 @@ func main() {
 			ss = append(ss, series{name: r.name, values: r.rep.Timeline})
 		}
 	}
+	if err := os.MkdirAll(docs, 0o755); err != nil {
+		fatal(err)
+	}
 	png := filepath.Join(docs, "performance-throughput.png")
 	if err := plotThroughput(png, "waxell bench: accepted spans/s per second", ss); err != nil {
 		fatal(err)
@@ -238,6 +242,40 @@ func run(dir, name string, args ...string) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd.Run()
+}
+
+// requestSpans is about how many spans one loadgen request carries (120
+// runs); the queue is sized in requests.
+const requestSpans = 720
+
+// exporterSettings are the sending queue's consumers, batch setting and
+// queue size for a pipeline (BENCH_CONSUMERS, BENCH_BATCH_SPANS).
+func exporterSettings(pipeline string) (consumers int, batch string, qsize int) {
+	consumers = 4
+	if pipeline == "sqlite" {
+		consumers = 2
+	}
+	if v := os.Getenv("BENCH_CONSUMERS"); v != "" && pipeline != "floor" {
+		consumers, _ = strconv.Atoi(v)
+	}
+	batchSpans := 0
+	if v := env("BENCH_BATCH_SPANS", "4000"); v != "0" && pipeline != "floor" {
+		batch = fmt.Sprintf(", batch: {sizer: items, min_size: %s, flush_timeout: 100ms}", v)
+		batchSpans, _ = strconv.Atoi(v)
+	}
+	return consumers, batch, queueSize(consumers, batchSpans)
+}
+
+// queueSize is the exporter's queue, in requests: 8 without batching. The
+// queue's capacity counts a request until its batch is written, so with
+// batches of batchSpans it also holds one batch per consumer plus the one
+// being filled; with less, fewer batches than consumers are ever in flight.
+func queueSize(consumers, batchSpans int) int {
+	const base = 8
+	if batchSpans <= 0 {
+		return base
+	}
+	return base + (consumers+1)*((batchSpans+requestSpans-1)/requestSpans+1)
 }
 
 const collectorConfig = `receivers:
@@ -289,8 +327,10 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		}
 		args = append(args, "-target", "pgcopy", "-pg-dsn", pg.dsn("limit"))
 		s := newSampler(0, pg)
+		walBefore, werr := pg.wal()
 		err := runLoadgen(loadgen, args, dir)
 		s.stop(r)
+		r.recordWAL(pg, walBefore, werr)
 		readReport(reportPath, r)
 		_, r.dbCPU = r.cpuUntil(time.Duration(r.rep.Seconds * float64(time.Second)))
 		return err
@@ -302,7 +342,6 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	}
 	store := fmt.Sprintf(`{driver: sqlite, sqlite: {path: %q}}`, filepath.Join(dir, "waxell.db"))
 	procs, exps := "[memory_limiter, useragg]", "waxell"
-	consumers, qsize := 4, 8
 	switch {
 	case r.name == "floor":
 		procs, exps = "[]", "nop"
@@ -312,16 +351,8 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 			return err
 		}
 		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q, max_conns: 8}}`, pg.dsn(db))
-	case r.name == "sqlite":
-		consumers = 2
 	}
-	if v := os.Getenv("BENCH_CONSUMERS"); v != "" && r.name != "floor" {
-		consumers, _ = strconv.Atoi(v)
-	}
-	batch := ""
-	if v := env("BENCH_BATCH_SPANS", "4000"); v != "0" && r.name != "floor" {
-		batch = fmt.Sprintf(", batch: {sizer: items, min_size: %s, flush_timeout: 100ms}", v)
-	}
+	consumers, batch, qsize := exporterSettings(r.name)
 	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps,
 		batch)
 	if r.name == "floor" {
@@ -370,6 +401,11 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		pgs = pg
 	}
 	s := newSampler(col.Process.Pid, pgs)
+	var walBefore walStats
+	var werr error
+	if pgs != nil {
+		walBefore, werr = pgs.wal()
+	}
 	var wg sync.WaitGroup
 	if (r.name == "postgres" || r.name == "sqlite") && profileSecs > 0 {
 		wg.Go(func() {
@@ -391,6 +427,9 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	err = runLoadgen(loadgen, args, dir)
 	wg.Wait()
 	s.stop(r)
+	if pgs != nil {
+		r.recordWAL(pgs, walBefore, werr)
+	}
 	if pgs != nil && os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		top, terr := pgs.topStatements("waxell_" + strings.ReplaceAll(r.name, "-", "_"))
 		if terr != nil {
@@ -405,6 +444,20 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 	}
 	r.colCPU, r.dbCPU = r.cpuUntil(time.Duration((r.rep.Seconds + r.drainSeconds) * float64(time.Second)))
 	return err
+}
+
+// recordWAL stores the WAL written since before; a failed reading is
+// reported, not fatal: the WAL figures explain, they are not targets.
+func (r *result) recordWAL(pg *postgresServer, before walStats, err error) {
+	var after walStats
+	if err == nil {
+		after, err = pg.wal()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: pg_stat_wal:", err)
+		return
+	}
+	r.wal = after.sub(before)
 }
 
 func runLoadgen(loadgen string, args []string, dir string) error {

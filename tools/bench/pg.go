@@ -198,6 +198,27 @@ func (s *postgresServer) topStatements(db string) (string, error) {
 	return b.String(), err
 }
 
+// walStats are PostgreSQL's cluster-wide WAL counters (pg_stat_wal).
+type walStats struct{ records, fpi, bytes int64 }
+
+func (w walStats) sub(o walStats) walStats {
+	return walStats{w.records - o.records, w.fpi - o.fpi, w.bytes - o.bytes}
+}
+
+// wal reads the WAL counters; the bench runs one pipeline at a time, so the
+// difference over a run is that run's WAL.
+func (s *postgresServer) wal() (walStats, error) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.dsn("postgres"))
+	if err != nil {
+		return walStats{}, err
+	}
+	defer c.Close(ctx)
+	var w walStats
+	err = c.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::int8 FROM pg_stat_wal`).Scan(&w.records, &w.fpi, &w.bytes)
+	return w, err
+}
+
 // pids of the postmaster and its children (backends, walwriter, ...).
 func (s *postgresServer) pids() []int {
 	if s == nil || s.cmd == nil || s.cmd.Process == nil {

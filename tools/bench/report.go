@@ -61,6 +61,20 @@ func verdict(r *result) string {
 func printRow(w io.Writer, rs []*result, r *result) {
 	fmt.Fprintf(w, "bench: %-12s accepted %8.0f spans/s, stored %8.0f spans/s, %8.0f rows/s, collector %s CPU-s/10k spans, db %s, peak RSS %d MiB, totals %s\n",
 		r.name, r.rep.SpansPerSec, r.stored(), r.rowsPerSec(), per10k(r.colCPU, r.rep.Spans), per10k(r.dbCPU, r.rep.Spans), r.peakRSS/mib, verdict(r))
+	if t := walText(r); t != "" {
+		fmt.Fprintf(w, "bench: %-12s %s\n", r.name, t)
+	}
+}
+
+// walText describes the PostgreSQL WAL a run wrote per span: its volume is
+// the database's write work, and full-page images are what checkpoints add.
+func walText(r *result) string {
+	if r.wal.bytes <= 0 || r.rep.Spans <= 0 {
+		return ""
+	}
+	n := float64(r.rep.Spans)
+	return fmt.Sprintf("WAL %.0f bytes and %.1f records per span, %.1f full-page images per 1,000 spans (%.1f GiB in all)",
+		float64(r.wal.bytes)/n, float64(r.wal.records)/n, float64(r.wal.fpi)*1000/n, float64(r.wal.bytes)/(1<<30))
 }
 
 func renderTable(rs []*result) string {
@@ -171,6 +185,13 @@ func rssGrowth(r *result) string {
 		mid/mib, last/mib, (last/mid-1)*100, strings.Join(tenths, ", "))
 }
 
+// queueText describes the stores' sending queues.
+func queueText() string {
+	pc, _, pq := exporterSettings("postgres")
+	sc, _, sq := exporterSettings("sqlite")
+	return fmt.Sprintf("PostgreSQL %d consumers and %d requests, SQLite %d and %d", pc, pq, sc, sq)
+}
+
 func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.Duration, conc string) error {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -191,12 +212,18 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 		loads = append(loads, r.name+" "+r.loadAvg)
 	}
 	w("1-minute load average at the end of each run (2 CPUs; above 2, other work competed for them): %s.\n", strings.Join(loads, ", "))
-	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none).\n\n",
-		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"))
+	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none) ; sending queue: %s (it must hold a batch per consumer plus the one being filled).\n\n",
+		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"), queueText())
 	w("## Figures of the last run\n\n%s\n", table)
 	w("- *stored* spans/s divides the spans sent by the time until the API reported all of them (load + drain of the exporter queue); *accepted* is the receiver's acknowledgement rate during the load.\n")
 	w("- *rows/s* counts run and call rows (the facts the limit writes); *x limit* compares rows/s with the limit's.\n")
-	w("- CPU columns: seconds of CPU per 10,000 spans, from `/proc/<pid>/stat` (collector) and the postmaster and its children (PostgreSQL).\n\n")
+	w("- CPU columns: seconds of CPU per 10,000 spans, from `/proc/<pid>/stat` (collector) and the postmaster and its children (PostgreSQL).\n")
+	for _, r := range rs {
+		if t := walText(r); t != "" {
+			w("- PostgreSQL WAL (`pg_stat_wal`), %s: %s.\n", r.name, t)
+		}
+	}
+	w("\n")
 	w("![accepted spans/s per second](performance-throughput.png)\n\n")
 	w("The pipelines into a store alone, on their own scale:\n\n![accepted spans/s per second, store pipelines](performance-throughput-stores.png)\n\n")
 

@@ -46,7 +46,6 @@ const (
 	retainLockSQL    = `SELECT trace_id FROM traces WHERE trace_id = ANY($1::bytea[]) ORDER BY trace_id FOR UPDATE`
 	retainRecheckSQL = `SELECT trace_id FROM spans WHERE trace_id = ANY($1::bytea[]) GROUP BY trace_id
 		HAVING max(start_ns) < $2 ORDER BY trace_id`
-	retainRunsSQL       = `SELECT id, ` + runColumns + ` FROM runs WHERE trace_id = ANY($1::bytea[]) ORDER BY run_key`
 	retainCallsSQL      = `SELECT ` + callColumns + ` FROM calls WHERE trace_id = ANY($1::bytea[]) ORDER BY trace_id, span_id`
 	addRetiredRollupSQL = `INSERT INTO retired_rollups AS t (rollup, k1, k2, k3, runs, calls, unpriced, duration, cost,
 			tokens, user_runs, first_seen, last_seen)
@@ -58,13 +57,15 @@ const (
 			user_runs = t.user_runs + EXCLUDED.user_runs,
 			first_seen = least(t.first_seen, EXCLUDED.first_seen), last_seen = greatest(t.last_seen, EXCLUDED.last_seen)`
 	retireCallsSQL = `DELETE FROM calls WHERE trace_id = ANY($1::bytea[])`
-	retireRunsSQL  = `DELETE FROM runs WHERE trace_id = ANY($1::bytea[])`
 	retireSpansSQL = `DELETE FROM spans WHERE trace_id = ANY($1::bytea[])`
 	retireTraceSQL = `INSERT INTO retired_traces (trace_id, retired_at) SELECT unnest($1::bytea[]), $2
 		ON CONFLICT (trace_id) DO NOTHING`
 	loadRetiredSQL = `SELECT rollup, k1, k2, k3, runs, calls, unpriced, duration, cost, tokens, user_runs, first_seen,
 		last_seen FROM retired_rollups`
 )
+
+// retireRunsSQL deletes the runs of the traces $1 (runsOfTrace).
+var retireRunsSQL = `DELETE FROM runs USING unnest($1::bytea[]) AS k(trace_id) WHERE ` + runsOfTrace("k.trace_id")
 
 var _ ledger.RetiredTx = (*applyTx)(nil)
 
@@ -179,7 +180,7 @@ func traceList(ctx context.Context, tx pgx.Tx, sql string, args ...any) ([]pcomm
 func retire(ctx context.Context, tx pgx.Tx, traces []pcommon.TraceID, now int64) error {
 	ids := idBytes(traces)
 	var runs []genai.Run
-	rows, _ := tx.Query(ctx, retainRunsSQL, ids)
+	rows, _ := tx.Query(ctx, loadRunsSQL, ids)
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {

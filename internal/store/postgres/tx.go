@@ -68,12 +68,21 @@ var (
 		SELECT ` + spanColumns + ` FROM spans WHERE spans.trace_id = k.trace_id OFFSET 0) s
 		ORDER BY s.trace_id, s.span_id`
 	loadRunsSQL = `SELECT r.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
-		SELECT id, ` + runColumns + ` FROM runs WHERE runs.trace_id = k.trace_id OFFSET 0) r
+		SELECT id, ` + runColumns + ` FROM runs WHERE ` + runsOfTrace("k.trace_id") + ` OFFSET 0) r
 		ORDER BY r.run_key`
 	loadCallsSQL = `SELECT c.* FROM unnest($1::bytea[]) AS k(trace_id) CROSS JOIN LATERAL (
 		SELECT ` + callColumns + ` FROM calls WHERE calls.trace_id = k.trace_id OFFSET 0) c
 		ORDER BY c.trace_id, c.span_id`
 )
+
+// runsOfTrace is the condition that selects the runs of trace (a bytea
+// expression) as a range of the unique run_key index: every key is the
+// trace id in lower-case hex, ':' and the root span id (genai.RunKey), and
+// ';' is the byte after ':'. Migration 0006 dropped runs (trace_id).
+func runsOfTrace(trace string) string {
+	hex := "encode(" + trace + ", 'hex')"
+	return `run_key >= (` + hex + ` || ':') COLLATE "C" AND run_key < (` + hex + ` || ';') COLLATE "C"`
+}
 
 func (t *applyTx) LockTraces(ctx context.Context, traces []pcommon.TraceID) ([]bool, error) {
 	ids := make([][]byte, len(traces))

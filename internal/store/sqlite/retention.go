@@ -44,7 +44,7 @@ var retentionSQL = map[string]string{
 	"retainCandidates": `SELECT trace_id FROM spans WHERE trace_id > ?1 GROUP BY trace_id
 		HAVING max(start_ns) < ?2 ORDER BY trace_id LIMIT ?3`,
 	"retireCalls": `DELETE FROM calls WHERE trace_id = ?`,
-	"retireRuns":  `DELETE FROM runs WHERE trace_id = ?`,
+	"retireRuns":  `DELETE FROM runs WHERE ` + runsOfTrace,
 	"retireSpans": `DELETE FROM spans WHERE trace_id = ?`,
 	"retireTrace": `INSERT INTO retired_traces (trace_id, retired_at) VALUES (?, ?) ON CONFLICT (trace_id) DO NOTHING`,
 	"addRetiredRollup": `INSERT INTO retired_rollups (` + retiredRollupCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)

@@ -26,10 +26,16 @@ const callCols = `trace_id, span_id, run_key, start_ns, model, provider,
 	cost_nanos, cost_source, aggregate, user_id, run_start_ns`
 
 // Write statements, prepared once on the writer connection.
+// runsOfTrace selects the runs of the trace ?1 (a blob) as a range of the
+// unique run_key index: every key is the trace id in lower-case hex, ':' and
+// the root span id (genai.RunKey), and ';' is the byte after ':'. Migration
+// 0006 dropped runs (trace_id).
+const runsOfTrace = `run_key >= lower(hex(?1)) || ':' AND run_key < lower(hex(?1)) || ';'`
+
 var writeSQL = map[string]string{
 	"lockTrace":  `INSERT INTO traces (trace_id) VALUES (?) ON CONFLICT (trace_id) DO NOTHING`,
 	"loadSpans":  `SELECT ` + spanCols + ` FROM spans WHERE trace_id = ?`,
-	"loadRuns":   `SELECT id, run_key, ` + runCols + ` FROM runs WHERE trace_id = ?`,
+	"loadRuns":   `SELECT id, run_key, ` + runCols + ` FROM runs WHERE ` + runsOfTrace,
 	"loadCalls":  `SELECT ` + callCols + ` FROM calls WHERE trace_id = ?`,
 	"deleteCall": `DELETE FROM calls WHERE trace_id = ? AND span_id = ?`,
 	"deleteRun":  `DELETE FROM runs WHERE run_key = ?`,
