@@ -92,10 +92,15 @@ type UserModelHourDelta struct {
 // concurrent writers take row locks in one order. Rollup rows whose Runs (or
 // Calls, for model rows) reach zero must be deleted by the store.
 type Changes struct {
-	RunsDeleted    []string
-	RunsUpserted   []genai.Run
+	RunsDeleted []string
+	// RunsInserted were not stored before, RunsUpdated were and changed. A
+	// store may write the first with plain inserts: every writer of a trace's
+	// runs and calls holds its lock, so no one else can add the same keys.
+	RunsInserted   []genai.Run
+	RunsUpdated    []genai.Run
 	CallsDeleted   []CallKey
-	CallsUpserted  []genai.Call
+	CallsInserted  []genai.Call
+	CallsUpdated   []genai.Call
 	Users          []UserDelta
 	UserModels     []UserModelDelta
 	UserAgents     []UserAgentDelta
@@ -116,8 +121,8 @@ type Changes struct {
 
 // Empty reports whether there is nothing to write.
 func (c *Changes) Empty() bool {
-	return len(c.RunsDeleted) == 0 && len(c.RunsUpserted) == 0 &&
-		len(c.CallsDeleted) == 0 && len(c.CallsUpserted) == 0
+	return len(c.RunsDeleted) == 0 && len(c.RunsInserted) == 0 && len(c.RunsUpdated) == 0 &&
+		len(c.CallsDeleted) == 0 && len(c.CallsInserted) == 0 && len(c.CallsUpdated) == 0
 }
 
 func runTotals(r *genai.Run) Totals {
@@ -228,7 +233,11 @@ func Diff(oldRuns []StoredRun, oldCalls []genai.Call, newRuns []genai.Run, newCa
 		if had && *o == *n {
 			continue
 		}
-		ch.RunsUpserted = append(ch.RunsUpserted, *n)
+		if had {
+			ch.RunsUpdated = append(ch.RunsUpdated, *n)
+		} else {
+			ch.RunsInserted = append(ch.RunsInserted, *n)
+		}
 		ru.run(n, +1)
 		if had {
 			ru.run(o, -1)
@@ -262,10 +271,12 @@ func Diff(oldRuns []StoredRun, oldCalls []genai.Call, newRuns []genai.Run, newCa
 		if had && *o == *n {
 			continue
 		}
-		ch.CallsUpserted = append(ch.CallsUpserted, *n)
 		ru.call(n, +1)
 		if had {
+			ch.CallsUpdated = append(ch.CallsUpdated, *n)
 			ru.call(o, -1)
+		} else {
+			ch.CallsInserted = append(ch.CallsInserted, *n)
 		}
 	}
 	for k, o := range oldCallByKey {
@@ -314,7 +325,9 @@ func (r *rollups) into(ch *Changes) {
 
 func sortChanges(ch *Changes) {
 	sort.Strings(ch.RunsDeleted)
-	sort.Slice(ch.RunsUpserted, func(i, j int) bool { return ch.RunsUpserted[i].Key < ch.RunsUpserted[j].Key })
+	for _, runs := range [][]genai.Run{ch.RunsInserted, ch.RunsUpdated} {
+		sort.Slice(runs, func(i, j int) bool { return runs[i].Key < runs[j].Key })
+	}
 	lessCall := func(a, b CallKey) bool {
 		if c := bytes.Compare(a.TraceID[:], b.TraceID[:]); c != 0 {
 			return c < 0
@@ -322,10 +335,12 @@ func sortChanges(ch *Changes) {
 		return bytes.Compare(a.SpanID[:], b.SpanID[:]) < 0
 	}
 	sort.Slice(ch.CallsDeleted, func(i, j int) bool { return lessCall(ch.CallsDeleted[i], ch.CallsDeleted[j]) })
-	sort.Slice(ch.CallsUpserted, func(i, j int) bool {
-		a, b := ch.CallsUpserted[i], ch.CallsUpserted[j]
-		return lessCall(CallKey{a.TraceID, a.SpanID}, CallKey{b.TraceID, b.SpanID})
-	})
+	for _, calls := range [][]genai.Call{ch.CallsInserted, ch.CallsUpdated} {
+		sort.Slice(calls, func(i, j int) bool {
+			a, b := calls[i], calls[j]
+			return lessCall(CallKey{a.TraceID, a.SpanID}, CallKey{b.TraceID, b.SpanID})
+		})
+	}
 	sort.Slice(ch.Users, func(i, j int) bool { return ch.Users[i].UserID < ch.Users[j].UserID })
 	sort.Slice(ch.UserModels, func(i, j int) bool {
 		a, b := ch.UserModels[i], ch.UserModels[j]

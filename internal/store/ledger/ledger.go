@@ -151,8 +151,8 @@ func Apply(ctx context.Context, tx Tx, batch []genai.Span) (Stats, error) {
 	}
 
 	ch := Diff(oldRuns, oldCalls, newRuns, newCalls)
-	st.RunsChanged = len(ch.RunsUpserted) + len(ch.RunsDeleted)
-	st.CallsChanged = len(ch.CallsUpserted) + len(ch.CallsDeleted)
+	st.RunsChanged = len(ch.RunsInserted) + len(ch.RunsUpdated) + len(ch.RunsDeleted)
+	st.CallsChanged = len(ch.CallsInserted) + len(ch.CallsUpdated) + len(ch.CallsDeleted)
 	if ch.Empty() {
 		return st, nil
 	}

@@ -272,10 +272,14 @@ var (
 	deleteCallsSQL = `DELETE FROM calls c USING unnest($1::bytea[], $2::bytea[]) AS d(trace_id, span_id)
 		WHERE c.trace_id = d.trace_id AND c.span_id = d.span_id`
 	deleteRunsSQL = `DELETE FROM runs WHERE run_key = ANY($1::text[])`
-	upsertRunsSQL = `INSERT INTO runs (` + runColumns + `)
+	// New runs and calls are plain inserts (ledger.Changes: the trace lock
+	// keeps their keys ours); ON CONFLICT would add an index probe and a
+	// WAL record per row for a conflict that cannot happen.
+	insertRunsSQL = `INSERT INTO runs (` + runColumns + `)
 		SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bool[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::int8[], $10::int8[], $11::bool[], $12::int8[], $13::int8[], $14::int8[], $15::int8[],
-			$16::int8[], $17::int8[], $18::int8[], $19::int8[])
+			$16::int8[], $17::int8[], $18::int8[], $19::int8[])`
+	upsertRunsSQL = insertRunsSQL + `
 		ON CONFLICT (run_key) DO UPDATE SET trace_id = EXCLUDED.trace_id, root_span_id = EXCLUDED.root_span_id,
 			implicit = EXCLUDED.implicit, user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id,
 			agent_name = EXCLUDED.agent_name, workflow_name = EXCLUDED.workflow_name, start_ns = EXCLUDED.start_ns,
@@ -284,10 +288,11 @@ var (
 			cache_write_tokens = EXCLUDED.cache_write_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,
 			cost_nanos = EXCLUDED.cost_nanos, call_count = EXCLUDED.call_count,
 			user_conflicts = EXCLUDED.user_conflicts`
-	upsertCallsSQL = `INSERT INTO calls (` + callColumns + `)
+	insertCallsSQL = `INSERT INTO calls (` + callColumns + `)
 		SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[],
 			$8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::text[], $14::bool[], $15::text[],
-			$16::int8[])
+			$16::int8[])`
+	upsertCallsSQL = insertCallsSQL + `
 		ON CONFLICT (trace_id, span_id) DO UPDATE SET run_key = EXCLUDED.run_key, start_ns = EXCLUDED.start_ns,
 			model = EXCLUDED.model, provider = EXCLUDED.provider, input_tokens = EXCLUDED.input_tokens,
 			output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,
@@ -378,12 +383,10 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	if len(c.RunsDeleted) > 0 {
 		t.queue(deleteRunsSQL, c.RunsDeleted)
 	}
-	if len(c.RunsUpserted) > 0 {
-		t.queueRuns(c.RunsUpserted)
-	}
-	if len(c.CallsUpserted) > 0 {
-		t.queueCalls(c.CallsUpserted)
-	}
+	t.queueRuns(insertRunsSQL, c.RunsInserted)
+	t.queueRuns(upsertRunsSQL, c.RunsUpdated)
+	t.queueCalls(insertCallsSQL, c.CallsInserted)
+	t.queueCalls(upsertCallsSQL, c.CallsUpdated)
 	t.queueUsers(c.Users, c.RecomputeExtremes)
 	t.queueUserModels(c.UserModels)
 	t.queueUserAgents(c.UserAgents)
@@ -393,8 +396,12 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	return t.flush(ctx)
 }
 
-func (t *applyTx) queueRuns(runs []genai.Run) {
+// queueRuns queues sql (insertRunsSQL or upsertRunsSQL) for runs.
+func (t *applyTx) queueRuns(sql string, runs []genai.Run) {
 	n := len(runs)
+	if n == 0 {
+		return
+	}
 	var (
 		keys                                              = make([]string, n)
 		traceIDs, roots                                   = make([][]byte, n), make([][]byte, n)
@@ -413,12 +420,16 @@ func (t *applyTx) queueRuns(runs []genai.Run) {
 		cacheWrites[i], reasons[i] = r.Usage.CacheWrite, r.Usage.Reasoning
 		costs[i], callCounts[i], conflicts[i] = r.CostNanos, r.CallCount, r.UserConflicts
 	}
-	t.queue(upsertRunsSQL, keys, traceIDs, roots, implicit, users, sessions, agents, workflows, starts, ends,
+	t.queue(sql, keys, traceIDs, roots, implicit, users, sessions, agents, workflows, starts, ends,
 		errs, inputs, outputs, cacheReads, cacheWrites, reasons, costs, callCounts, conflicts)
 }
 
-func (t *applyTx) queueCalls(calls []genai.Call) {
+// queueCalls queues sql (insertCallsSQL or upsertCallsSQL) for calls.
+func (t *applyTx) queueCalls(sql string, calls []genai.Call) {
 	n := len(calls)
+	if n == 0 {
+		return
+	}
 	var (
 		traceIDs, spanIDs                                 = make([][]byte, n), make([][]byte, n)
 		runKeys, models, providers, sources, users        = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -436,7 +447,7 @@ func (t *applyTx) queueCalls(calls []genai.Call) {
 		costs[i], sources[i], aggregate[i] = c.CostNanos, string(c.CostSource), c.Aggregate
 		users[i], runStarts[i] = c.UserID, c.RunStart
 	}
-	t.queue(upsertCallsSQL, traceIDs, spanIDs, runKeys, starts, models, providers, inputs, outputs, cacheReads,
+	t.queue(sql, traceIDs, spanIDs, runKeys, starts, models, providers, inputs, outputs, cacheReads,
 		cacheWrites, reasons, costs, sources, aggregate, users, runStarts)
 }
 

@@ -388,22 +388,28 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 			return err
 		}
 	}
-	if err := w.execRows(ctx, "upsertRun", len(ch.RunsUpserted), func(args []any, i int) []any {
-		r := &ch.RunsUpserted[i]
-		return append(args, r.Key, r.TraceID[:], r.RootSpanID[:], b2i(r.Implicit),
-			r.UserID, r.SessionID, r.AgentName, r.WorkflowName, r.Start, r.End, b2i(r.Error),
-			r.Usage.Input, r.Usage.Output, r.Usage.CacheRead, r.Usage.CacheWrite, r.Usage.Reasoning,
-			r.CostNanos, r.CallCount, r.UserConflicts)
-	}); err != nil {
-		return err
+	// SQLite's upsert costs what an insert does: new and changed rows share
+	// one statement.
+	for _, runs := range [][]genai.Run{ch.RunsInserted, ch.RunsUpdated} {
+		if err := w.execRows(ctx, "upsertRun", len(runs), func(args []any, i int) []any {
+			r := &runs[i]
+			return append(args, r.Key, r.TraceID[:], r.RootSpanID[:], b2i(r.Implicit),
+				r.UserID, r.SessionID, r.AgentName, r.WorkflowName, r.Start, r.End, b2i(r.Error),
+				r.Usage.Input, r.Usage.Output, r.Usage.CacheRead, r.Usage.CacheWrite, r.Usage.Reasoning,
+				r.CostNanos, r.CallCount, r.UserConflicts)
+		}); err != nil {
+			return err
+		}
 	}
-	if err := w.execRows(ctx, "upsertCall", len(ch.CallsUpserted), func(args []any, i int) []any {
-		c := &ch.CallsUpserted[i]
-		return append(args, c.TraceID[:], c.SpanID[:], c.RunKey, c.Start, c.Model, c.Provider,
-			c.Usage.Input, c.Usage.Output, c.Usage.CacheRead, c.Usage.CacheWrite, c.Usage.Reasoning,
-			c.CostNanos, string(c.CostSource), b2i(c.Aggregate), c.UserID, c.RunStart)
-	}); err != nil {
-		return err
+	for _, calls := range [][]genai.Call{ch.CallsInserted, ch.CallsUpdated} {
+		if err := w.execRows(ctx, "upsertCall", len(calls), func(args []any, i int) []any {
+			c := &calls[i]
+			return append(args, c.TraceID[:], c.SpanID[:], c.RunKey, c.Start, c.Model, c.Provider,
+				c.Usage.Input, c.Usage.Output, c.Usage.CacheRead, c.Usage.CacheWrite, c.Usage.Reasoning,
+				c.CostNanos, string(c.CostSource), b2i(c.Aggregate), c.UserID, c.RunStart)
+		}); err != nil {
+			return err
+		}
 	}
 
 	for _, u := range ch.Users {
