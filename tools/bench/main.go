@@ -26,7 +26,9 @@
 // BENCH_BATCH_SPANS (the exporter merges queued requests into batches of at
 // least this many spans, flushed after 100ms; default 4000; 0 disables),
 // BENCH_PG_DROP_SORT_INDEXES=1 (drop the list sort indexes of users and
-// sessions once the collector has migrated: what they cost the writers).
+// sessions once the collector has migrated: what they cost the writers),
+// BENCH_PG_CONF (postgresql.conf lines separated by ';', after the bench's
+// own: "shared_buffers = 4GB;jit = off").
 package main
 
 import (

@@ -106,6 +106,9 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		settings = append(settings, "shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all")
 	}
+	if v := os.Getenv("BENCH_PG_CONF"); v != "" {
+		settings = append(settings, strings.Split(v, ";")...)
+	}
 	conf := "\n" + strings.Join(settings, "\n") + "\nunix_socket_directories = ''\n"
 	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
