@@ -182,6 +182,9 @@ func main() {
 			fatal(fmt.Errorf("BENCH_PIPELINES: unknown %q", p))
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s (%s) for %s\n", p, r.desc, r.duration)
+		if err := pg.settle(); err != nil {
+			fatal(err)
+		}
 		r.err = runPipeline(r, work, bin, loadgen, conc, pg, profileSecs)
 		r.loadAvg = loadAverage()
 		if r.err != nil {
@@ -292,9 +295,10 @@ exporters:
   waxell:
     store: %[2]s
     api: {endpoint: "127.0.0.1:%[3]d"}
-    # Back-pressure instead of a deep in-memory queue: an accepted span is
-    # one the store is about to write, and memory stays bounded. Batches of
-    # several requests (BENCH_BATCH_SPANS) cost the store less per span.
+    # Back-pressure instead of a deep in-memory queue: the queue holds a few
+    # batches (queueSize), so an accepted span is one the store is about to
+    # write and memory stays bounded. Batches of several requests
+    # (BENCH_BATCH_SPANS) cost the store less per span.
     sending_queue: {num_consumers: %[6]d, queue_size: %[7]d, block_on_overflow: true%[10]s}
 extensions:
   health_check: {endpoint: "127.0.0.1:%[4]d"}

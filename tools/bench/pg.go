@@ -222,6 +222,29 @@ func (s *postgresServer) wal() (walStats, error) {
 	return w, err
 }
 
+// settle isolates the next pipeline from the ones before: a CHECKPOINT
+// writes out their dirty pages (the limit's COPY leaves a gigabyte) and
+// restarts the WAL distance to the next checkpoint, and sync flushes what the
+// kernel still has to write (SQLite's files). Without it a pipeline pays for
+// the previous one's writes.
+func (s *postgresServer) settle() error {
+	if s == nil {
+		syscall.Sync()
+		return nil
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.dsn("postgres"))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	syscall.Sync()
+	return nil
+}
+
 // pids of the postmaster and its children (backends, walwriter, ...).
 func (s *postgresServer) pids() []int {
 	if s == nil || s.cmd == nil || s.cmd.Process == nil {

@@ -212,7 +212,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 		loads = append(loads, r.name+" "+r.loadAvg)
 	}
 	w("1-minute load average at the end of each run (2 CPUs; above 2, other work competed for them): %s.\n", strings.Join(loads, ", "))
-	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none) ; sending queue: %s (it must hold a batch per consumer plus the one being filled).\n\n",
+	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none); sending queue: %s (it must hold a batch per consumer plus the one being filled).\n\n",
 		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"), queueText())
 	w("## Figures of the last run\n\n%s\n", table)
 	w("- *stored* spans/s divides the spans sent by the time until the API reported all of them (load + drain of the exporter queue); *accepted* is the receiver's acknowledgement rate during the load.\n")
