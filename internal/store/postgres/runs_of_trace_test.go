@@ -82,3 +82,27 @@ func TestRunsOfTrace(t *testing.T) {
 	require.NoError(t, s.pool.QueryRow(ctx, "SELECT count(*) FROM runs").Scan(&left))
 	require.Equal(t, 20000-8, left)
 }
+
+// TestBeginApplyTurnsJITOff holds the ingest transaction's BEGIN query: the
+// run lookups above are estimated at thousands of rows per trace, which
+// crosses jit_above_cost, so JIT must be off inside the transaction (and
+// only there), which must still be READ COMMITTED and read-write.
+func TestBeginApplyTurnsJITOff(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, pgtest.NewDatabase(t))
+	defer s.Close()
+
+	var before string
+	require.NoError(t, s.pool.QueryRow(ctx, "SELECT current_setting('jit')").Scan(&before))
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginApplySQL})
+	require.NoError(t, err)
+	var jit, iso, readOnly string
+	require.NoError(t, tx.QueryRow(ctx, "SELECT current_setting('jit'), current_setting('transaction_isolation'), "+
+		"current_setting('transaction_read_only')").Scan(&jit, &iso, &readOnly))
+	require.Equal(t, []string{"off", "read committed", "off"}, []string{jit, iso, readOnly})
+	require.NoError(t, tx.Commit(ctx))
+
+	var after string
+	require.NoError(t, s.pool.QueryRow(ctx, "SELECT current_setting('jit')").Scan(&after))
+	require.Equal(t, before, after, "SET LOCAL ends with the transaction")
+}
