@@ -158,16 +158,6 @@ func rssThirds(r *result) (mid, last float64, ok bool) {
 	return meanRSS(r.rssSamples[n/3 : 2*n/3]), meanRSS(r.rssSamples[2*n/3:]), true
 }
 
-// rssLastOverMiddle is the mean RSS of the last third of the run over that
-// of the middle third (1 when there are too few samples to tell).
-func rssLastOverMiddle(r *result) float64 {
-	mid, last, ok := rssThirds(r)
-	if !ok {
-		return 1
-	}
-	return last / mid
-}
-
 // rssGrowth compares the mean RSS of the last third of the run with the
 // middle third.
 func rssGrowth(r *result) string {
@@ -245,7 +235,8 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 		if r.duration >= 30*time.Minute {
 			// Growth that is not a leak levels off: the last third of the run
 			// stays within 10% of the middle third.
-			verdict = target(rssLastOverMiddle(r) <= 1.10)
+			mid, last, ok := rssThirds(r)
+			verdict = target(!ok || last <= 1.10*mid)
 		}
 		w("| No unbounded growth over 30 minutes (last third within 10%% of the middle third) | %s over %s | %s |\n",
 			rssGrowth(r), r.duration, verdict)

@@ -233,19 +233,17 @@ func Diff(oldRuns []StoredRun, oldCalls []genai.Call, newRuns []genai.Run, newCa
 		if had && *o == *n {
 			continue
 		}
-		if had {
-			ch.RunsUpdated = append(ch.RunsUpdated, *n)
-		} else {
-			ch.RunsInserted = append(ch.RunsInserted, *n)
-		}
 		ru.run(n, +1)
-		if had {
-			ru.run(o, -1)
-			if o.UserID != "" && (o.UserID != n.UserID || o.Start != n.Start) {
-				ru.extremes[o.UserID] = true
-			}
-			ru.extra.replaced(o, n)
+		if !had {
+			ch.RunsInserted = append(ch.RunsInserted, *n)
+			continue
 		}
+		ch.RunsUpdated = append(ch.RunsUpdated, *n)
+		ru.run(o, -1)
+		if o.UserID != "" && (o.UserID != n.UserID || o.Start != n.Start) {
+			ru.extremes[o.UserID] = true
+		}
+		ru.extra.replaced(o, n)
 	}
 	for k, o := range oldByKey {
 		if _, still := newByKey[k]; !still {

@@ -95,17 +95,17 @@ func (s *Store) ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stat
 	return st, nil
 }
 
-// beginApplySQL starts an ingest (or retention) transaction in the round
+// beginWriteSQL starts an ingest or retention transaction in the round
 // trip of BEGIN. JIT is off inside it: the planner's cost estimate of a
 // batch statement crosses jit_above_cost (the run lookups by key range are
 // estimated at thousands of rows per trace for the one or two they find),
 // and compiling with LLVM costs more than the statement saves (about 5% of
 // the server's CPU under load in the bench; 227 ms for one lookup of 300
 // traces that runs in 7 ms).
-const beginApplySQL = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL jit = off"
+const beginWriteSQL = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL jit = off"
 
 func (s *Store) applySpans(ctx context.Context, spans []genai.Span) (st ledger.Stats, err error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginApplySQL})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginWriteSQL})
 	if err != nil {
 		return st, err
 	}

@@ -94,7 +94,7 @@ func TestBeginApplyTurnsJITOff(t *testing.T) {
 
 	var before string
 	require.NoError(t, s.pool.QueryRow(ctx, "SELECT current_setting('jit')").Scan(&before))
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginApplySQL})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginWriteSQL})
 	require.NoError(t, err)
 	var jit, iso, readOnly string
 	require.NoError(t, tx.QueryRow(ctx, "SELECT current_setting('jit'), current_setting('transaction_isolation'), "+
