@@ -26,7 +26,7 @@ const (
 // Config is the configuration of the waxell exporter.
 type Config struct {
 	// TimeoutConfig is the timeout of one attempt to apply a batch
-	// (`timeout`). Default: 5s.
+	// (`timeout`). Default: 30s.
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 
 	// QueueConfig is the exporterhelper sending queue (`sending_queue`).

@@ -83,7 +83,7 @@ func TestCreateDefaultConfig(t *testing.T) {
 	assert.Equal(t, confignet.TransportTypeTCP, cfg.API.Get().NetAddr.Transport)
 	assert.True(t, cfg.QueueConfig.HasValue())
 	assert.True(t, cfg.RetryConfig.Enabled)
-	assert.Equal(t, 5*time.Second, cfg.Timeout)
+	assert.Equal(t, 30*time.Second, cfg.Timeout)
 }
 
 func TestValidateErrors(t *testing.T) {

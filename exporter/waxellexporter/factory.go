@@ -23,6 +23,11 @@ const (
 	defaultAPIMaxBodyBytes = 64 << 10
 	// defaultRetentionInterval is how often retention runs.
 	defaultRetentionInterval = time.Hour
+	// defaultTimeout bounds one attempt to apply a batch. exporterhelper's
+	// 5 s cut off large batches while PostgreSQL was checkpointing in the
+	// load harness; a cut-off attempt is rolled back and redone in full,
+	// which adds load exactly when the store is slow.
+	defaultTimeout = 30 * time.Second
 )
 
 // NewFactory returns the factory of the waxell exporter.
@@ -39,7 +44,7 @@ func createDefaultConfig() component.Config {
 	api.NetAddr.Endpoint = defaultAPIEndpoint
 	api.MaxRequestBodySize = defaultAPIMaxBodyBytes
 	return &Config{
-		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultTimeout},
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
 		Store: StoreConfig{

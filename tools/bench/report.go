@@ -202,8 +202,8 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 		loads = append(loads, r.name+" "+r.loadAvg)
 	}
 	w("1-minute load average at the end of each run (2 CPUs; above 2, other work competed for them): %s.\n", strings.Join(loads, ", "))
-	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none); sending queue: %s (it must hold a batch per consumer plus the one being filled).\n\n",
-		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"), queueText())
+	w("Run finished %s. Durations: %s per pipeline, PostgreSQL pipeline %s, fixed-rate run %s; loadgen concurrency %s, 120 runs (about 720 spans) per request, OTLP gRPC; the exporter merges queued requests into batches of at least %s spans (`BENCH_BATCH_SPANS`, 0 = none) or what %s brings (`BENCH_FLUSH_TIMEOUT`); sending queue: %s (it must hold a batch per consumer plus the one being filled).\n\n",
+		time.Now().UTC().Format(time.RFC3339), dur, pgDur, rssDur, conc, env("BENCH_BATCH_SPANS", "4000"), flushTimeout(), queueText())
 	w("## Figures of the last run\n\n%s\n", table)
 	w("- *stored* spans/s divides the spans sent by the time until the API reported all of them (load + drain of the exporter queue); *accepted* is the receiver's acknowledgement rate during the load.\n")
 	w("- *rows/s* counts run and call rows (the facts the limit writes); *x limit* compares rows/s with the limit's.\n")
