@@ -15,16 +15,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/lockedfork"
 )
 
 // postgresServer is a private PostgreSQL for the bench: initdb into a
 // temporary directory, TCP on 127.0.0.1 only, stopped (fast shutdown) at the
 // end. As root, initdb and postgres run as the postgres system user.
 type postgresServer struct {
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	cred *syscall.Credential
+	dir    string
+	port   int
+	cmd    *exec.Cmd
+	exited <-chan error
+	cred   *syscall.Credential
 }
 
 // pgSettings are appended to postgresql.conf. Durability is left at the
@@ -124,8 +127,11 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	s.cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	s.cmd.Dir = s.dir
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	// The parent-death signal follows the forking thread, so the fork
+	// happens on a thread that lives as long as the server: a plain Start
+	// lost the server when the Go runtime retired that thread mid-run.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
+	if s.exited, err = lockedfork.Start(s.cmd); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -270,14 +276,13 @@ func (s *postgresServer) stop() {
 		return
 	}
 	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Signal(syscall.SIGQUIT)
-		<-done
+		<-s.exited
 	}
+	s.cmd = nil // stopped: a second stop returns at once
 }
 
 // dropSortIndexes drops the secondary indexes of users and sessions (the
