@@ -228,11 +228,12 @@ func (s *postgresServer) wal() (walStats, error) {
 	return w, err
 }
 
-// settle isolates the next pipeline from the ones before: a CHECKPOINT
-// writes out their dirty pages (the limit's COPY leaves a gigabyte) and
-// restarts the WAL distance to the next checkpoint, and sync flushes what the
-// kernel still has to write (SQLite's files). Without it a pipeline pays for
-// the previous one's writes.
+// settle isolates the next pipeline from the ones before. It drops their
+// databases: otherwise autovacuum scans the millions of rows they inserted
+// while the next pipeline is measured (the limit's tables took 90 s of the
+// PostgreSQL pipeline's first minutes). A CHECKPOINT then writes out their
+// dirty pages and restarts the WAL distance to the next checkpoint, and sync
+// flushes what the kernel still has to write (SQLite's files).
 func (s *postgresServer) settle() error {
 	if s == nil {
 		syscall.Sync()
@@ -244,6 +245,16 @@ func (s *postgresServer) settle() error {
 		return err
 	}
 	defer c.Close(ctx)
+	rows, _ := c.Query(ctx, "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+	dbs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list databases: %w", err)
+	}
+	for _, db := range dbs {
+		if _, err := c.Exec(ctx, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop database %s: %w", db, err)
+		}
+	}
 	if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
