@@ -69,7 +69,7 @@ test:
 ## fuzz: every fuzz target for a fixed number of inputs (seed corpora under testdata/fuzz)
 # Counts, not durations: with -fuzztime <duration>, Go 1.26's fuzz coordinator can
 # fail a clean run with a bare "context deadline exceeded" when the deadline fires
-# (golang/go#75804, fixed in Go 1.27). Each count takes 5 to 45 s here;
+# (golang/go#75804, fixed in Go 1.27). Each count takes 15 to 30 s here;
 # FUZZTIME=<duration or Nx> overrides every target's budget.
 FUZZ_TARGETS := ./internal/genai:FuzzExtract:500000 ./internal/genai:FuzzJSONUsageCost:500000 \
 	./internal/genai:FuzzCanonicalRoundTrip:1000000 ./internal/api:FuzzAPIQuery:25000 \
