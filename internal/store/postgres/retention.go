@@ -123,8 +123,8 @@ func (s *Store) Retain(ctx context.Context, before time.Time) (int64, error) {
 // last candidate examined (nil when there was none, or when another process
 // holds the retention lock).
 func (s *Store) retainBatch(ctx context.Context, cutoff int64, after []byte) (n int64, last []byte, err error) {
-	// Retention writes like ingest and shares its BEGIN (no JIT: the run
-	// lookups by key range are estimated high enough to trigger it).
+	// Retention looks runs up by key range like ingest, so it shares
+	// beginWriteSQL (see there why JIT is off).
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginWriteSQL}, func(tx pgx.Tx) error {
 		var locked bool
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, retentionLockKey).Scan(&locked); err != nil {

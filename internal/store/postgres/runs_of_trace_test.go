@@ -83,11 +83,11 @@ func TestRunsOfTrace(t *testing.T) {
 	require.Equal(t, 20000-8, left)
 }
 
-// TestBeginApplyTurnsJITOff holds the ingest transaction's BEGIN query: the
-// run lookups above are estimated at thousands of rows per trace, which
+// TestBeginWriteTurnsJITOff holds the BEGIN query of ingest and retention:
+// the run lookups above are estimated at thousands of rows per trace, which
 // crosses jit_above_cost, so JIT must be off inside the transaction (and
 // only there), which must still be READ COMMITTED and read-write.
-func TestBeginApplyTurnsJITOff(t *testing.T) {
+func TestBeginWriteTurnsJITOff(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, pgtest.NewDatabase(t))
 	defer s.Close()
