@@ -3,156 +3,54 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/waxell/otelcol-waxell/internal/testutil/lockedfork"
+	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
 
-// postgresServer is a private PostgreSQL for the bench: initdb into a
-// temporary directory, TCP on 127.0.0.1 only, stopped (fast shutdown) at the
-// end. As root, initdb and postgres run as the postgres system user.
-type postgresServer struct {
-	dir    string
-	port   int
-	cmd    *exec.Cmd
-	exited <-chan error
-	cred   *syscall.Credential
-}
+// postgresServer is the bench's private PostgreSQL, started by pgtest like
+// the tests' server but with the durability of a real deployment.
+type postgresServer struct{ *pgtest.Instance }
 
-// pgSettings are appended to postgresql.conf. Durability is left at the
-// defaults (fsync and synchronous_commit on), so the figures are those of a
-// real deployment; checkpoints are spread so they do not dominate short runs.
+// pgSettings override pgtest's test settings. Durability is back at the
+// defaults (fsync, full-page writes and synchronous_commit on), so the figures
+// are those of a real deployment; checkpoints are spread so they do not
+// dominate short runs.
 var pgSettings = []string{
-	"listen_addresses = '127.0.0.1'",
+	"fsync = on",
+	"full_page_writes = on",
 	"shared_buffers = 512MB",
 	"max_wal_size = 8GB",
 	"checkpoint_timeout = 15min",
-	"max_connections = 100",
 	"log_min_messages = warning",
 }
 
-func findPGBin() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool {
-		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
-		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
-		return vi > vj
-	})
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
-			return d, nil
-		}
-	}
-	if p, err := exec.LookPath("postgres"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", fmt.Errorf("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin or PATH")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func startPostgres(workDir string) (*postgresServer, error) {
-	bin, err := findPGBin()
-	if err != nil {
+	// As root the server runs as the postgres user, which must reach it.
+	if err := os.Chmod(workDir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &postgresServer{dir: filepath.Join(workDir, "pg")}
-	os.RemoveAll(s.dir)
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return nil, err
-	}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("running as root needs a postgres system user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		for _, d := range []string{workDir, s.dir} {
-			os.Chmod(d, 0o755)
-		}
-		if err := os.Chown(s.dir, uid, gid); err != nil {
-			return nil, err
-		}
-	}
-	data := filepath.Join(s.dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C")
-	initdb.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
-	initdb.Dir = s.dir
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
-	}
-	if s.port, err = freePort(); err != nil {
-		return nil, err
-	}
-	settings := pgSettings
+	settings := slices.Clone(pgSettings)
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		settings = append(settings, "shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all")
 	}
 	if v := os.Getenv("BENCH_PG_CONF"); v != "" {
 		settings = append(settings, strings.Split(v, ";")...)
 	}
-	conf := "\n" + strings.Join(settings, "\n") + "\nunix_socket_directories = ''\n"
-	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	in, err := pgtest.NewPrivate(pgtest.PrivateConfig{Dir: workDir, Settings: settings})
 	if err != nil {
 		return nil, err
 	}
-	f.WriteString(conf)
-	f.Close()
-	logf, err := os.Create(filepath.Join(workDir, "postgres.log"))
-	if err != nil {
-		return nil, err
-	}
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.port))
-	s.cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
-	s.cmd.Dir = s.dir
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	// The parent-death signal follows the forking thread, so the fork
-	// happens on a thread that lives as long as the server: a plain Start
-	// lost the server when the Go runtime retired that thread mid-run.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
-	if s.exited, err = lockedfork.Start(s.cmd); err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := pgx.Connect(context.Background(), s.dsn("postgres"))
-		if err == nil {
-			c.Close(context.Background())
-			break
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("postgres did not start: %v (see %s)", err, logf.Name())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return s, nil
+	return &postgresServer{in}, nil
 }
 
-func (s *postgresServer) dsn(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
-}
+func (s *postgresServer) dsn(db string) string { return s.DSN(db) }
 
 func (s *postgresServer) createDB(name string) error {
 	c, err := pgx.Connect(context.Background(), s.dsn("postgres"))
@@ -264,10 +162,13 @@ func (s *postgresServer) settle() error {
 
 // pids of the postmaster and its children (backends, walwriter, ...).
 func (s *postgresServer) pids() []int {
-	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+	if s == nil {
 		return nil
 	}
-	pm := s.cmd.Process.Pid
+	pm := s.PID()
+	if pm == 0 {
+		return nil
+	}
 	out := []int{pm}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -282,18 +183,14 @@ func (s *postgresServer) pids() []int {
 	return out
 }
 
+// stop shuts the server down and removes its files; a second stop is a no-op.
 func (s *postgresServer) stop() {
-	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+	if s == nil {
 		return
 	}
-	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	select {
-	case <-s.exited:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Signal(syscall.SIGQUIT)
-		<-s.exited
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: stop PostgreSQL:", err)
 	}
-	s.cmd = nil // stopped: a second stop returns at once
 }
 
 // dropSortIndexes drops the secondary indexes of users and sessions (the

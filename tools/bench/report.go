@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
 
 const mib = 1 << 20
@@ -126,7 +128,7 @@ func machine() string {
 		}
 	}
 	var pgv []byte
-	if bin, err := findPGBin(); err == nil {
+	if bin, err := pgtest.BinDir(); err == nil {
 		pgv, _ = exec.Command(filepath.Join(bin, "postgres"), "--version").Output()
 	}
 	return fmt.Sprintf("%d CPUs (nproc), %s, %s RAM, %s %s/%s, %s", runtime.NumCPU(), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.TrimSpace(string(pgv)))

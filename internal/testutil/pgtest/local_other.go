@@ -10,7 +10,9 @@ type sysUser struct{}
 
 type postmaster struct{}
 
-func newLocal() (*Instance, error)          { return nil, errNoLocal }
-func (in *Instance) startLocal() error      { return errNoLocal }
-func (in *Instance) stopLocal(string) error { return errNoLocal }
-func (in *Instance) shutdown() error        { return nil }
+func BinDir() (string, error)                   { return "", errNoLocal }
+func newLocal(PrivateConfig) (*Instance, error) { return nil, errNoLocal }
+func (in *Instance) PID() int                   { return 0 }
+func (in *Instance) startLocal() error          { return errNoLocal }
+func (in *Instance) stopLocal(string) error     { return errNoLocal }
+func (in *Instance) shutdown() error            { return nil }

@@ -79,10 +79,10 @@ func (p *postmaster) exited() bool {
 	}
 }
 
-func newLocal() (inst *Instance, err error) {
+func newLocal(cfg PrivateConfig) (inst *Instance, err error) {
 	removeStaleDirs()
 
-	binDir, err := findBinDir("/usr/lib/postgresql/*/bin", os.Getenv("PATH"))
+	binDir, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,11 @@ func newLocal() (inst *Instance, err error) {
 		return nil, err
 	}
 
-	base, err := os.MkdirTemp(os.TempDir(), dirPrefix+"*")
+	parent := cfg.Dir
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	base, err := os.MkdirTemp(parent, dirPrefix+"*")
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +106,7 @@ func newLocal() (inst *Instance, err error) {
 		sockDir: filepath.Join(base, "sock"),
 		logPath: filepath.Join(base, logFileName),
 		runAs:   runAs,
+		extra:   cfg.Settings,
 	}
 	defer func() {
 		if err != nil {
@@ -174,7 +179,7 @@ func (in *Instance) initdb() error {
 	conf.WriteString("\n# Added by pgtest (internal/testutil/pgtest).\n")
 	conf.WriteString("listen_addresses = '127.0.0.1'\n")
 	conf.WriteString("unix_socket_directories = '" + strings.ReplaceAll(sock, "'", "''") + "'\n")
-	for _, s := range testSettings {
+	for _, s := range append(slices.Clone(testSettings), in.extra...) {
 		conf.WriteString(s + "\n")
 	}
 	f, err := os.OpenFile(filepath.Join(in.dataDir, "postgresql.conf"), os.O_WRONLY|os.O_APPEND, 0)
@@ -320,6 +325,16 @@ func (in *Instance) stopLocal(mode string) error {
 	}
 }
 
+// PID returns the postmaster's process id, or 0 while the server is stopped.
+func (in *Instance) PID() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.proc == nil || in.proc.exited() {
+		return 0
+	}
+	return in.proc.cmd.Process.Pid
+}
+
 // shutdown stops the server and removes its directory (end of the process).
 func (in *Instance) shutdown() error {
 	err := in.stopLocal("fast")
@@ -369,6 +384,12 @@ func tailLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// BinDir returns the directory of the PostgreSQL server binaries a private
+// server is started from.
+func BinDir() (string, error) {
+	return findBinDir("/usr/lib/postgresql/*/bin", os.Getenv("PATH"))
 }
 
 // findBinDir returns the directory holding initdb and postgres: the highest

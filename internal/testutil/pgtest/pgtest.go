@@ -72,6 +72,7 @@ type Instance struct {
 	sockDir string
 	logPath string
 	runAs   *sysUser // nil: run initdb/postgres as the current user
+	extra   []string // postgresql.conf lines after testSettings
 	lock    *os.File // flock'ed while this process owns baseDir
 
 	mu   sync.Mutex
@@ -159,6 +160,32 @@ func NewDatabase(t testing.TB) (dsn string) {
 	return inst.dsnFor(name)
 }
 
+// PrivateConfig sets up a server started by [NewPrivate].
+type PrivateConfig struct {
+	// Dir is where the server's directory is created; "" means os.TempDir().
+	Dir string
+	// Settings are postgresql.conf lines written after the test settings, so
+	// they override them (a later line wins), e.g. "fsync = on".
+	Settings []string
+}
+
+// NewPrivate starts a private server from local binaries for a program that
+// is not a test binary (tools/bench). It ignores [EnvDSN]. The caller owns the
+// server and must Close it.
+func NewPrivate(cfg PrivateConfig) (*Instance, error) { return newLocal(cfg) }
+
+// Close stops a server from [NewPrivate] (fast shutdown) and removes its
+// directory. Closing it again is a no-op.
+func (in *Instance) Close() error {
+	if in.external {
+		return nil
+	}
+	return in.shutdown()
+}
+
+// DSN returns a DSN for database db on the server.
+func (in *Instance) DSN(db string) string { return in.dsnFor(db) }
+
 // AdminDSN returns a superuser (or, for an external server, the configured
 // user's) DSN for the server's maintenance database.
 func (in *Instance) AdminDSN() string { return in.adminDSN }
@@ -207,7 +234,7 @@ func sharedInstance() (*Instance, error) {
 		if dsn := os.Getenv(EnvDSN); dsn != "" {
 			process.inst, process.err = newExternal(dsn)
 		} else {
-			process.inst, process.err = newLocal()
+			process.inst, process.err = newLocal(PrivateConfig{})
 		}
 	}
 	return process.inst, process.err

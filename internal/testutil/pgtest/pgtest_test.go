@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +197,71 @@ func TestServerRestartsStoppedServer(t *testing.T) {
 	conn := connect(t, pgtest.NewDatabase(t))
 	if n := queryInt(t, conn, "SELECT 1"); n != 1 {
 		t.Fatalf("got %d", n)
+	}
+}
+
+// TestNewPrivate checks the server a program owns (tools/bench): its settings
+// override the test settings, PID names the running postmaster, and Close
+// stops it, removes its directory and may be called again.
+func TestNewPrivate(t *testing.T) {
+	if _, err := pgtest.BinDir(); err != nil && os.Getenv(pgtest.EnvDSN) != "" {
+		t.Skipf("no local PostgreSQL binaries, and the tests use %s: %v", pgtest.EnvDSN, err)
+	}
+	// Not t.TempDir(): as root the server runs as postgres, which must
+	// traverse every ancestor.
+	parent, err := os.MkdirTemp("", "pgtest-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	if err := os.Chmod(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in, err := pgtest.NewPrivate(pgtest.PrivateConfig{Dir: parent, Settings: []string{"fsync = on", "work_mem = '7MB'"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+
+	conn := connect(t, in.DSN("postgres"))
+	for setting, want := range map[string]string{"fsync": "on", "work_mem": "7MB", "full_page_writes": "off"} {
+		var got string
+		if err := conn.QueryRow(context.Background(), "SHOW "+setting).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("SHOW %s = %q, want %q", setting, got, want)
+		}
+	}
+	pid := in.PID()
+	if pid <= 0 {
+		t.Fatalf("PID() = %d while running", pid)
+	}
+	if runtime.GOOS == "linux" { // the backend serving conn is a child of the postmaster
+		backend := queryInt(t, conn, "SELECT pg_backend_pid()")
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", backend))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); fields[1] != strconv.Itoa(pid) {
+			t.Errorf("backend %d has parent %s, PID() = %d", backend, fields[1], pid)
+		}
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+		t.Fatalf("%d entries in the parent directory, want the server's one", len(entries))
+	}
+
+	conn.Close(context.Background())
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.PID(); got != 0 {
+		t.Errorf("PID() = %d after Close", got)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("Close left %d entries in the parent directory", len(entries))
+	}
+	if err := in.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
