@@ -120,9 +120,6 @@ func (s *Store) applySpans(ctx context.Context, spans []genai.Span) (st ledger.S
 	if st, err = ledger.Apply(ctx, ltx, spans); err != nil {
 		return st, err
 	}
-	if err = ltx.flush(ctx); err != nil {
-		return st, err
-	}
 	err = tx.Commit(ctx)
 	return st, err
 }

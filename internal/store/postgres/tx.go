@@ -19,9 +19,10 @@ import (
 // spans, runs and calls (pgx.Batch); the later LoadSpans, LoadRuns and
 // LoadCalls are served from what was loaded then. That is exact: the loads
 // run after the lock statement, each with its own READ COMMITTED snapshot,
-// and nobody else can change a locked trace's rows. InsertSpans is queued and
-// sent in one pipeline with ApplyChanges (or by flush). One ApplySpans thus
-// costs four round trips: BEGIN, lock+load, write, COMMIT.
+// and nobody else can change a locked trace's rows. New spans, runs and calls
+// are one COPY each; the other changes are queued and sent in one pipeline
+// by ApplyChanges. One ApplySpans thus costs at most seven round trips:
+// BEGIN, lock+load, three COPYs, the pipeline, COMMIT.
 type applyTx struct {
 	tx pgx.Tx
 
@@ -226,42 +227,41 @@ func (t *applyTx) flush(ctx context.Context) error {
 	return t.tx.SendBatch(ctx, b).Close()
 }
 
-var insertSpansSQL = `INSERT INTO spans (` + spanColumns + `)
-	SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::int8[], $5::int8[], $6::bool[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-		$16::bool[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[])`
-
-// InsertSpans queues the insert of new spans; it is sent with ApplyChanges
-// or by flush, always before COMMIT.
-func (t *applyTx) InsertSpans(_ context.Context, spans []genai.Span) error {
+// InsertSpans writes new spans by COPY (copy.go): a locked trace's new spans
+// cannot exist yet.
+func (t *applyTx) InsertSpans(ctx context.Context, spans []genai.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	n := len(spans)
-	var (
-		traceIDs, spanIDs, parents                          = make([][]byte, n), make([][]byte, n), make([][]byte, n)
-		starts, ends                                        = make([]int64, n), make([]int64, n)
-		errs, hasUsage                                      = make([]bool, n), make([]bool, n)
-		roles, convs, services, users, sessions             = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		agents, workflows, models, providers, sources       = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		inputs, outputs, cacheReads, cacheWrites, reasoning = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		costs                                               = make([]int64, n)
-	)
+	c := newCopyRows(len(spans), 320)
 	for i := range spans {
 		s := &spans[i]
-		traceIDs[i], spanIDs[i], parents[i] = s.TraceID[:], s.SpanID[:], s.ParentSpanID[:]
-		starts[i], ends[i], errs[i] = s.Start, s.End, s.Error
-		roles[i], convs[i], services[i] = string(s.Role), s.Convention, s.Service
-		users[i], sessions[i], agents[i], workflows[i] = s.UserID, s.SessionID, s.AgentName, s.WorkflowName
-		models[i], providers[i], hasUsage[i] = s.Model, s.Provider, s.HasUsage
-		inputs[i], outputs[i], cacheReads[i] = s.Usage.Input, s.Usage.Output, s.Usage.CacheRead
-		cacheWrites[i], reasoning[i] = s.Usage.CacheWrite, s.Usage.Reasoning
-		costs[i], sources[i] = s.CostNanos, string(s.CostSource)
+		c.row(23)
+		c.bytea(s.TraceID[:])
+		c.bytea(s.SpanID[:])
+		c.bytea(s.ParentSpanID[:])
+		c.int8(s.Start)
+		c.int8(s.End)
+		c.bool(s.Error)
+		c.text(string(s.Role))
+		c.text(s.Convention)
+		c.text(s.Service)
+		c.text(s.UserID)
+		c.text(s.SessionID)
+		c.text(s.AgentName)
+		c.text(s.WorkflowName)
+		c.text(s.Model)
+		c.text(s.Provider)
+		c.bool(s.HasUsage)
+		c.int8(s.Usage.Input)
+		c.int8(s.Usage.Output)
+		c.int8(s.Usage.CacheRead)
+		c.int8(s.Usage.CacheWrite)
+		c.int8(s.Usage.Reasoning)
+		c.int8(s.CostNanos)
+		c.text(string(s.CostSource))
 	}
-	t.queue(insertSpansSQL, traceIDs, spanIDs, parents, starts, ends, errs, roles, convs, services, users,
-		sessions, agents, workflows, models, providers, hasUsage, inputs, outputs, cacheReads, cacheWrites,
-		reasoning, costs, sources)
-	return nil
+	return c.send(ctx, t, "spans", spanColumns, len(spans))
 }
 
 // Change statements. Every INSERT ... SELECT FROM unnest(...) processes its
@@ -272,14 +272,12 @@ var (
 	deleteCallsSQL = `DELETE FROM calls c USING unnest($1::bytea[], $2::bytea[]) AS d(trace_id, span_id)
 		WHERE c.trace_id = d.trace_id AND c.span_id = d.span_id`
 	deleteRunsSQL = `DELETE FROM runs WHERE run_key = ANY($1::text[])`
-	// New runs and calls are plain inserts (ledger.Changes: the trace lock
-	// keeps their keys ours); ON CONFLICT would add an index probe and a
-	// WAL record per row for a conflict that cannot happen.
-	insertRunsSQL = `INSERT INTO runs (` + runColumns + `)
+	// New runs and calls are written by COPY (ledger.Changes: the trace lock
+	// keeps their keys ours); changed ones by these upserts.
+	upsertRunsSQL = `INSERT INTO runs (` + runColumns + `)
 		SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bool[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::int8[], $10::int8[], $11::bool[], $12::int8[], $13::int8[], $14::int8[], $15::int8[],
-			$16::int8[], $17::int8[], $18::int8[], $19::int8[])`
-	upsertRunsSQL = insertRunsSQL + `
+			$16::int8[], $17::int8[], $18::int8[], $19::int8[])
 		ON CONFLICT (run_key) DO UPDATE SET trace_id = EXCLUDED.trace_id, root_span_id = EXCLUDED.root_span_id,
 			implicit = EXCLUDED.implicit, user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id,
 			agent_name = EXCLUDED.agent_name, workflow_name = EXCLUDED.workflow_name, start_ns = EXCLUDED.start_ns,
@@ -288,11 +286,10 @@ var (
 			cache_write_tokens = EXCLUDED.cache_write_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,
 			cost_nanos = EXCLUDED.cost_nanos, call_count = EXCLUDED.call_count,
 			user_conflicts = EXCLUDED.user_conflicts`
-	insertCallsSQL = `INSERT INTO calls (` + callColumns + `)
+	upsertCallsSQL = `INSERT INTO calls (` + callColumns + `)
 		SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[],
 			$8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::text[], $14::bool[], $15::text[],
-			$16::int8[])`
-	upsertCallsSQL = insertCallsSQL + `
+			$16::int8[])
 		ON CONFLICT (trace_id, span_id) DO UPDATE SET run_key = EXCLUDED.run_key, start_ns = EXCLUDED.start_ns,
 			model = EXCLUDED.model, provider = EXCLUDED.provider, input_tokens = EXCLUDED.input_tokens,
 			output_tokens = EXCLUDED.output_tokens, cache_read_tokens = EXCLUDED.cache_read_tokens,
@@ -368,11 +365,18 @@ var (
 		WHERE t.user_id = d.user_id AND t.model = d.model AND t.hour = d.hour AND t.call_count <= 0`
 )
 
-// ApplyChanges sends the queued span insert and every change statement in
-// one pipeline. The server runs them in order, each with its own READ
-// COMMITTED snapshot. Deletes of rollup rows are issued only for keys whose
-// count delta is <= 0: a positive delta can never bring a count to zero.
+// ApplyChanges writes the new runs and calls by COPY, then sends every other
+// change statement in one pipeline. The server runs them in order, each with
+// its own READ COMMITTED snapshot. Deletes of rollup rows are issued only for
+// keys whose count delta is <= 0: a positive delta can never bring a count to
+// zero.
 func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
+	if err := t.copyRuns(ctx, c.RunsInserted); err != nil {
+		return err
+	}
+	if err := t.copyCalls(ctx, c.CallsInserted); err != nil {
+		return err
+	}
 	if n := len(c.CallsDeleted); n > 0 {
 		traces, spans := make([][]byte, n), make([][]byte, n)
 		for i := range c.CallsDeleted {
@@ -383,10 +387,8 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	if len(c.RunsDeleted) > 0 {
 		t.queue(deleteRunsSQL, c.RunsDeleted)
 	}
-	t.queueRuns(insertRunsSQL, c.RunsInserted)
-	t.queueRuns(upsertRunsSQL, c.RunsUpdated)
-	t.queueCalls(insertCallsSQL, c.CallsInserted)
-	t.queueCalls(upsertCallsSQL, c.CallsUpdated)
+	t.queueRuns(c.RunsUpdated)
+	t.queueCalls(c.CallsUpdated)
 	t.queueUsers(c.Users, c.RecomputeExtremes)
 	t.queueUserModels(c.UserModels)
 	t.queueUserAgents(c.UserAgents)
@@ -396,8 +398,69 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	return t.flush(ctx)
 }
 
-// queueRuns queues sql (insertRunsSQL or upsertRunsSQL) for runs.
-func (t *applyTx) queueRuns(sql string, runs []genai.Run) {
+// copyRuns writes new runs, in runColumns order.
+func (t *applyTx) copyRuns(ctx context.Context, runs []genai.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	c := newCopyRows(len(runs), 360)
+	for i := range runs {
+		r := &runs[i]
+		c.row(19)
+		c.text(r.Key)
+		c.bytea(r.TraceID[:])
+		c.bytea(r.RootSpanID[:])
+		c.bool(r.Implicit)
+		c.text(r.UserID)
+		c.text(r.SessionID)
+		c.text(r.AgentName)
+		c.text(r.WorkflowName)
+		c.int8(r.Start)
+		c.int8(r.End)
+		c.bool(r.Error)
+		c.int8(r.Usage.Input)
+		c.int8(r.Usage.Output)
+		c.int8(r.Usage.CacheRead)
+		c.int8(r.Usage.CacheWrite)
+		c.int8(r.Usage.Reasoning)
+		c.int8(r.CostNanos)
+		c.int8(r.CallCount)
+		c.int8(r.UserConflicts)
+	}
+	return c.send(ctx, t, "runs", runColumns, len(runs))
+}
+
+// copyCalls writes new calls, in callColumns order.
+func (t *applyTx) copyCalls(ctx context.Context, calls []genai.Call) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	c := newCopyRows(len(calls), 300)
+	for i := range calls {
+		k := &calls[i]
+		c.row(16)
+		c.bytea(k.TraceID[:])
+		c.bytea(k.SpanID[:])
+		c.text(k.RunKey)
+		c.int8(k.Start)
+		c.text(k.Model)
+		c.text(k.Provider)
+		c.int8(k.Usage.Input)
+		c.int8(k.Usage.Output)
+		c.int8(k.Usage.CacheRead)
+		c.int8(k.Usage.CacheWrite)
+		c.int8(k.Usage.Reasoning)
+		c.int8(k.CostNanos)
+		c.text(string(k.CostSource))
+		c.bool(k.Aggregate)
+		c.text(k.UserID)
+		c.int8(k.RunStart)
+	}
+	return c.send(ctx, t, "calls", callColumns, len(calls))
+}
+
+// queueRuns queues the upsert of changed runs.
+func (t *applyTx) queueRuns(runs []genai.Run) {
 	n := len(runs)
 	if n == 0 {
 		return
@@ -420,12 +483,12 @@ func (t *applyTx) queueRuns(sql string, runs []genai.Run) {
 		cacheWrites[i], reasons[i] = r.Usage.CacheWrite, r.Usage.Reasoning
 		costs[i], callCounts[i], conflicts[i] = r.CostNanos, r.CallCount, r.UserConflicts
 	}
-	t.queue(sql, keys, traceIDs, roots, implicit, users, sessions, agents, workflows, starts, ends,
+	t.queue(upsertRunsSQL, keys, traceIDs, roots, implicit, users, sessions, agents, workflows, starts, ends,
 		errs, inputs, outputs, cacheReads, cacheWrites, reasons, costs, callCounts, conflicts)
 }
 
-// queueCalls queues sql (insertCallsSQL or upsertCallsSQL) for calls.
-func (t *applyTx) queueCalls(sql string, calls []genai.Call) {
+// queueCalls queues the upsert of changed calls.
+func (t *applyTx) queueCalls(calls []genai.Call) {
 	n := len(calls)
 	if n == 0 {
 		return
@@ -447,7 +510,7 @@ func (t *applyTx) queueCalls(sql string, calls []genai.Call) {
 		costs[i], sources[i], aggregate[i] = c.CostNanos, string(c.CostSource), c.Aggregate
 		users[i], runStarts[i] = c.UserID, c.RunStart
 	}
-	t.queue(sql, traceIDs, spanIDs, runKeys, starts, models, providers, inputs, outputs, cacheReads,
+	t.queue(upsertCallsSQL, traceIDs, spanIDs, runKeys, starts, models, providers, inputs, outputs, cacheReads,
 		cacheWrites, reasons, costs, sources, aggregate, users, runStarts)
 }
 
