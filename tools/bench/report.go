@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,6 +135,27 @@ func machine() string {
 	return fmt.Sprintf("%d CPUs (nproc), %s, %s RAM, %s %s/%s, %s", runtime.NumCPU(), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.TrimSpace(string(pgv)))
 }
 
+// minuteMeans averages a per-second timeline over each whole minute.
+func minuteMeans(perSecond []int64) []int64 {
+	var out []int64
+	for i := 0; i+60 <= len(perSecond); i += 60 {
+		var sum int64
+		for _, v := range perSecond[i : i+60] {
+			sum += v
+		}
+		out = append(out, sum/60)
+	}
+	return out
+}
+
+func joinInts(v []int64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatInt(x, 10)
+	}
+	return strings.Join(s, ", ")
+}
+
 func target(ok bool) string {
 	if ok {
 		return "**met**"
@@ -213,6 +235,11 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	for _, r := range rs {
 		if t := walText(r); t != "" {
 			w("- PostgreSQL WAL (`pg_stat_wal`), %s: %s.\n", r.name, t)
+		}
+	}
+	for _, r := range rs {
+		if m := minuteMeans(r.rep.Timeline); r.rate == 0 && len(m) >= 2 {
+			w("- Accepted spans/s in each whole minute, %s: %s.\n", r.name, joinInts(m))
 		}
 	}
 	w("\n")
