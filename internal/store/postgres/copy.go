@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/waxell/otelcol-waxell/internal/genai"
 )
 
 // copyRows is the data of one COPY ... FROM STDIN (FORMAT binary). New
@@ -53,6 +55,16 @@ func (c *copyRows) bool(v bool) {
 		b = 1
 	}
 	c.buf = append(c.buf, 0, 0, 0, 1, b)
+}
+
+// usage writes the five token counts, in the column order every table with
+// usage has (input, output, cache read, cache write, reasoning).
+func (c *copyRows) usage(u genai.Usage) {
+	c.int8(u.Input)
+	c.int8(u.Output)
+	c.int8(u.CacheRead)
+	c.int8(u.CacheWrite)
+	c.int8(u.Reasoning)
 }
 
 // send runs COPY table (columns) with the rows written. It does not wait for
