@@ -338,7 +338,7 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		if err := pg.createDB("limit"); err != nil {
 			return err
 		}
-		args = append(args, "-target", "pgcopy", "-pg-dsn", pg.dsn("limit"))
+		args = append(args, "-target", "pgcopy", "-pg-dsn", pg.DSN("limit"))
 		s := newSampler(0, pg)
 		walBefore, werr := pg.wal()
 		err := runLoadgen(loadgen, args, dir)
@@ -363,7 +363,7 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		if err := pg.createDB(db); err != nil {
 			return err
 		}
-		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q, max_conns: 8}}`, pg.dsn(db))
+		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q, max_conns: 8}}`, pg.DSN(db))
 	}
 	consumers, batch, qsize := exporterSettings(r.name)
 	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps,

@@ -50,10 +50,8 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	return &postgresServer{in}, nil
 }
 
-func (s *postgresServer) dsn(db string) string { return s.DSN(db) }
-
 func (s *postgresServer) createDB(name string) error {
-	c, err := pgx.Connect(context.Background(), s.dsn("postgres"))
+	c, err := pgx.Connect(context.Background(), s.DSN("postgres"))
 	if err != nil {
 		return err
 	}
@@ -64,7 +62,7 @@ func (s *postgresServer) createDB(name string) error {
 	if os.Getenv("BENCH_PG_STATEMENTS") != "1" {
 		return nil
 	}
-	db, err := pgx.Connect(context.Background(), s.dsn(name))
+	db, err := pgx.Connect(context.Background(), s.DSN(name))
 	if err != nil {
 		return err
 	}
@@ -77,7 +75,7 @@ func (s *postgresServer) createDB(name string) error {
 // server time since the last reset (BENCH_PG_STATEMENTS=1), and resets.
 func (s *postgresServer) topStatements(db string) (string, error) {
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.dsn(db))
+	c, err := pgx.Connect(ctx, s.DSN(db))
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +114,7 @@ func (w walStats) sub(o walStats) walStats {
 // difference over a run is that run's WAL.
 func (s *postgresServer) wal() (walStats, error) {
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.dsn("postgres"))
+	c, err := pgx.Connect(ctx, s.DSN("postgres"))
 	if err != nil {
 		return walStats{}, err
 	}
@@ -138,7 +136,7 @@ func (s *postgresServer) settle() error {
 		return nil
 	}
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.dsn("postgres"))
+	c, err := pgx.Connect(ctx, s.DSN("postgres"))
 	if err != nil {
 		return err
 	}
@@ -197,7 +195,7 @@ func (s *postgresServer) stop() {
 // list pages' sort and search indexes), to measure what they cost ingest.
 func (s *postgresServer) dropSortIndexes(db string) error {
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.dsn(db))
+	c, err := pgx.Connect(ctx, s.DSN(db))
 	if err != nil {
 		return err
 	}
