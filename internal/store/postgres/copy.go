@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/waxell/otelcol-waxell/internal/genai"
 )
 
 // copyRows is the data of one COPY ... FROM STDIN (FORMAT binary). New
@@ -20,13 +18,12 @@ type copyRows struct {
 	buf []byte
 }
 
-// copySignature is the binary COPY header: signature, flags, extension
-// length.
-var copySignature = []byte("PGCOPY\n\377\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+// copyHeader is the binary COPY header: signature, flags, extension length.
+const copyHeader = "PGCOPY\n\377\r\n\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00"
 
 func newCopyRows(rows, bytesPerRow int) *copyRows {
-	c := &copyRows{buf: make([]byte, 0, len(copySignature)+rows*bytesPerRow+2)}
-	c.buf = append(c.buf, copySignature...)
+	c := &copyRows{buf: make([]byte, 0, len(copyHeader)+rows*bytesPerRow+2)}
+	c.buf = append(c.buf, copyHeader...)
 	return c
 }
 
@@ -57,14 +54,18 @@ func (c *copyRows) bool(v bool) {
 	c.buf = append(c.buf, 0, 0, 0, 1, b)
 }
 
-// usage writes the five token counts, in the column order every table with
-// usage has (input, output, cache read, cache write, reasoning).
-func (c *copyRows) usage(u genai.Usage) {
-	c.int8(u.Input)
-	c.int8(u.Output)
-	c.int8(u.CacheRead)
-	c.int8(u.CacheWrite)
-	c.int8(u.Reasoning)
+// copyNew writes rows into table by one COPY; write gives a row's values in
+// the order of columns.
+func copyNew[T any](ctx context.Context, t *applyTx, table, columns string, rows []T, bytesPerRow int,
+	write func(rowWriter, *T)) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	c := newCopyRows(len(rows), bytesPerRow)
+	for i := range rows {
+		write(c, &rows[i])
+	}
+	return c.send(ctx, t, table, columns, len(rows))
 }
 
 // send runs COPY table (columns) with the rows written. It does not wait for

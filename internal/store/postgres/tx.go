@@ -230,34 +230,7 @@ func (t *applyTx) flush(ctx context.Context) error {
 // InsertSpans writes new spans by COPY (copy.go): a locked trace's new spans
 // cannot exist yet.
 func (t *applyTx) InsertSpans(ctx context.Context, spans []genai.Span) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	c := newCopyRows(len(spans), 320)
-	for i := range spans {
-		s := &spans[i]
-		c.row(23)
-		c.bytea(s.TraceID[:])
-		c.bytea(s.SpanID[:])
-		c.bytea(s.ParentSpanID[:])
-		c.int8(s.Start)
-		c.int8(s.End)
-		c.bool(s.Error)
-		c.text(string(s.Role))
-		c.text(s.Convention)
-		c.text(s.Service)
-		c.text(s.UserID)
-		c.text(s.SessionID)
-		c.text(s.AgentName)
-		c.text(s.WorkflowName)
-		c.text(s.Model)
-		c.text(s.Provider)
-		c.bool(s.HasUsage)
-		c.usage(s.Usage)
-		c.int8(s.CostNanos)
-		c.text(string(s.CostSource))
-	}
-	return c.send(ctx, t, "spans", spanColumns, len(spans))
+	return copyNew(ctx, t, "spans", spanColumns, spans, 320, writeSpan)
 }
 
 // Change statements. Every INSERT ... SELECT FROM unnest(...) processes its
@@ -367,10 +340,10 @@ var (
 // keys whose count delta is <= 0: a positive delta can never bring a count to
 // zero.
 func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
-	if err := t.copyRuns(ctx, c.RunsInserted); err != nil {
+	if err := copyNew(ctx, t, "runs", runColumns, c.RunsInserted, 360, writeRun); err != nil {
 		return err
 	}
-	if err := t.copyCalls(ctx, c.CallsInserted); err != nil {
+	if err := copyNew(ctx, t, "calls", callColumns, c.CallsInserted, 300, writeCall); err != nil {
 		return err
 	}
 	if n := len(c.CallsDeleted); n > 0 {
@@ -383,8 +356,8 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	if len(c.RunsDeleted) > 0 {
 		t.queue(deleteRunsSQL, c.RunsDeleted)
 	}
-	t.queueRuns(c.RunsUpdated)
-	t.queueCalls(c.CallsUpdated)
+	queueUpserts(t, upsertRunsSQL, c.RunsUpdated, writeRun)
+	queueUpserts(t, upsertCallsSQL, c.CallsUpdated, writeCall)
 	t.queueUsers(c.Users, c.RecomputeExtremes)
 	t.queueUserModels(c.UserModels)
 	t.queueUserAgents(c.UserAgents)
@@ -392,114 +365,6 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	t.queueUserModelHours(c.UserModelHours)
 	t.queueExtra(c)
 	return t.flush(ctx)
-}
-
-// copyRuns writes new runs, in runColumns order.
-func (t *applyTx) copyRuns(ctx context.Context, runs []genai.Run) error {
-	if len(runs) == 0 {
-		return nil
-	}
-	c := newCopyRows(len(runs), 360)
-	for i := range runs {
-		r := &runs[i]
-		c.row(19)
-		c.text(r.Key)
-		c.bytea(r.TraceID[:])
-		c.bytea(r.RootSpanID[:])
-		c.bool(r.Implicit)
-		c.text(r.UserID)
-		c.text(r.SessionID)
-		c.text(r.AgentName)
-		c.text(r.WorkflowName)
-		c.int8(r.Start)
-		c.int8(r.End)
-		c.bool(r.Error)
-		c.usage(r.Usage)
-		c.int8(r.CostNanos)
-		c.int8(r.CallCount)
-		c.int8(r.UserConflicts)
-	}
-	return c.send(ctx, t, "runs", runColumns, len(runs))
-}
-
-// copyCalls writes new calls, in callColumns order.
-func (t *applyTx) copyCalls(ctx context.Context, calls []genai.Call) error {
-	if len(calls) == 0 {
-		return nil
-	}
-	c := newCopyRows(len(calls), 300)
-	for i := range calls {
-		k := &calls[i]
-		c.row(16)
-		c.bytea(k.TraceID[:])
-		c.bytea(k.SpanID[:])
-		c.text(k.RunKey)
-		c.int8(k.Start)
-		c.text(k.Model)
-		c.text(k.Provider)
-		c.usage(k.Usage)
-		c.int8(k.CostNanos)
-		c.text(string(k.CostSource))
-		c.bool(k.Aggregate)
-		c.text(k.UserID)
-		c.int8(k.RunStart)
-	}
-	return c.send(ctx, t, "calls", callColumns, len(calls))
-}
-
-// queueRuns queues the upsert of changed runs.
-func (t *applyTx) queueRuns(runs []genai.Run) {
-	n := len(runs)
-	if n == 0 {
-		return
-	}
-	var (
-		keys                                              = make([]string, n)
-		traceIDs, roots                                   = make([][]byte, n), make([][]byte, n)
-		implicit, errs                                    = make([]bool, n), make([]bool, n)
-		users, sessions, agents, workflows                = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		starts, ends                                      = make([]int64, n), make([]int64, n)
-		inputs, outputs, cacheReads, cacheWrites, reasons = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		costs, callCounts, conflicts                      = make([]int64, n), make([]int64, n), make([]int64, n)
-	)
-	for i := range runs {
-		r := &runs[i]
-		keys[i], traceIDs[i], roots[i], implicit[i] = r.Key, r.TraceID[:], r.RootSpanID[:], r.Implicit
-		users[i], sessions[i], agents[i], workflows[i] = r.UserID, r.SessionID, r.AgentName, r.WorkflowName
-		starts[i], ends[i], errs[i] = r.Start, r.End, r.Error
-		inputs[i], outputs[i], cacheReads[i] = r.Usage.Input, r.Usage.Output, r.Usage.CacheRead
-		cacheWrites[i], reasons[i] = r.Usage.CacheWrite, r.Usage.Reasoning
-		costs[i], callCounts[i], conflicts[i] = r.CostNanos, r.CallCount, r.UserConflicts
-	}
-	t.queue(upsertRunsSQL, keys, traceIDs, roots, implicit, users, sessions, agents, workflows, starts, ends,
-		errs, inputs, outputs, cacheReads, cacheWrites, reasons, costs, callCounts, conflicts)
-}
-
-// queueCalls queues the upsert of changed calls.
-func (t *applyTx) queueCalls(calls []genai.Call) {
-	n := len(calls)
-	if n == 0 {
-		return
-	}
-	var (
-		traceIDs, spanIDs                                 = make([][]byte, n), make([][]byte, n)
-		runKeys, models, providers, sources, users        = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		starts, runStarts                                 = make([]int64, n), make([]int64, n)
-		inputs, outputs, cacheReads, cacheWrites, reasons = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		costs                                             = make([]int64, n)
-		aggregate                                         = make([]bool, n)
-	)
-	for i := range calls {
-		c := &calls[i]
-		traceIDs[i], spanIDs[i], runKeys[i], starts[i] = c.TraceID[:], c.SpanID[:], c.RunKey, c.Start
-		models[i], providers[i] = c.Model, c.Provider
-		inputs[i], outputs[i], cacheReads[i] = c.Usage.Input, c.Usage.Output, c.Usage.CacheRead
-		cacheWrites[i], reasons[i] = c.Usage.CacheWrite, c.Usage.Reasoning
-		costs[i], sources[i], aggregate[i] = c.CostNanos, string(c.CostSource), c.Aggregate
-		users[i], runStarts[i] = c.UserID, c.RunStart
-	}
-	t.queue(upsertCallsSQL, traceIDs, spanIDs, runKeys, starts, models, providers, inputs, outputs, cacheReads,
-		cacheWrites, reasons, costs, sources, aggregate, users, runStarts)
 }
 
 func (t *applyTx) queueUsers(ds []ledger.UserDelta, recompute []string) {
