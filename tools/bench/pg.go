@@ -50,56 +50,56 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	return &postgresServer{in}, nil
 }
 
+// withConn runs f on a connection to database db, closed afterwards.
+func (s *postgresServer) withConn(db string, f func(ctx context.Context, c *pgx.Conn) error) error {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.DSN(db))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	return f(ctx, c)
+}
+
 func (s *postgresServer) createDB(name string) error {
-	c, err := pgx.Connect(context.Background(), s.DSN("postgres"))
-	if err != nil {
+	err := s.withConn("postgres", func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		return err
+	})
+	if err != nil || os.Getenv("BENCH_PG_STATEMENTS") != "1" {
 		return err
 	}
-	defer c.Close(context.Background())
-	if _, err = c.Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	return s.withConn(name, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "CREATE EXTENSION pg_stat_statements")
 		return err
-	}
-	if os.Getenv("BENCH_PG_STATEMENTS") != "1" {
-		return nil
-	}
-	db, err := pgx.Connect(context.Background(), s.DSN(name))
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	_, err = db.Exec(context.Background(), "CREATE EXTENSION pg_stat_statements")
-	return err
+	})
 }
 
 // topStatements returns the statements of database db that took the most
 // server time since the last reset (BENCH_PG_STATEMENTS=1), and resets.
 func (s *postgresServer) topStatements(db string) (string, error) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.DSN(db))
-	if err != nil {
-		return "", err
-	}
-	defer c.Close(ctx)
-	rows, err := c.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, (total_exec_time / calls)::float8,
-			rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-		ORDER BY total_exec_time DESC LIMIT 20`)
-	if err != nil {
-		return "", err
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%8s %10s %9s %10s  %s\n", "calls", "total ms", "ms/call", "rows", "query")
-	var calls, total, nrows int64
-	var mean float64
-	var q string
-	_, err = pgx.ForEachRow(rows, []any{&calls, &total, &mean, &nrows, &q}, func() error {
-		fmt.Fprintf(&b, "%8d %10d %9.2f %10d  %s\n", calls, total, mean, nrows, q)
-		return nil
+	err := s.withConn(db, func(ctx context.Context, c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, (total_exec_time / calls)::float8,
+				rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+			FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+			ORDER BY total_exec_time DESC LIMIT 20`)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%8s %10s %9s %10s  %s\n", "calls", "total ms", "ms/call", "rows", "query")
+		var calls, total, nrows int64
+		var mean float64
+		var q string
+		if _, err := pgx.ForEachRow(rows, []any{&calls, &total, &mean, &nrows, &q}, func() error {
+			fmt.Fprintf(&b, "%8d %10d %9.2f %10d  %s\n", calls, total, mean, nrows, q)
+			return nil
+		}); err != nil {
+			return err
+		}
+		_, err = c.Exec(ctx, "SELECT pg_stat_statements_reset()")
+		return err
 	})
-	if err != nil {
-		return "", err
-	}
-	_, err = c.Exec(ctx, "SELECT pg_stat_statements_reset()")
 	return b.String(), err
 }
 
@@ -113,14 +113,10 @@ func (w walStats) sub(o walStats) walStats {
 // wal reads the WAL counters; the bench runs one pipeline at a time, so the
 // difference over a run is that run's WAL.
 func (s *postgresServer) wal() (walStats, error) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.DSN("postgres"))
-	if err != nil {
-		return walStats{}, err
-	}
-	defer c.Close(ctx)
 	var w walStats
-	err = c.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::int8 FROM pg_stat_wal`).Scan(&w.records, &w.fpi, &w.bytes)
+	err := s.withConn("postgres", func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::int8 FROM pg_stat_wal`).Scan(&w.records, &w.fpi, &w.bytes)
+	})
 	return w, err
 }
 
@@ -135,27 +131,24 @@ func (s *postgresServer) settle() error {
 		syscall.Sync()
 		return nil
 	}
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.DSN("postgres"))
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	rows, _ := c.Query(ctx, "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
-	dbs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("list databases: %w", err)
-	}
-	for _, db := range dbs {
-		if _, err := c.Exec(ctx, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("drop database %s: %w", db, err)
+	err := s.withConn("postgres", func(ctx context.Context, c *pgx.Conn) error {
+		rows, _ := c.Query(ctx, "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+		dbs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("list databases: %w", err)
 		}
-	}
-	if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
+		for _, db := range dbs {
+			if _, err := c.Exec(ctx, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
+				return fmt.Errorf("drop database %s: %w", db, err)
+			}
+		}
+		if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil
+	})
 	syscall.Sync()
-	return nil
+	return err
 }
 
 // pids of the postmaster and its children (backends, walwriter, ...).
@@ -194,16 +187,12 @@ func (s *postgresServer) stop() {
 // dropSortIndexes drops the secondary indexes of users and sessions (the
 // list pages' sort and search indexes), to measure what they cost ingest.
 func (s *postgresServer) dropSortIndexes(db string) error {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.DSN(db))
-	if err != nil {
+	return s.withConn(db, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `DO $$ DECLARE i record; BEGIN
+			FOR i IN SELECT indexrelid::regclass AS name FROM pg_index
+				WHERE indrelid IN ('users'::regclass, 'sessions'::regclass) AND NOT indisprimary LOOP
+				EXECUTE 'DROP INDEX ' || i.name;
+			END LOOP; END $$`)
 		return err
-	}
-	defer c.Close(ctx)
-	_, err = c.Exec(ctx, `DO $$ DECLARE i record; BEGIN
-		FOR i IN SELECT indexrelid::regclass AS name FROM pg_index
-			WHERE indrelid IN ('users'::regclass, 'sessions'::regclass) AND NOT indisprimary LOOP
-			EXECUTE 'DROP INDEX ' || i.name;
-		END LOOP; END $$`)
-	return err
+	})
 }
