@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
 // envSeed replays the random split of TestTwoWritersPostgres.
@@ -201,13 +202,9 @@ func sendAll(t *testing.T, c *collector, batches []ptrace.Traces, workers int) (
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				deadline := time.Now().Add(dataTimeout)
-				for !c.sendTraces(i, batches[i]) {
-					if time.Now().After(deadline) {
-						errs <- fmt.Errorf("batch %d not acknowledged after %s", i, dataTimeout)
-						return
-					}
-					time.Sleep(pollInterval)
+				if !collectortest.Poll(dataTimeout, func() bool { return c.sendTraces(i, batches[i]) }) {
+					errs <- fmt.Errorf("batch %d not acknowledged after %s", i, dataTimeout)
+					return
 				}
 			}
 		}()

@@ -34,7 +34,6 @@ import (
 
 const (
 	readyTimeout = collectortest.ReadyTimeout
-	pollInterval = collectortest.PollInterval
 	dataTimeout  = 3 * time.Minute // until queued data shows in the API
 	// envLog shows every collector's log, also when the test passes.
 	envLog = "WAXELL_FAULTS_LOG"
@@ -294,17 +293,15 @@ next:
 // waitMetric waits until a metric (see metric) satisfies ok.
 func (c *collector) waitMetric(t *testing.T, what string, timeout time.Duration, ok func(float64) bool, name string, labels ...string) float64 {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		v, err := c.metric(name, labels...)
-		if err == nil && ok(v) {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: metric %s%v = %v (error %v) after %s", what, name, labels, v, err, timeout)
-		}
-		time.Sleep(pollInterval)
+	var v float64
+	var err error
+	if !collectortest.Poll(timeout, func() bool {
+		v, err = c.metric(name, labels...)
+		return err == nil && ok(v)
+	}) {
+		t.Fatalf("%s: metric %s%v = %v (error %v) after %s", what, name, labels, v, err, timeout)
 	}
+	return v
 }
 
 // ---- OTLP ----
@@ -493,18 +490,13 @@ func equalTotals(a, b map[string]totals) bool {
 // exactly, then checks that the store verifies.
 func (c *collector) waitTotals(t *testing.T, want map[string]totals, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
 	var got map[string]totals
 	var err error
-	for {
+	if !collectortest.Poll(timeout, func() bool {
 		got, err = c.currentTotals()
-		if err == nil && equalTotals(got, want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("totals not exact after %s (error %v)\ngot:\n%swant:\n%s", timeout, err, formatTotals(got), formatTotals(want))
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil && equalTotals(got, want)
+	}) {
+		t.Fatalf("totals not exact after %s (error %v)\ngot:\n%swant:\n%s", timeout, err, formatTotals(got), formatTotals(want))
 	}
 	c.verify(t)
 }

@@ -90,24 +90,13 @@ func TestKill9DuringIngest(t *testing.T) {
 			s := startSender(c, 0, 5*time.Millisecond)
 			defer s.stop()
 			for kill := 1; kill <= 3; kill++ {
-				target := s.acked.len() + 100
-				deadline := time.Now().Add(dataTimeout)
-				for s.acked.len() < target {
-					if time.Now().After(deadline) {
-						t.Fatalf("only %d traces acknowledged", s.acked.len())
-					}
-					time.Sleep(pollInterval)
-				}
+				s.waitAcked(t, s.acked.len()+100)
 				applied, _ := c.metric("waxell_spans_applied")
 				c.kill()
 				t.Logf("kill -9 #%d after %d acknowledged traces (%.0f spans written by this process)", kill, s.acked.len(), applied)
 				c.start()
 			}
-			target := s.acked.len() + 100
-			deadline := time.Now().Add(dataTimeout)
-			for s.acked.len() < target && time.Now().Before(deadline) {
-				time.Sleep(pollInterval)
-			}
+			s.waitAcked(t, s.acked.len()+100)
 			s.stop()
 			c.waitTotals(t, expected(s.acked.list()), dataTimeout)
 			t.Logf("%d traces acknowledged, %d attempts refused and resent", s.acked.len(), s.refused.Load())

@@ -137,11 +137,7 @@ func TestPostgresOutage(t *testing.T) {
 
 	c.waitLog(t, "The store accepts writes again", dataTimeout)
 	// Traffic after the outage, then the final count.
-	after := s.acked.len()
-	deadline := time.Now().Add(dataTimeout)
-	for s.acked.len() < after+50 && time.Now().Before(deadline) {
-		time.Sleep(pollInterval)
-	}
+	s.waitAcked(t, s.acked.len()+50)
 	s.stop()
 	assertNoRefusals(t, s)
 	c.waitTotals(t, expected(s.acked.list()), dataTimeout)

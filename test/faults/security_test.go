@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc/codes"
+
+	"github.com/waxell/otelcol-waxell/internal/testutil/collectortest"
 )
 
 func sqliteStore(t *testing.T) storeConfig {
@@ -80,16 +82,14 @@ func TestBearerTokenAuth(t *testing.T) {
 		}
 	}
 	ok := map[string]string{"Authorization": "Bearer " + token}
-	deadline := time.Now().Add(dataTimeout)
-	for {
-		code, body, err := c.request(http.MethodGet, c.apiURL+"/api/v1/observability/users/fault-user-1/", nil, ok)
-		if err == nil && code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("with the token: status %d, error %v: %s", code, err, body)
-		}
-		time.Sleep(pollInterval)
+	var code int
+	var body []byte
+	var err error
+	if !collectortest.Poll(dataTimeout, func() bool {
+		code, body, err = c.request(http.MethodGet, c.apiURL+"/api/v1/observability/users/fault-user-1/", nil, ok)
+		return err == nil && code == http.StatusOK
+	}) {
+		t.Fatalf("with the token: status %d, error %v: %s", code, err, body)
 	}
 	for _, path := range []string{"/api/v1/admin/verify", "/"} {
 		if code, _, err := c.request(http.MethodGet, c.apiURL+path, nil, ok); err != nil || code != http.StatusOK {
@@ -240,21 +240,18 @@ func TestPseudonymisationLeavesNoRawID(t *testing.T) {
 					t.Fatalf("send: %d %v", code, err)
 				}
 			}
-			deadline := time.Now().Add(dataTimeout)
-			for {
-				got, err := c.currentTotals()
-				if err == nil && len(got) == 5 {
-					for u := range got {
-						if len(u) != 64 || strings.Contains(u, "raw-user") {
-							t.Fatalf("stored user id %q is not a pseudonym", u)
-						}
-					}
-					break
+			var got map[string]totals
+			var err error
+			if !collectortest.Poll(dataTimeout, func() bool {
+				got, err = c.currentTotals()
+				return err == nil && len(got) == 5
+			}) {
+				t.Fatalf("users did not show: %v %v", got, err)
+			}
+			for u := range got {
+				if len(u) != 64 || strings.Contains(u, "raw-user") {
+					t.Fatalf("stored user id %q is not a pseudonym", u)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("users did not show: %v %v", got, err)
-				}
-				time.Sleep(pollInterval)
 			}
 			c.verify(t)
 			if err := c.Stop(); err != nil {
