@@ -361,6 +361,9 @@ func BenchmarkScale(b *testing.B) {
 		{"sessions/first-page", repeat("/api/v1/observability/sessions/")},
 		{"sessions/deep-cursor", repeat("/api/v1/observability/sessions/?cursor=" + deepSessions)},
 		{"sessions/by-user", each(func(i int) string { return "/api/v1/observability/sessions/?user_id=" + detailUsers[i] }, 200)},
+		// The ten users with the most runs (user 0 has about 1% of them),
+		// which a sample of 200 rarely draws.
+		{"sessions/by-top-user", each(func(i int) string { return "/api/v1/observability/sessions/?user_id=" + benchUserID(i) }, 10)},
 		{"session/detail", each(func(i int) string { return "/api/v1/observability/sessions/" + sessionIDs[i%len(sessionIDs)] + "/" }, 500)},
 		{"run/detail", each(func(i int) string { return fmt.Sprintf("/api/v1/observability/runs/%d/", runIDs[i%len(runIDs)]) }, 500)},
 		{"overview/1h", repeat("/api/v1/observability/overview/?" + hourWin)},

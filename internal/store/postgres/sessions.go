@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -22,10 +23,24 @@ const (
 		WHERE r.session_id = p.session_id), '{}')`
 )
 
+// userSessionsSQL selects the sessions (sessionColumns) with a run of the
+// user in placeholder user: the user's distinct session ids come from an
+// index-only scan of runs (user_id, ...) INCLUDE (session_id); each is then
+// read by primary key. LIMIT 1 keeps the planner from turning the lookups
+// into a hash join over every session (a seq scan of millions of rows for
+// a user with thousands of sessions).
+func userSessionsSQL(user string) string {
+	return `SELECT s.* FROM (SELECT DISTINCT r.session_id FROM runs r WHERE r.user_id = ` + user + `) x
+		CROSS JOIN LATERAL (SELECT ` + sessionColumns + ` FROM sessions s WHERE s.session_id = x.session_id LIMIT 1) s`
+}
+
 // ListSessions returns one page of sessions and how many match q. Pages
 // are served by the (field, session_id) index of the sort direction, with
 // offset or keyset (q.After) pagination; the unfiltered count comes from
-// row_counts.
+// row_counts. Filtered by user, the user's sessions are gathered once (a
+// materialized CTE) and both the count and the page read them: walking the
+// sort index and probing each session for the user read hundreds of
+// thousands of sessions for a user with a few thousand.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
 	sortField := q.Sort
 	if sortField == "" {
@@ -37,11 +52,11 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	}
 	var args []any
 	arg := argList(&args)
-	var conds []string
+	from, with := "sessions s", ""
 	if q.UserID != "" {
-		conds = append(conds, "s.session_id IN (SELECT r.session_id FROM runs r WHERE r.user_id = "+
-			arg(cleanText(q.UserID))+")")
+		from, with = "mine s", "WITH mine AS MATERIALIZED ("+userSessionsSQL(arg(cleanText(q.UserID)))+")\n"
 	}
+	var conds []string
 	if q.Agent != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
 			arg(cleanText(q.Agent))+")")
@@ -55,44 +70,40 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
 				" AND r.start_ns < "+hiA+")")
 	}
-	countSQL, countArgs := "", []any(nil)
+	count := "0::int8"
 	switch {
 	case q.NoCount:
-	case len(conds) == 0:
-		countSQL = "SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions'"
+	case q.UserID == "" && len(conds) == 0:
+		count = "(SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions')"
 	default:
-		countSQL = "SELECT count(*) FROM sessions s WHERE " + strings.Join(conds, " AND ")
-		countArgs = append([]any(nil), args...)
-	}
-	l := listSpec{Dialect: dialect(),
-		From: "sessions s", Alias: "s", Key: "session_id", Cols: sessionColumns, Conds: conds,
-		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	pageSQL := "SELECT " + sessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf + " FROM (" + l.SQL(arg) +
-		") p " + l.Order()
-
-	b := &pgx.Batch{}
-	if countSQL != "" {
-		b.Queue(countSQL, countArgs...)
-	}
-	b.Queue(pageSQL, args...)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	var page store.SessionPage
-	if countSQL != "" {
-		if err := br.QueryRow().Scan(&page.Count); err != nil {
-			return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+		where := ""
+		if len(conds) > 0 {
+			where = " WHERE " + strings.Join(conds, " AND ")
 		}
+		count = "(SELECT count(*) FROM " + from + where + ")"
 	}
-	rows, _ := br.Query()
+	countArgs := slices.Clone(args)
+	l := listSpec{Dialect: dialect(),
+		From: from, Alias: "s", Key: "session_id", Cols: sessionColumns, Conds: conds,
+		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	// The count is a column of every page row, so that it reads the user's
+	// materialized sessions too; an empty page asks for it alone.
+	pageSQL := with + "SELECT " + count + ", " + sessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf +
+		" FROM (" + l.SQL(arg) + ") p " + l.Order()
+
+	rows, _ := s.pool.Query(ctx, pageSQL, args...)
+	var page store.SessionPage
 	var x store.SessionSummary
-	if _, err := pgx.ForEachRow(rows, sessionDest(&x), func() error {
+	if _, err := pgx.ForEachRow(rows, append([]any{&page.Count}, sessionDest(&x)...), func() error {
 		page.Sessions = append(page.Sessions, normSession(x))
 		return nil
 	}); err != nil {
 		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
 	}
-	if err := br.Close(); err != nil {
-		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+	if len(page.Sessions) == 0 && !q.NoCount {
+		if err := s.pool.QueryRow(ctx, with+"SELECT "+count, countArgs...).Scan(&page.Count); err != nil {
+			return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+		}
 	}
 	return page, nil
 }

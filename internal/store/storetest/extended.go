@@ -417,6 +417,29 @@ func testSessions(t *testing.T, e *extHandle) {
 	}
 	require.Equal(t, filter(func(s store.SessionSummary) bool { return has(s.Agents, "ag-three") }),
 		list(store.SessionQuery{Agent: "ag-three", Sort: store.SortLastSeen, Desc: true}))
+	ws := e.windows(4)
+	for i, u := range windowUsers[:4] {
+		mineOf := func(s store.SessionSummary) bool { return has(s.Users, u) }
+		mine := filter(mineOf)
+		// A user's sessions combined with the other filters.
+		require.Equal(t, filter(func(s store.SessionSummary) bool { return mineOf(s) && has(s.Agents, "ag-three") }),
+			list(store.SessionQuery{UserID: u, Agent: "ag-three", Sort: store.SortLastSeen, Desc: true}), "user %q, agent", u)
+		in := refSessions(e.f.windowOf(ws[i][0], ws[i][1]))
+		require.Equal(t, filter(func(s store.SessionSummary) bool { _, ok := in[s.SessionID]; return mineOf(s) && ok }),
+			list(store.SessionQuery{UserID: u, Start: tsOf(ws[i][0]), End: tsOf(ws[i][1]), Sort: store.SortLastSeen, Desc: true}),
+			"user %q, window %v", u, ws[i])
+		// Past the last page the count is still the whole list's.
+		require.Equal(t, store.SessionPage{Count: mine.Count},
+			list(store.SessionQuery{UserID: u, Sort: store.SortLastSeen, Desc: true, Offset: len(mine.Sessions)}), "user %q, past the end", u)
+		for _, field := range store.SessionSortFields {
+			got := pages(t, 1, func(after *store.Cursor) []store.SessionSummary {
+				return list(store.SessionQuery{UserID: u, Sort: field, Desc: true, Limit: 1, After: after}).Sessions
+			}, func(s store.SessionSummary) store.Cursor {
+				return store.Cursor{Value: sessionSortField(s, field), ID: s.SessionID}
+			})
+			require.Equal(t, sortedSessions(mine.Sessions, field, true), got, "user %q, cursor pages by %s", u, field)
+		}
+	}
 	for _, w := range e.windows(20) {
 		in := refSessions(e.f.windowOf(w[0], w[1]))
 		got := list(store.SessionQuery{Start: tsOf(w[0]), End: tsOf(w[1]), Sort: store.SortLastSeen, Desc: true})
