@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -86,28 +85,15 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	if lo == math.MinInt64 && hi == math.MaxInt64 {
 		return store.FillLifetimeOverviewUsers(ctx, s, q, out)
 	}
-	top, outliers := q.OverviewLists()
 	var args []any
 	arg := argList(&args)
 	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
 	loA, hiA := arg(lo), arg(hi)
 	first, last := sqllist.WindowExtremes(exact, loA, hiA)
-	branch := func(list int, where, order string, limit int) string {
-		return `SELECT ` + strconv.Itoa(list) + `, 0, p.user_id, p.run_count, ` + first + `, ` + last +
-			`, p.total_duration, p.total_cost, p.total_tokens FROM (SELECT * FROM f` + where + ` ORDER BY ` + order +
-			` DESC, user_id DESC LIMIT ` + strconv.Itoa(limit) + `) p`
-	}
-	parts := []string{`SELECT 0, count(*), NULL, 0, 0, 0, 0, 0, 0 FROM f`, branch(1, "", "total_cost", top)}
-	if q.RunCountAbove != nil {
-		parts = append(parts, branch(2, " WHERE run_count > "+arg(*q.RunCountAbove), "run_count", outliers))
-	}
-	if q.TokensAbove != nil {
-		parts = append(parts, branch(3, " WHERE total_tokens > "+arg(*q.TokensAbove), "total_tokens", outliers))
-	}
-	// Branch k of the union fills lists[k-1], sorted by its field.
+	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0"}.SQL(q, arg)
 	lists := out.Lists()
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := each2(ctx, tx, `WITH f AS MATERIALIZED (`+agg+`) `+strings.Join(parts, " UNION ALL "), args,
+		if err := each2(ctx, tx, stmt, args,
 			func(rows *sql.Rows) error {
 				var list, n int64
 				var id sql.NullString
