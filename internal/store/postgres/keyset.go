@@ -9,8 +9,10 @@ import (
 // listSpec is a sorted list query; every literal sets Dialect: dialect().
 type listSpec = sqllist.Spec
 
-// dialect is how this store spells an offset without a limit.
-func dialect() sqllist.Dialect { return sqllist.Dialect{NoLimit: "ALL"} }
+// dialect is how this store spells what the stores' shared SQL leaves open.
+func dialect() sqllist.Dialect {
+	return sqllist.Dialect{NoLimit: "ALL", Int8: "::int8", Greatest: "greatest"}
+}
 
 // argList returns a placeholder allocator appending to *args.
 func argList(args *[]any) func(any) string {

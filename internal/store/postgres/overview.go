@@ -104,7 +104,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	}
 	var args []any
 	arg := argList(&args)
-	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+	agg, exact := dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
 	loA, hiA := arg(lo), arg(hi)
 	first, last := sqllist.WindowExtremes(exact, loA, hiA)
 	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0::int8",

@@ -22,6 +22,7 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 	"github.com/waxell/otelcol-waxell/internal/store/storetest"
 	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
@@ -296,9 +297,10 @@ func TestListUsersUsesIndexes(t *testing.T) {
 			require.NoError(t, err)
 			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			require.NoError(t, err)
-			scan := "Index Scan using users_" + sortColumns[field] + "_idx on users"
+			col, _ := sqllist.SortColumn(field)
+			scan := "Index Scan using users_" + col + "_idx on users"
 			if desc {
-				scan = "Index Scan Backward using users_" + sortColumns[field] + "_idx on users"
+				scan = "Index Scan Backward using users_" + col + "_idx on users"
 			}
 			text := strings.Join(plan, "\n")
 			require.Contains(t, text, scan, "%s desc=%v:\n%s", field, desc, text)

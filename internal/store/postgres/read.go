@@ -10,20 +10,8 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
-
-// sortColumns maps the API's sort fields to users columns. Only these
-// constants are ever spliced into SQL; every value is a parameter.
-var sortColumns = map[string]string{
-	store.SortLastSeen:      "last_seen",
-	store.SortFirstSeen:     "first_seen",
-	store.SortRunCount:      "run_count",
-	store.SortTotalCost:     "total_cost",
-	store.SortTotalTokens:   "total_tokens",
-	store.SortTotalDuration: "total_duration",
-}
-
-const userColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 
 // agentsOf is a select-list expression: the user's agent names in byte order.
 const agentsOf = `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name) FROM user_agents a
@@ -92,16 +80,12 @@ type listUsersQuery struct {
 }
 
 // buildListUsers turns q into SQL. Filter values are parameters; only the
-// fixed column names of sortColumns and the integers limit and offset are
+// fixed column names of sqllist.SortColumn and the integers limit and offset are
 // spliced in.
 func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
-	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return listUsersQuery{}, fmt.Errorf("unknown sort field %q", q.Sort)
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return listUsersQuery{}, err
 	}
 
 	var conds []string
@@ -142,10 +126,10 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 		// One pass over the matching users (search.go) serves both the
 		// count and the page.
 		l := listSpec{Dialect: dialect(),
-			From: "m", Alias: "m", Key: "user_id", Cols: userColumns, SortCol: col, Desc: q.Desc,
+			From: "m", Alias: "m", Key: "user_id", Cols: sqllist.UserColumns, SortCol: col, Desc: q.Desc,
 			After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 		lq.pageSQL = "WITH " + searchMatchesSQL(q.Search, conds, arg, searchCandidates) + "\n" +
-			countedPageSQL(l, arg, "p.first_seen", "p.last_seen", agentsOf)
+			l.CountedUsersSQL(arg, "p.first_seen", "p.last_seen", ", "+agentsOf)
 		lq.pageArgs, lq.counted = args, true
 		return lq, nil
 	}
@@ -168,28 +152,16 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	// parameter, a cached generic plan assumes a large limit and may give up
 	// the index for a full sort of all users.
 	l := listSpec{Dialect: dialect(),
-		From: "users u", Alias: "u", Key: "user_id", Cols: userColumns, Conds: conds, SortCol: col,
+		From: "users u", Alias: "u", Key: "user_id", Cols: sqllist.UserColumns, Conds: conds, SortCol: col,
 		Desc: q.Desc, After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	inner := l.SQL(arg)
 	// The agents are computed for the page rows only.
-	lq.pageSQL = "SELECT " + userColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.Order()
+	lq.pageSQL = "SELECT " + sqllist.UserColumns + ", " + agentsOf + " FROM (" + inner + ") p " + l.Order()
 	lq.pageArgs = args
 	return lq, nil
 }
 
-// countedPageSQL selects the number of rows of l.From and one page of them:
-// a row per user of the page, or a single row with a NULL user_id when the
-// page is empty. first and last are the first_seen and last_seen expressions
-// over the page row p; agents is the agents expression (agentsOf).
-func countedPageSQL(l listSpec, arg func(any) string, first, last, agents string) string {
-	page := l.SQL(arg)
-	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
-		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0), " + agents + "\n" +
-		"FROM (SELECT count(*) AS n FROM " + l.From + ") c LEFT JOIN (" + page + ") p ON true " +
-		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
-}
-
-// listCountedUsers runs a countedPageSQL statement; the count is 0 when
+// listCountedUsers runs a CountedUsersSQL statement; the count is 0 when
 // none was asked for.
 func (s *Store) listCountedUsers(ctx context.Context, noCount bool, sql string, args ...any) (store.UserPage, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -233,7 +205,7 @@ func scanUser(rows pgx.Rows) (store.UserSummary, error) {
 func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, error) {
 	id := cleanText(userID)
 	b := &pgx.Batch{}
-	b.Queue("SELECT "+userColumns+", "+agentsOf+" FROM users p WHERE user_id = $1", id)
+	b.Queue("SELECT "+sqllist.UserColumns+", "+agentsOf+" FROM users p WHERE user_id = $1", id)
 	b.Queue(`SELECT model, total_cost, total_tokens, call_count, unpriced_calls FROM user_models
 		WHERE user_id = $1 ORDER BY total_cost DESC, model ASC`, id)
 	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Search: the users list's search keeps the users whose id contains the
@@ -61,13 +63,13 @@ func searchWord(key string) string {
 }
 
 // searchMatchesSQL is "m AS MATERIALIZED (...)", preceded by the CTE it
-// needs: the users (userColumns) matching conds, which hold the exact
+// needs: the users (sqllist.UserColumns) matching conds, which hold the exact
 // searchCond of search. limit bounds the candidates of the longest word
 // (searchCandidates; tests lower it).
 func searchMatchesSQL(search string, conds []string, arg func(any) string, limit int) string {
 	where := strings.Join(conds, " AND ")
 	key := searchKey(search)
-	whole := "SELECT " + userColumns + " FROM users u WHERE u.search_key LIKE " + arg(likeContains(key)) + " AND " + where
+	whole := "SELECT " + sqllist.UserColumns + " FROM users u WHERE u.search_key LIKE " + arg(likeContains(key)) + " AND " + where
 	word := searchWord(key)
 	if word == "" {
 		return "m AS MATERIALIZED (" + whole + ")"
@@ -77,7 +79,7 @@ func searchMatchesSQL(search string, conds []string, arg func(any) string, limit
 	// holds; the candidates' rows are read by primary key.
 	return "cand AS MATERIALIZED (SELECT user_id FROM users WHERE search_key LIKE " + arg(likeContains(word)) +
 		" LIMIT " + strconv.Itoa(limit+1) + "),\n" +
-		"m AS MATERIALIZED (SELECT " + userColumns + " FROM users u WHERE (SELECT count(*) FROM cand) <= " + n +
+		"m AS MATERIALIZED (SELECT " + sqllist.UserColumns + " FROM users u WHERE (SELECT count(*) FROM cand) <= " + n +
 		" AND u.user_id IN (SELECT user_id FROM cand) AND " + where +
 		"\nUNION ALL " + whole + " AND (SELECT count(*) FROM cand) > " + n + ")"
 }

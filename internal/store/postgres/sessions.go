@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 const sessionColumns = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
@@ -42,13 +43,9 @@ func userSessionsSQL(user string) string {
 // sort index and probing each session for the user read hundreds of
 // thousands of sessions for a user with a few thousand.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
-	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return store.SessionPage{}, fmt.Errorf("cannot list sessions: unknown sort field %q", q.Sort)
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
 	}
 	var args []any
 	arg := argList(&args)

@@ -17,7 +17,7 @@ func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.Usage
 	pop := `SELECT run_count, total_tokens FROM users`
 	if q.Window {
 		lo, hi := store.Bounds(q.Start, q.End)
-		pop, _ = windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+		pop, _ = dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
 	}
 	sql := `WITH w AS MATERIALIZED (SELECT run_count, total_tokens FROM (` + pop + `) p),
 		m AS (SELECT count(*) AS n,

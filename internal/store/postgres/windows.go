@@ -12,114 +12,19 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-// Windowed aggregates: every aggregate of a user counts only the runs that
-// started in [lo, hi). They are exact for any bounds: whole hours inside the
-// window come from the user_hours rollup, the parts of the window shorter
-// than an hour at either end from the runs themselves (store.SplitWindow).
-
-const windowColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
-
-// edgeRunsSQL selects the runs with a user that started in [lo, hi) as
-// one-run rollup rows (first_seen and last_seen are the run's start).
-func edgeRunsSQL(lo, hi, userCond string) string {
-	return `SELECT user_id, 1::int8 AS run_count, start_ns AS first_seen, start_ns AS last_seen,
-		greatest(end_ns - start_ns, 0) AS total_duration, cost_nanos AS total_cost,
-		input_tokens + output_tokens AS total_tokens
-		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
-}
-
-// windowAggSQL selects, per user with a run in the window, the window's
-// run_count, total_duration, total_cost and total_tokens, from user_hours for
-// whole hours and from runs at the edges. first_seen and last_seen are exact
-// only when the window has no whole hour (exact says whether they are);
-// otherwise they are placeholders, filled for the rows that need them.
-// userCond restricts the users (non-empty user_id for all, "user_id = $n" for
-// one); it is applied to both tables.
-func windowAggSQL(sp store.Split, arg func(any) string, userCond string) (sql string, exact bool) {
-	if !sp.Hours {
-		return `SELECT user_id, count(*)::int8 AS run_count, min(start_ns) AS first_seen, max(start_ns) AS last_seen,
-			sum(greatest(end_ns - start_ns, 0))::int8 AS total_duration, sum(cost_nanos)::int8 AS total_cost,
-			sum(input_tokens + output_tokens)::int8 AS total_tokens
-			FROM runs WHERE start_ns >= ` + arg(sp.Lo) + ` AND start_ns < ` + arg(sp.Hi) + ` AND ` + userCond +
-			` GROUP BY user_id`, true
-	}
-	parts := []string{`SELECT user_id, run_count, 0::int8 AS first_seen, 0::int8 AS last_seen, total_duration,
-		total_cost, total_tokens FROM user_hours WHERE hour >= ` + arg(sp.HoursLo) + ` AND hour < ` +
-		arg(sp.HoursHi) + ` AND ` + userCond}
-	if sp.Lo < sp.HoursLo {
-		parts = append(parts, edgeRunsSQL(arg(sp.Lo), arg(sp.HoursLo), userCond))
-	}
-	if sp.HoursHi < sp.Hi {
-		parts = append(parts, edgeRunsSQL(arg(sp.HoursHi), arg(sp.Hi), userCond))
-	}
-	return `SELECT user_id, sum(run_count)::int8 AS run_count, 0::int8 AS first_seen, 0::int8 AS last_seen,
-		sum(total_duration)::int8 AS total_duration, sum(total_cost)::int8 AS total_cost,
-		sum(total_tokens)::int8 AS total_tokens
-		FROM (` + strings.Join(parts, " UNION ALL ") + `) x GROUP BY user_id`, false
-}
-
-// windowRunsSQL selects, per user with a run in [lo, hi), every aggregate
-// straight from the runs (the covering index on runs(start_ns)): used when
-// the list is sorted by first or last seen, which no rollup holds.
-func windowRunsSQL(sp store.Split, arg func(any) string) string {
-	return `SELECT user_id, count(*)::int8 AS run_count, min(start_ns) AS first_seen, max(start_ns) AS last_seen,
-		sum(greatest(end_ns - start_ns, 0))::int8 AS total_duration, sum(cost_nanos)::int8 AS total_cost,
-		sum(input_tokens + output_tokens)::int8 AS total_tokens
-		FROM runs WHERE start_ns >= ` + arg(sp.Lo) + ` AND start_ns < ` + arg(sp.Hi) + ` AND user_id <> ''
-		GROUP BY user_id`
-}
-
-// windowUsersCTE is "w AS (...)": every user with a run in the window and
-// its window aggregates; exact reports whether first_seen and last_seen are.
-func windowUsersCTE(sp store.Split, arg func(any) string, sortCol string) (cte string, exact bool) {
-	if sortCol == "first_seen" || sortCol == "last_seen" {
-		return "w AS (" + windowRunsSQL(sp, arg) + ")", true
-	}
-	sql, exact := windowAggSQL(sp, arg, "user_id <> ''")
-	return "w AS (" + sql + ")", exact
-}
-
 // listUsersWindow lists users with a run in the window, with window
 // aggregates. Its cost grows with the number of (user, hour) rows and edge
 // runs inside the window: every such user's aggregates are needed to sort.
 func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
 	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return store.UserPage{}, fmt.Errorf("cannot list users: unknown sort field %q", q.Sort)
-	}
-	lo, hi := store.Bounds(q.Start, q.End)
-	sp := store.SplitWindow(lo, hi)
 	var args []any
 	arg := argList(&args)
-	w, exact := windowUsersCTE(sp, arg, col)
-	loA, hiA := arg(lo), arg(hi)
-
-	var conds []string
-	if q.Search != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND "+
-			searchCond("u.search_key", q.Search, arg)+")")
-	}
-	if q.Agent != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = w.user_id AND r.agent_name = "+
-			arg(cleanText(q.Agent))+" AND r.start_ns >= "+loA+" AND r.start_ns < "+hiA+")")
-	}
-	if q.Above != nil {
-		conds = append(conds, "w."+col+" > "+arg(*q.Above))
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	l := listSpec{Dialect: dialect(),
-		From: "f", Alias: "f", Key: "user_id", Cols: windowColumns, SortCol: col, Desc: q.Desc,
-		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	first, last := sqllist.WindowExtremes(exact, loA, hiA)
-	sql := "WITH " + w + ", f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
-		countedPageSQL(l, arg, first, last, windowAgentsOf("p.user_id", loA, hiA))
+	search := func(q string) string { return searchCond("u.search_key", q, arg) }
+	agents := func(lo, hi string) string { return ", " + windowAgentsOf("p.user_id", lo, hi) }
+	sql := dialect().WindowList(q, col, arg, search, cleanText(q.Agent), agents)
 	return s.listCountedUsers(ctx, q.NoCount, sql, args...)
 }
 
@@ -144,7 +49,7 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 	var aggArgs []any
 	arg := argList(&aggArgs)
 	idA := arg(id)
-	agg, _ := windowAggSQL(sp, arg, "user_id = "+idA)
+	agg, _ := dialect().WindowAgg(sp, arg, "user_id = "+idA)
 	loA, hiA := arg(lo), arg(hi)
 	in := " FROM runs r WHERE r.user_id = " + idA + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
 	aggSQL := `SELECT coalesce(sum(run_count), 0)::int8, coalesce(sum(total_duration), 0)::int8,

@@ -10,7 +10,7 @@ import (
 type listSpec = sqllist.Spec
 
 // dialect is how this store spells an offset without a limit.
-func dialect() sqllist.Dialect { return sqllist.Dialect{NoLimit: "-1"} }
+func dialect() sqllist.Dialect { return sqllist.Dialect{NoLimit: "-1", Greatest: "max"} }
 
 // argList returns a numbered-placeholder allocator appending to *args.
 func argList(args *[]any) func(any) string {

@@ -87,7 +87,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	}
 	var args []any
 	arg := argList(&args)
-	agg, exact := windowAggSQL(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+	agg, exact := dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
 	loA, hiA := arg(lo), arg(hi)
 	first, last := sqllist.WindowExtremes(exact, loA, hiA)
 	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0"}.SQL(q, arg)
@@ -130,7 +130,7 @@ func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.Usage
 	pop := `SELECT run_count, total_tokens FROM users`
 	if q.Window {
 		lo, hi := store.Bounds(q.Start, q.End)
-		pop, _ = windowAggSQL(store.SplitWindow(lo, hi), argList(&args), "user_id <> ''")
+		pop, _ = dialect().WindowAgg(store.SplitWindow(lo, hi), argList(&args), "user_id <> ''")
 		pop = `SELECT run_count, total_tokens FROM (` + pop + `)`
 	}
 	var runs, tokens []int64

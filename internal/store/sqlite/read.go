@@ -11,20 +11,8 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
-
-// sortColumns maps each sort field to its column; only these names are
-// ever placed into SQL text.
-var sortColumns = map[string]string{
-	store.SortLastSeen:      "last_seen",
-	store.SortFirstSeen:     "first_seen",
-	store.SortRunCount:      "run_count",
-	store.SortTotalCost:     "total_cost",
-	store.SortTotalTokens:   "total_tokens",
-	store.SortTotalDuration: "total_duration",
-}
-
-const userCols = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 
 // agentsChunk bounds the number of user ids bound to one agents query.
 const agentsChunk = 500
@@ -47,13 +35,9 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	if q.Window {
 		return s.listUsersWindow(ctx, q)
 	}
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
-	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
 	}
 
 	// where holds the page's conditions; count those of the count, which
@@ -102,12 +86,12 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	}
 	countArgs := append([]any(nil), args...)
 	l := listSpec{Dialect: dialect(),
-		From: "users u", Alias: "u", Key: "user_id", Cols: userCols, Conds: where, SortCol: col,
+		From: "users u", Alias: "u", Key: "user_id", Cols: sqllist.UserColumns, Conds: where, SortCol: col,
 		Desc: q.Desc, After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	pageSQL := l.SQL(arg)
 
 	var page store.UserPage
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if !q.NoCount {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, countArgs...).Scan(&page.Count); err != nil {
 				return err
@@ -193,7 +177,7 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, e
 	var d store.UserDetail
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		u := &d.Summary
-		err := tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE user_id = ?`, userID).
+		err := tx.QueryRowContext(ctx, `SELECT `+sqllist.UserColumns+` FROM users WHERE user_id = ?`, userID).
 			Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost, &u.TotalTokens)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound

@@ -9,19 +9,16 @@ import (
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 const sessionCols = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 
 // ListSessions returns one page of sessions and how many match q.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
-	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: unknown sort field %q", q.Sort)
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: %w", err)
 	}
 	var args []any
 	arg := argList(&args)
@@ -51,7 +48,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	pageSQL := l.SQL(arg)
 
 	var page store.SessionPage
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if !q.NoCount {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions s`+cond, countArgs...).Scan(&page.Count); err != nil {
 				return err

@@ -11,100 +11,19 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-// Windowed aggregates: every aggregate of a user counts only the runs that
-// started in [lo, hi). They are exact for any bounds: whole hours inside the
-// window come from the user_hours rollup, the parts of the window shorter
-// than an hour at either end from the runs themselves (store.SplitWindow).
-
-const windowCols = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
-
-func edgeRunsSQL(lo, hi, userCond string) string {
-	return `SELECT user_id, 1 AS run_count, start_ns AS first_seen, start_ns AS last_seen,
-		max(end_ns - start_ns, 0) AS total_duration, cost_nanos AS total_cost,
-		input_tokens + output_tokens AS total_tokens
-		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
-}
-
-// windowAggSQL selects, per user with a run in the window, the window's
-// aggregates: user_hours for whole hours, runs at the edges. first_seen and
-// last_seen are exact only when the window has no whole hour (exact).
-func windowAggSQL(sp store.Split, arg func(any) string, userCond string) (q string, exact bool) {
-	if !sp.Hours {
-		return windowRunsSQL(sp, arg, userCond), true
-	}
-	parts := []string{`SELECT user_id, run_count, 0 AS first_seen, 0 AS last_seen, total_duration,
-		total_cost, total_tokens FROM user_hours WHERE hour >= ` + arg(sp.HoursLo) + ` AND hour < ` +
-		arg(sp.HoursHi) + ` AND ` + userCond}
-	if sp.Lo < sp.HoursLo {
-		parts = append(parts, edgeRunsSQL(arg(sp.Lo), arg(sp.HoursLo), userCond))
-	}
-	if sp.HoursHi < sp.Hi {
-		parts = append(parts, edgeRunsSQL(arg(sp.HoursHi), arg(sp.Hi), userCond))
-	}
-	return `SELECT user_id, sum(run_count) AS run_count, 0 AS first_seen, 0 AS last_seen,
-		sum(total_duration) AS total_duration, sum(total_cost) AS total_cost, sum(total_tokens) AS total_tokens
-		FROM (` + strings.Join(parts, " UNION ALL ") + `) GROUP BY user_id`, false
-}
-
-// windowRunsSQL selects every aggregate straight from the runs of the window.
-func windowRunsSQL(sp store.Split, arg func(any) string, userCond string) string {
-	return `SELECT user_id, count(*) AS run_count, min(start_ns) AS first_seen, max(start_ns) AS last_seen,
-		sum(max(end_ns - start_ns, 0)) AS total_duration, sum(cost_nanos) AS total_cost,
-		sum(input_tokens + output_tokens) AS total_tokens
-		FROM runs WHERE start_ns >= ` + arg(sp.Lo) + ` AND start_ns < ` + arg(sp.Hi) + ` AND ` + userCond +
-		` GROUP BY user_id`
-}
-
 func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
-	sortField := q.Sort
-	if sortField == "" {
-		sortField = store.SortLastSeen
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
 	}
-	col, ok := sortColumns[sortField]
-	if !ok {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: unknown sort field %q", q.Sort)
-	}
-	lo, hi := store.Bounds(q.Start, q.End)
-	sp := store.SplitWindow(lo, hi)
 	var args []any
 	arg := argList(&args)
-	var w string
-	exact := true
-	if col == "first_seen" || col == "last_seen" {
-		w = windowRunsSQL(sp, arg, "user_id <> ''")
-	} else {
-		w, exact = windowAggSQL(sp, arg, "user_id <> ''")
-	}
-	loA, hiA := arg(lo), arg(hi)
-	var conds []string
-	if q.Search != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND instr(u.search_key, "+
-			arg(strings.ToLower(q.Search))+") > 0)")
-	}
-	if q.Agent != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = w.user_id AND r.agent_name = "+
-			arg(q.Agent)+" AND r.start_ns >= "+loA+" AND r.start_ns < "+hiA+")")
-	}
-	if q.Above != nil {
-		conds = append(conds, "w."+col+" > "+arg(*q.Above))
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	l := listSpec{Dialect: dialect(),
-		From: "f", Alias: "f", Key: "user_id", Cols: windowCols, SortCol: col, Desc: q.Desc,
-		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	page := l.SQL(arg)
-	first, last := sqllist.WindowExtremes(exact, loA, hiA)
-	query := "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
-		"SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
-		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)\n" +
-		"FROM (SELECT count(*) AS n FROM f) c LEFT JOIN (" + page + ") p ON 1 " +
-		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
+	search := func(q string) string { return "instr(u.search_key, " + arg(strings.ToLower(q)) + ") > 0" }
+	query := dialect().WindowList(q, col, arg, search, q.Agent, nil)
+	lo, hi := store.Bounds(q.Start, q.End)
 
 	var out store.UserPage
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -171,7 +90,7 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 		var args []any
 		arg := argList(&args)
 		idA := arg(q.UserID)
-		agg, _ := windowAggSQL(sp, arg, "user_id = "+idA)
+		agg, _ := dialect().WindowAgg(sp, arg, "user_id = "+idA)
 		loA, hiA := arg(lo), arg(hi)
 		in := " FROM runs r WHERE r.user_id = " + idA + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(run_count), 0), coalesce(sum(total_duration), 0),

@@ -1,19 +1,53 @@
 // Package sqllist builds the stores' sorted list queries (users, sessions,
 // windowed users) in SQL that PostgreSQL and SQLite both accept; a Dialect
-// holds the one difference in syntax.
+// holds the differences in syntax.
 package sqllist
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
-// Dialect is how a database spells an offset without a limit.
+// Dialect holds what the two databases spell differently.
 type Dialect struct {
 	// NoLimit is the LIMIT operand that means "no limit".
 	NoLimit string
+	// Int8 is the suffix that makes an integer expression int8 ("::int8"),
+	// or "" where every integer is.
+	Int8 string
+	// Greatest is the function returning the larger of two values.
+	Greatest string
+}
+
+// UserColumns are the columns of a user's aggregates, in the users table
+// and in every statement of windowed aggregates.
+const UserColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
+// sortColumns are the columns of the sort fields, in the users and sessions
+// tables and the windowed aggregates alike. Only these names are spliced
+// into SQL; every value is a parameter.
+var sortColumns = map[string]string{
+	store.SortLastSeen:      "last_seen",
+	store.SortFirstSeen:     "first_seen",
+	store.SortRunCount:      "run_count",
+	store.SortTotalCost:     "total_cost",
+	store.SortTotalTokens:   "total_tokens",
+	store.SortTotalDuration: "total_duration",
+}
+
+// SortColumn returns the column of sort field; "" is store.SortLastSeen.
+func SortColumn(field string) (string, error) {
+	if field == "" {
+		field = store.SortLastSeen
+	}
+	col, ok := sortColumns[field]
+	if !ok {
+		return "", fmt.Errorf("unknown sort field %q", field)
+	}
+	return col, nil
 }
 
 // Spec is one sorted list query over a rollup table (users, sessions) or a

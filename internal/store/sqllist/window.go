@@ -1,0 +1,121 @@
+package sqllist
+
+import (
+	"strings"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Windowed aggregates: every aggregate of a user counts only the runs that
+// started in [lo, hi). They are exact for any bounds: whole hours inside the
+// window come from the user_hours rollup, the parts of the window shorter
+// than an hour at either end from the runs themselves (store.SplitWindow).
+
+// The windowed aggregate statements have UserColumns.
+
+// WindowUsers selects every user with a run in the window and its window
+// aggregates, for a list sorted by sortCol; exact reports whether first_seen
+// and last_seen are (WindowAgg).
+func (d Dialect) WindowUsers(sp store.Split, arg func(any) string, sortCol string) (sql string, exact bool) {
+	if sortCol == "first_seen" || sortCol == "last_seen" {
+		// No rollup holds them: straight from the runs of the window.
+		return d.WindowRuns(sp, arg, "user_id <> ''"), true
+	}
+	return d.WindowAgg(sp, arg, "user_id <> ''")
+}
+
+// WindowAgg selects, per user with a run in the window, the window's
+// run_count, total_duration, total_cost and total_tokens, from user_hours
+// for whole hours and from runs at the edges. first_seen and last_seen are
+// exact only when the window has no whole hour (exact says whether they
+// are); otherwise they are placeholders, filled for the rows that need them
+// (WindowExtremes). userCond restricts the users (non-empty user_id for all,
+// "user_id = $n" for one); it is applied to both tables.
+func (d Dialect) WindowAgg(sp store.Split, arg func(any) string, userCond string) (sql string, exact bool) {
+	if !sp.Hours {
+		return d.WindowRuns(sp, arg, userCond), true
+	}
+	parts := []string{`SELECT user_id, run_count, 0` + d.Int8 + ` AS first_seen, 0` + d.Int8 + ` AS last_seen,
+		total_duration, total_cost, total_tokens FROM user_hours WHERE hour >= ` + arg(sp.HoursLo) + ` AND hour < ` +
+		arg(sp.HoursHi) + ` AND ` + userCond}
+	if sp.Lo < sp.HoursLo {
+		parts = append(parts, d.edgeRuns(arg(sp.Lo), arg(sp.HoursLo), userCond))
+	}
+	if sp.HoursHi < sp.Hi {
+		parts = append(parts, d.edgeRuns(arg(sp.HoursHi), arg(sp.Hi), userCond))
+	}
+	return `SELECT user_id, sum(run_count)` + d.Int8 + ` AS run_count, 0` + d.Int8 + ` AS first_seen, 0` + d.Int8 +
+		` AS last_seen, sum(total_duration)` + d.Int8 + ` AS total_duration, sum(total_cost)` + d.Int8 +
+		` AS total_cost, sum(total_tokens)` + d.Int8 + ` AS total_tokens
+		FROM (` + strings.Join(parts, " UNION ALL ") + `) x GROUP BY user_id`, false
+}
+
+// WindowRuns selects, per user with a run in the window, every aggregate
+// straight from the runs (the covering index on runs (start_ns)).
+func (d Dialect) WindowRuns(sp store.Split, arg func(any) string, userCond string) string {
+	return `SELECT user_id, count(*)` + d.Int8 + ` AS run_count, min(start_ns) AS first_seen,
+		max(start_ns) AS last_seen, sum(` + d.Greatest + `(end_ns - start_ns, 0))` + d.Int8 + ` AS total_duration,
+		sum(cost_nanos)` + d.Int8 + ` AS total_cost, sum(input_tokens + output_tokens)` + d.Int8 + ` AS total_tokens
+		FROM runs WHERE start_ns >= ` + arg(sp.Lo) + ` AND start_ns < ` + arg(sp.Hi) + ` AND ` + userCond +
+		` GROUP BY user_id`
+}
+
+// edgeRuns selects the runs matching userCond that started in [lo, hi) as
+// one-run rollup rows (first_seen and last_seen are the run's start).
+func (d Dialect) edgeRuns(lo, hi, userCond string) string {
+	return `SELECT user_id, 1` + d.Int8 + ` AS run_count, start_ns AS first_seen, start_ns AS last_seen,
+		` + d.Greatest + `(end_ns - start_ns, 0) AS total_duration, cost_nanos AS total_cost,
+		input_tokens + output_tokens AS total_tokens
+		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
+}
+
+// WindowList returns the statement of the windowed users list of q
+// (scope=window) sorted by column col: the window's users with their window
+// aggregates and q's filters, materialized, then their count and one page
+// (CountedUsersSQL). search is the store's condition "the id of user u
+// contains q.Search", agent the agent name as the store compares it, and
+// extra, when not nil, more of the page's select list given the window
+// bounds' placeholders (", agents").
+func (d Dialect) WindowList(q store.UserQuery, col string, arg func(any) string, search func(string) string,
+	agent string, extra func(lo, hi string) string) string {
+	loN, hiN := store.Bounds(q.Start, q.End)
+	w, exact := d.WindowUsers(store.SplitWindow(loN, hiN), arg, col)
+	lo, hi := arg(loN), arg(hiN)
+	var conds []string
+	if q.Search != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM users u WHERE u.user_id = w.user_id AND "+search(q.Search)+")")
+	}
+	if q.Agent != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.user_id = w.user_id AND r.agent_name = "+
+			arg(agent)+" AND r.start_ns >= "+lo+" AND r.start_ns < "+hi+")")
+	}
+	if q.Above != nil {
+		conds = append(conds, "w."+col+" > "+arg(*q.Above))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	l := Spec{Dialect: d, From: "f", Alias: "f", Key: "user_id", Cols: UserColumns, SortCol: col, Desc: q.Desc,
+		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	first, last := WindowExtremes(exact, lo, hi)
+	more := ""
+	if extra != nil {
+		more = extra(lo, hi)
+	}
+	return "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
+		l.CountedUsersSQL(arg, first, last, more)
+}
+
+// CountedUsersSQL selects the number of rows of l.From and one page of
+// them: a row per user of the page, or a single row with a NULL user_id
+// when the page is empty. first and last are the first_seen and last_seen
+// expressions over the page row p; extra is more of the select list
+// (", agents"), or "".
+func (l *Spec) CountedUsersSQL(arg func(any) string, first, last, extra string) string {
+	page := l.SQL(arg)
+	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
+		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)" + extra + "\n" +
+		"FROM (SELECT count(*) AS n FROM " + l.From + ") c LEFT JOIN (" + page + ") p ON true " +
+		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
+}
