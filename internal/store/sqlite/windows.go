@@ -11,6 +11,8 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
+// listUsersWindow lists users with a run in the window, with window
+// aggregates (sqllist.WindowList); the page's agents are read afterwards.
 func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
