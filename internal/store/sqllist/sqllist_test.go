@@ -62,3 +62,63 @@ func TestSpecSQL(t *testing.T) {
 		})
 	}
 }
+
+func TestSortColumn(t *testing.T) {
+	for _, tc := range []struct {
+		field, want, err string
+	}{
+		{"", "last_seen", ""},
+		{store.SortLastSeen, "last_seen", ""},
+		{store.SortTotalCost, "total_cost", ""},
+		{store.SortTotalDuration, "total_duration", ""},
+		{"user_id; DROP TABLE users", "", `unknown sort field "user_id; DROP TABLE users"`},
+		{"-total_cost", "", `unknown sort field "-total_cost"`},
+	} {
+		got, err := SortColumn(tc.field)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("SortColumn(%q): error %v, want %q", tc.field, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("SortColumn(%q) = %q, %v; want %q", tc.field, got, err, tc.want)
+		}
+	}
+}
+
+func TestWindowAggSplitsTheWindow(t *testing.T) {
+	const h = int64(3600e9)
+	for _, tc := range []struct {
+		name         string
+		lo, hi       int64
+		exact        bool
+		runReads     int // branches reading runs: the whole window, or its edges shorter than an hour
+		placeholders int
+	}{
+		{"inside one hour: the runs alone", 10, h - 10, true, 1, 2},
+		{"whole hours: the rollup alone", h, 3 * h, false, 0, 2},
+		{"whole hours and both edges", h - 10, 3*h + 10, false, 2, 6},
+		{"whole hours and the end's edge", h, 3*h + 10, false, 1, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, d := range []Dialect{{Int8: "::int8", Greatest: "greatest"}, {Greatest: "max"}} {
+				var args []any
+				arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+				sql, exact := d.WindowAgg(store.SplitWindow(tc.lo, tc.hi), arg, "user_id <> ''")
+				if exact != tc.exact || len(args) != tc.placeholders {
+					t.Fatalf("%+v: exact %v, %d placeholders; want %v, %d", d, exact, len(args), tc.exact, tc.placeholders)
+				}
+				if got := strings.Count(sql, "FROM runs"); got != tc.runReads {
+					t.Errorf("%+v: %d reads of runs, want %d:\n%s", d, got, tc.runReads, sql)
+				}
+				if got := strings.Count(sql, d.Greatest+"(end_ns - start_ns, 0)"); got != tc.runReads {
+					t.Errorf("%+v: %d durations clamped with %s, want %d:\n%s", d, got, d.Greatest, tc.runReads, sql)
+				}
+				if d.Int8 == "" && strings.Contains(sql, "::") {
+					t.Errorf("%+v: a cast the dialect has not:\n%s", d, sql)
+				}
+			}
+		})
+	}
+}
