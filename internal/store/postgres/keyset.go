@@ -11,7 +11,7 @@ type listSpec = sqllist.Spec
 
 // dialect is how this store spells what the stores' shared SQL leaves open.
 func dialect() sqllist.Dialect {
-	return sqllist.Dialect{NoLimit: "ALL", Int8: "::int8", Greatest: "greatest"}
+	return sqllist.Dialect{NoLimit: "ALL", Int8: "::int8", Greatest: "greatest", SplitSums: true}
 }
 
 // argList returns a placeholder allocator appending to *args.

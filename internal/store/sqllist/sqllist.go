@@ -20,6 +20,8 @@ type Dialect struct {
 	Int8 string
 	// Greatest is the function returning the larger of two values.
 	Greatest string
+	// SplitSums sums int8 columns as two int4 halves (PostgreSQL: see Sum).
+	SplitSums bool
 }
 
 // UserColumns are the columns of a user's aggregates, in the users table
