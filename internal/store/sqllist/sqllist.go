@@ -146,6 +146,19 @@ func (l *Spec) SQL(arg func(any) string) string {
 	return q
 }
 
+// CountedUsersSQL selects the number of rows of l.From and one page of
+// them: a row per user of the page, or a single row with a NULL user_id
+// when the page is empty. first and last are the first_seen and last_seen
+// expressions over the page row p; extra is more of the select list
+// (", agents"), or "".
+func (l *Spec) CountedUsersSQL(arg func(any) string, first, last, extra string) string {
+	page := l.SQL(arg)
+	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
+		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)" + extra + "\n" +
+		"FROM (SELECT count(*) AS n FROM " + l.From + ") c LEFT JOIN (" + page + ") p ON true " +
+		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
+}
+
 // WindowExtremes returns the expressions of the first and last run start
 // of user p.user_id in [lo, hi) (parameters loA, hiA): the window rollup's
 // own p.first_seen and p.last_seen when they are exact, else a read of the

@@ -10,8 +10,7 @@ import (
 // started in [lo, hi). They are exact for any bounds: whole hours inside the
 // window come from the user_hours rollup, the parts of the window shorter
 // than an hour at either end from the runs themselves (store.SplitWindow).
-
-// The windowed aggregate statements have UserColumns.
+// Their statements have UserColumns.
 
 // WindowUsers selects every user with a run in the window and its window
 // aggregates, for a list sorted by sortCol; exact reports whether first_seen
@@ -105,19 +104,6 @@ func (d Dialect) WindowList(q store.UserQuery, col string, arg func(any) string,
 	}
 	return "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
 		l.CountedUsersSQL(arg, first, last, more)
-}
-
-// CountedUsersSQL selects the number of rows of l.From and one page of
-// them: a row per user of the page, or a single row with a NULL user_id
-// when the page is empty. first and last are the first_seen and last_seen
-// expressions over the page row p; extra is more of the select list
-// (", agents"), or "".
-func (l *Spec) CountedUsersSQL(arg func(any) string, first, last, extra string) string {
-	page := l.SQL(arg)
-	return "SELECT c.n, p.user_id, coalesce(p.run_count, 0), coalesce(" + first + ", 0), coalesce(" + last + ", 0), " +
-		"coalesce(p.total_duration, 0), coalesce(p.total_cost, 0), coalesce(p.total_tokens, 0)" + extra + "\n" +
-		"FROM (SELECT count(*) AS n FROM " + l.From + ") c LEFT JOIN (" + page + ") p ON true " +
-		strings.Replace(l.Order(), "ORDER BY ", "ORDER BY p.", 1)
 }
 
 // Sum is the exact int8 sum of the int8 expression expr. PostgreSQL's
