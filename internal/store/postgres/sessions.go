@@ -13,8 +13,6 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-const sessionColumns = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
-
 // sessionUsersOf and sessionAgentsOf are select-list expressions over a
 // page row p: the distinct users and agents of the session's runs.
 const (
@@ -24,7 +22,7 @@ const (
 		WHERE r.session_id = p.session_id), '{}')`
 )
 
-// userSessionsSQL selects the sessions (sessionColumns) with a run of the
+// userSessionsSQL selects the sessions (sqllist.SessionColumns) with a run of the
 // user in placeholder user: the user's distinct session ids come from an
 // index-only scan of runs (user_id, ...) INCLUDE (session_id); each is then
 // read by primary key. LIMIT 1 keeps the planner from turning the lookups
@@ -32,7 +30,7 @@ const (
 // a user with thousands of sessions).
 func userSessionsSQL(user string) string {
 	return `SELECT s.* FROM (SELECT DISTINCT r.session_id FROM runs r WHERE r.user_id = ` + user + `) x
-		CROSS JOIN LATERAL (SELECT ` + sessionColumns + ` FROM sessions s WHERE s.session_id = x.session_id LIMIT 1) s`
+		CROSS JOIN LATERAL (SELECT ` + sqllist.SessionColumns + ` FROM sessions s WHERE s.session_id = x.session_id LIMIT 1) s`
 }
 
 // ListSessions returns one page of sessions and how many match q. Pages
@@ -81,11 +79,11 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	}
 	countArgs := slices.Clone(args)
 	l := listSpec{Dialect: dialect(),
-		From: from, Alias: "s", Key: "session_id", Cols: sessionColumns, Conds: conds,
+		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	// The count is a column of every page row, so that it reads the user's
 	// materialized sessions too; an empty page asks for it alone.
-	pageSQL := with + "SELECT " + count + ", " + sessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf +
+	pageSQL := with + "SELECT " + count + ", " + sqllist.SessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf +
 		" FROM (" + l.SQL(arg) + ") p " + l.Order()
 
 	rows, _ := s.pool.Query(ctx, pageSQL, args...)
@@ -125,7 +123,7 @@ func normSession(x store.SessionSummary) store.SessionSummary {
 func (s *Store) GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error) {
 	id := cleanText(sessionID)
 	b := &pgx.Batch{}
-	b.Queue("SELECT "+sessionColumns+", "+sessionUsersOf+", "+sessionAgentsOf+" FROM sessions p WHERE session_id = $1", id)
+	b.Queue("SELECT "+sqllist.SessionColumns+", "+sessionUsersOf+", "+sessionAgentsOf+" FROM sessions p WHERE session_id = $1", id)
 	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
 			input_tokens + output_tokens, user_id
 		FROM runs WHERE session_id = $1 ORDER BY start_ns ASC, id ASC LIMIT $2`, id, int64(store.SessionRuns))

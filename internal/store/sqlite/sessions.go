@@ -12,8 +12,6 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-const sessionCols = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
-
 // ListSessions returns one page of sessions and how many match q.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
 	col, err := sqllist.SortColumn(q.Sort)
@@ -43,7 +41,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	}
 	countArgs := append([]any(nil), args...)
 	l := listSpec{Dialect: dialect(),
-		From: "sessions s", Alias: "s", Key: "session_id", Cols: sessionCols, Conds: conds,
+		From: "sessions s", Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	pageSQL := l.SQL(arg)
 
@@ -104,7 +102,7 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.Session
 	var d store.SessionDetail
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		x := &d.Summary
-		err := tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE session_id = ?`, sessionID).
+		err := tx.QueryRowContext(ctx, `SELECT `+sqllist.SessionColumns+` FROM sessions WHERE session_id = ?`, sessionID).
 			Scan(&x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration, &x.TotalCost, &x.TotalTokens)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound

@@ -28,6 +28,9 @@ type Dialect struct {
 // and in every statement of windowed aggregates.
 const UserColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 
+// SessionColumns are the columns of a session's aggregates.
+const SessionColumns = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+
 // sortColumns are the columns of the sort fields, in the users and sessions
 // tables and the windowed aggregates alike. Only these names are spliced
 // into SQL; every value is a parameter.
