@@ -97,7 +97,7 @@ type RunSummary struct {
 	Error        bool
 	CostNanos    int64
 	Tokens       int64
-	UserID       string // filled by the session and window reads
+	UserID       string
 }
 
 // UserDetail is a user's aggregates, cost by model (most expensive first)

@@ -72,13 +72,8 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 		&out.TotalTokens); err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
-	rows, _ := br.Query()
-	var m store.ModelCost
-	if _, err := pgx.ForEachRow(rows, []any{&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls},
-		func() error {
-			out.CostByModel = append(out.CostByModel, m)
-			return nil
-		}); err != nil {
+	var err error
+	if out.CostByModel, err = readModelCosts(br); err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
 	if err := br.QueryRow().Scan(&out.NewUsers); err != nil {

@@ -206,10 +206,9 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, e
 	id := cleanText(userID)
 	b := &pgx.Batch{}
 	b.Queue("SELECT "+sqllist.UserColumns+", "+agentsOf+" FROM users p WHERE user_id = $1", id)
-	b.Queue(`SELECT model, total_cost, total_tokens, call_count, unpriced_calls FROM user_models
+	b.Queue(`SELECT `+sqllist.ModelCostColumns+` FROM user_models
 		WHERE user_id = $1 ORDER BY total_cost DESC, model ASC`, id)
-	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
-			input_tokens + output_tokens
+	b.Queue(`SELECT `+sqllist.RunSummaryColumns+`
 		FROM runs WHERE user_id = $1 ORDER BY start_ns DESC, id DESC LIMIT $2`, id, int64(store.RecentRuns))
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -231,22 +230,11 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, e
 	if !found {
 		return store.UserDetail{}, store.ErrNotFound
 	}
-	rows, _ = br.Query()
-	var m store.ModelCost
-	if _, err := pgx.ForEachRow(rows, []any{&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls},
-		func() error {
-			d.CostByModel = append(d.CostByModel, m)
-			return nil
-		}); err != nil {
+	var err error
+	if d.CostByModel, err = readModelCosts(br); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
-	rows, _ = br.Query()
-	var r store.RunSummary
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start,
-		&r.End, &r.Error, &r.CostNanos, &r.Tokens}, func() error {
-		d.Runs = append(d.Runs, r)
-		return nil
-	}); err != nil {
+	if d.Runs, err = readRunSummaries(br); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
 	if err := br.Close(); err != nil {

@@ -124,8 +124,7 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.Session
 	id := cleanText(sessionID)
 	b := &pgx.Batch{}
 	b.Queue("SELECT "+sqllist.SessionColumns+", "+sessionUsersOf+", "+sessionAgentsOf+" FROM sessions p WHERE session_id = $1", id)
-	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
-			input_tokens + output_tokens, user_id
+	b.Queue(`SELECT `+sqllist.RunSummaryColumns+`
 		FROM runs WHERE session_id = $1 ORDER BY start_ns ASC, id ASC LIMIT $2`, id, int64(store.SessionRuns))
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -136,13 +135,8 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.Session
 		return store.SessionDetail{}, fmt.Errorf("cannot get session: %w", err)
 	}
 	d.Summary = normSession(d.Summary)
-	rows, _ := br.Query()
-	var r store.RunSummary
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start,
-		&r.End, &r.Error, &r.CostNanos, &r.Tokens, &r.UserID}, func() error {
-		d.Runs = append(d.Runs, r)
-		return nil
-	}); err != nil {
+	var err error
+	if d.Runs, err = readRunSummaries(br); err != nil {
 		return store.SessionDetail{}, fmt.Errorf("cannot get session: %w", err)
 	}
 	if err := br.Close(); err != nil {

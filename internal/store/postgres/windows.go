@@ -87,8 +87,7 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 	b.Queue(`SELECT 1 FROM users WHERE user_id = $1`, id)
 	b.Queue(aggSQL, aggArgs...)
 	b.Queue(modelSQL, modelArgs...)
-	b.Queue(`SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
-			input_tokens + output_tokens, user_id
+	b.Queue(`SELECT `+sqllist.RunSummaryColumns+`
 		FROM runs WHERE user_id = $1 AND start_ns >= $2 AND start_ns < $3 ORDER BY start_ns DESC, id DESC LIMIT $4`,
 		id, lo, hi, int64(store.RecentRuns))
 	br := s.pool.SendBatch(ctx, b)
@@ -110,22 +109,11 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 	if len(u.Agents) == 0 {
 		u.Agents = nil
 	}
-	rows, _ := br.Query()
-	var m store.ModelCost
-	if _, err := pgx.ForEachRow(rows, []any{&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls},
-		func() error {
-			d.CostByModel = append(d.CostByModel, m)
-			return nil
-		}); err != nil {
+	var err error
+	if d.CostByModel, err = readModelCosts(br); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
-	rows, _ = br.Query()
-	var r store.RunSummary
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start,
-		&r.End, &r.Error, &r.CostNanos, &r.Tokens, &r.UserID}, func() error {
-		d.Runs = append(d.Runs, r)
-		return nil
-	}); err != nil {
+	if d.Runs, err = readRunSummaries(br); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
 	if err := br.Close(); err != nil {

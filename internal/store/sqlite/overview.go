@@ -56,14 +56,9 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 			Scan(&out.RunCount, &out.UserRuns, &out.TotalDuration, &out.TotalCost, &out.TotalTokens); err != nil {
 			return err
 		}
-		if err := each2(ctx, tx, `SELECT model, sum(c) AS cost, sum(k), sum(n), sum(u) FROM (`+
+		if err := each(ctx, tx, `SELECT model, sum(c) AS cost, sum(k), sum(n), sum(u) FROM (`+
 			strings.Join(mParts, " UNION ALL ")+`) GROUP BY model HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(k) <> 0
-			ORDER BY cost DESC, model ASC`, mArgs, func(rows *sql.Rows) error {
-			var m store.ModelCost
-			err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls)
-			out.CostByModel = append(out.CostByModel, m)
-			return err
-		}); err != nil {
+			ORDER BY cost DESC, model ASC`, mArgs, appendModelCost(&out.CostByModel)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE first_seen >= ? AND first_seen < ?`, lo, hi).
@@ -93,7 +88,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0"}.SQL(q, arg)
 	lists := out.Lists()
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := each2(ctx, tx, stmt, args,
+		if err := each(ctx, tx, stmt, args,
 			func(rows *sql.Rows) error {
 				var list, n int64
 				var id sql.NullString
@@ -135,7 +130,7 @@ func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.Usage
 	}
 	var runs, tokens []int64
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		return each2(ctx, tx, pop, args, func(rows *sql.Rows) error {
+		return each(ctx, tx, pop, args, func(rows *sql.Rows) error {
 			var r, t int64
 			err := rows.Scan(&r, &t)
 			runs, tokens = append(runs, r), append(tokens, t)

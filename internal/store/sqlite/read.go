@@ -191,44 +191,14 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, e
 		}
 		*u = users[0]
 
-		rows, err := tx.QueryContext(ctx, `SELECT model, total_cost, total_tokens, call_count, unpriced_calls
-			FROM user_models WHERE user_id = ? ORDER BY total_cost DESC, model ASC`, userID)
-		if err != nil {
+		if err := each(ctx, tx, `SELECT `+sqllist.ModelCostColumns+`
+			FROM user_models WHERE user_id = ? ORDER BY total_cost DESC, model ASC`, []any{userID},
+			appendModelCost(&d.CostByModel)); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var m store.ModelCost
-			if err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls); err != nil {
-				_ = rows.Close()
-				return err
-			}
-			d.CostByModel = append(d.CostByModel, m)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-
-		rows, err = tx.QueryContext(ctx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
-			error, cost_nanos, input_tokens + output_tokens
-			FROM runs WHERE user_id = ? ORDER BY start_ns DESC, id DESC LIMIT ?`, userID, store.RecentRuns)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r store.RunSummary
-			var isErr int64
-			if err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End,
-				&isErr, &r.CostNanos, &r.Tokens); err != nil {
-				return err
-			}
-			r.Error = isErr != 0
-			d.Runs = append(d.Runs, r)
-		}
-		return rows.Err()
+		return each(ctx, tx, `SELECT `+sqllist.RunSummaryColumns+`
+			FROM runs WHERE user_id = ? ORDER BY start_ns DESC, id DESC LIMIT ?`, []any{userID, store.RecentRuns},
+			appendRunSummary(&d.Runs))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.UserDetail{}, fmt.Errorf("sqlite: user %q: %w", userID, store.ErrNotFound)
@@ -245,7 +215,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 	var diffs []string
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var runs []genai.Run
-		if err := each(ctx, tx, `SELECT id, run_key, `+runCols+` FROM runs`, func(rows *sql.Rows) error {
+		if err := each(ctx, tx, `SELECT id, run_key, `+runCols+` FROM runs`, nil, func(rows *sql.Rows) error {
 			r, err := scanRun(rows)
 			runs = append(runs, r.Run)
 			return err
@@ -253,7 +223,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("runs: %w", err)
 		}
 		var calls []genai.Call
-		if err := each(ctx, tx, `SELECT `+callCols+` FROM calls`, func(rows *sql.Rows) error {
+		if err := each(ctx, tx, `SELECT `+callCols+` FROM calls`, nil, func(rows *sql.Rows) error {
 			c, err := scanCall(rows)
 			calls = append(calls, c)
 			return err
@@ -263,7 +233,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 
 		got := ledger.NewSnapshot()
 		if err := each(ctx, tx, `SELECT user_id, run_count, total_duration, total_cost, total_tokens, first_seen, last_seen FROM users`,
-			func(rows *sql.Rows) error {
+			nil, func(rows *sql.Rows) error {
 				var id string
 				var u ledger.UserRow
 				err := rows.Scan(&id, &u.Totals.Runs, &u.Totals.Duration, &u.Totals.Cost, &u.Totals.Tokens, &u.FirstSeen, &u.LastSeen)
@@ -273,7 +243,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("users: %w", err)
 		}
 		if err := each(ctx, tx, `SELECT user_id, model, call_count, unpriced_calls, total_cost, total_tokens FROM user_models`,
-			func(rows *sql.Rows) error {
+			nil, func(rows *sql.Rows) error {
 				var k [2]string
 				var t ledger.Totals
 				err := rows.Scan(&k[0], &k[1], &t.Calls, &t.Unpriced, &t.Cost, &t.Tokens)
@@ -282,7 +252,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			}); err != nil {
 			return fmt.Errorf("user_models: %w", err)
 		}
-		if err := each(ctx, tx, `SELECT user_id, agent_name, run_count FROM user_agents`, func(rows *sql.Rows) error {
+		if err := each(ctx, tx, `SELECT user_id, agent_name, run_count FROM user_agents`, nil, func(rows *sql.Rows) error {
 			var k [2]string
 			var t ledger.Totals
 			err := rows.Scan(&k[0], &k[1], &t.Runs)
@@ -292,7 +262,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("user_agents: %w", err)
 		}
 		if err := each(ctx, tx, `SELECT user_id, hour, run_count, total_duration, total_cost, total_tokens FROM user_hours`,
-			func(rows *sql.Rows) error {
+			nil, func(rows *sql.Rows) error {
 				var user string
 				var hour int64
 				var t ledger.Totals
@@ -303,7 +273,7 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("user_hours: %w", err)
 		}
 		if err := each(ctx, tx, `SELECT user_id, model, hour, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours`,
-			func(rows *sql.Rows) error {
+			nil, func(rows *sql.Rows) error {
 				var user, model string
 				var hour int64
 				var t ledger.Totals
@@ -327,18 +297,4 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("sqlite: cannot verify: %w", err)
 	}
 	return diffs, nil
-}
-
-func each(ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -186,7 +186,7 @@ func retire(ctx context.Context, w *writeTx, traces []pcommon.TraceID, now int64
 
 // loadRetired adds the retired rollup rows to want (Verify).
 func loadRetired(ctx context.Context, tx *sql.Tx, want *ledger.Snapshot) error {
-	return each(ctx, tx, `SELECT `+retiredRollupCols+` FROM retired_rollups`, func(rows *sql.Rows) error {
+	return each(ctx, tx, `SELECT `+retiredRollupCols+` FROM retired_rollups`, nil, func(rows *sql.Rows) error {
 		var r ledger.RetiredRow
 		t := &r.Totals
 		if err := rows.Scan(&r.Rollup, &r.Key[0], &r.Key[1], &r.Key[2], &t.Runs, &t.Calls, &t.Unpriced, &t.Duration,

@@ -55,7 +55,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 				return nil
 			}
 		}
-		if err := each2(ctx, tx, pageSQL, args, func(rows *sql.Rows) error {
+		if err := each(ctx, tx, pageSQL, args, func(rows *sql.Rows) error {
 			var x store.SessionSummary
 			err := rows.Scan(&x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration, &x.TotalCost, &x.TotalTokens)
 			page.Sessions = append(page.Sessions, x)
@@ -78,7 +78,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 
 // loadSessionMembers fills the distinct users and agents of a session's runs.
 func loadSessionMembers(ctx context.Context, tx *sql.Tx, x *store.SessionSummary) error {
-	if err := each2(ctx, tx, `SELECT DISTINCT user_id FROM runs WHERE session_id = ? AND user_id <> '' ORDER BY user_id`,
+	if err := each(ctx, tx, `SELECT DISTINCT user_id FROM runs WHERE session_id = ? AND user_id <> '' ORDER BY user_id`,
 		[]any{x.SessionID}, func(rows *sql.Rows) error {
 			var u string
 			err := rows.Scan(&u)
@@ -87,7 +87,7 @@ func loadSessionMembers(ctx context.Context, tx *sql.Tx, x *store.SessionSummary
 		}); err != nil {
 		return err
 	}
-	return each2(ctx, tx, `SELECT DISTINCT agent_name FROM runs WHERE session_id = ? ORDER BY agent_name`,
+	return each(ctx, tx, `SELECT DISTINCT agent_name FROM runs WHERE session_id = ? ORDER BY agent_name`,
 		[]any{x.SessionID}, func(rows *sql.Rows) error {
 			var a string
 			err := rows.Scan(&a)
@@ -113,14 +113,9 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (store.Session
 		if err := loadSessionMembers(ctx, tx, x); err != nil {
 			return err
 		}
-		return each2(ctx, tx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
-			error, cost_nanos, input_tokens + output_tokens, user_id
+		return each(ctx, tx, `SELECT `+sqllist.RunSummaryColumns+`
 			FROM runs WHERE session_id = ? ORDER BY start_ns ASC, id ASC LIMIT ?`,
-			[]any{sessionID, store.SessionRuns}, func(rows *sql.Rows) error {
-				r, err := scanRunSummary(rows)
-				d.Runs = append(d.Runs, r)
-				return err
-			})
+			[]any{sessionID, store.SessionRuns}, appendRunSummary(&d.Runs))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.SessionDetail{}, fmt.Errorf("sqlite: session %q: %w", sessionID, store.ErrNotFound)
@@ -152,7 +147,7 @@ func (s *Store) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
 		}
 		d.TraceID, d.RootSpanID = hex.EncodeToString(tid), hex.EncodeToString(root)
 		d.Implicit, d.Error = implicit != 0, isErr != 0
-		return each2(ctx, tx, `SELECT span_id, start_ns, model, provider, input_tokens, cache_read_tokens,
+		return each(ctx, tx, `SELECT span_id, start_ns, model, provider, input_tokens, cache_read_tokens,
 				cache_write_tokens, output_tokens, reasoning_tokens, cost_nanos, cost_source, aggregate
 			FROM calls WHERE run_key = ? ORDER BY start_ns, span_id`, []any{d.Key}, func(rows *sql.Rows) error {
 			var c store.CallDetail

@@ -133,26 +133,14 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 		} else {
 			parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.Hi)))
 		}
-		if err := each2(ctx, tx, `SELECT model, sum(total_cost) AS c, sum(total_tokens), sum(call_count), sum(unpriced_calls)
+		if err := each(ctx, tx, `SELECT model, sum(total_cost) AS c, sum(total_tokens), sum(call_count), sum(unpriced_calls)
 			FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY model ORDER BY c DESC, model ASC`, margs,
-			func(rows *sql.Rows) error {
-				var m store.ModelCost
-				if err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls); err != nil {
-					return err
-				}
-				d.CostByModel = append(d.CostByModel, m)
-				return nil
-			}); err != nil {
+			appendModelCost(&d.CostByModel)); err != nil {
 			return err
 		}
-		return each2(ctx, tx, `SELECT id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns,
-			error, cost_nanos, input_tokens + output_tokens, user_id
+		return each(ctx, tx, `SELECT `+sqllist.RunSummaryColumns+`
 			FROM runs WHERE user_id = ? AND start_ns >= ? AND start_ns < ? ORDER BY start_ns DESC, id DESC LIMIT ?`,
-			[]any{q.UserID, lo, hi, store.RecentRuns}, func(rows *sql.Rows) error {
-				r, err := scanRunSummary(rows)
-				d.Runs = append(d.Runs, r)
-				return err
-			})
+			[]any{q.UserID, lo, hi, store.RecentRuns}, appendRunSummary(&d.Runs))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.UserDetail{}, fmt.Errorf("sqlite: user %q: %w", q.UserID, store.ErrNotFound)
@@ -163,19 +151,37 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 	return d, nil
 }
 
-// scanRunSummary scans id, run_key, agent_name, workflow_name, session_id,
-// start_ns, end_ns, error, cost_nanos, tokens, user_id.
-func scanRunSummary(rows *sql.Rows) (store.RunSummary, error) {
-	var r store.RunSummary
-	var isErr int64
-	err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &isErr,
-		&r.CostNanos, &r.Tokens, &r.UserID)
-	r.Error = isErr != 0
-	return r, err
+// appendRunSummary returns a scan function (each) that appends a row of
+// sqllist.RunSummaryColumns to runs.
+func appendRunSummary(runs *[]store.RunSummary) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var r store.RunSummary
+		var isErr int64
+		if err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &isErr,
+			&r.CostNanos, &r.Tokens, &r.UserID); err != nil {
+			return err
+		}
+		r.Error = isErr != 0
+		*runs = append(*runs, r)
+		return nil
+	}
 }
 
-// each2 is each with query arguments.
-func each2(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) error) error {
+// appendModelCost returns a scan function (each) that appends a row of
+// model, cost, tokens, calls and unpriced calls to models.
+func appendModelCost(models *[]store.ModelCost) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var m store.ModelCost
+		if err := rows.Scan(&m.Model, &m.TotalCost, &m.TotalTokens, &m.CallCount, &m.UnpricedCalls); err != nil {
+			return err
+		}
+		*models = append(*models, m)
+		return nil
+	}
+}
+
+// each runs query with args in tx and calls scan on each row.
+func each(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

@@ -28,6 +28,15 @@ type Dialect struct {
 // and in every statement of windowed aggregates.
 const UserColumns = `user_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 
+// RunSummaryColumns are the columns of a run in a user's or a session's
+// detail (store.RunSummary).
+const RunSummaryColumns = `id, run_key, agent_name, workflow_name, session_id, start_ns, end_ns, error, cost_nanos,
+	input_tokens + output_tokens, user_id`
+
+// ModelCostColumns are the columns of a model's share of a user's cost
+// (store.ModelCost), in user_models.
+const ModelCostColumns = `model, total_cost, total_tokens, call_count, unpriced_calls`
+
 // SessionColumns are the columns of a session's aggregates.
 const SessionColumns = `session_id, run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
 

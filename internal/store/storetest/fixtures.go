@@ -120,7 +120,7 @@ func summaryOf(users []store.UserSummary, id string) store.UserSummary {
 func (f *basicFixture) details() map[string]store.UserDetail {
 	u := basicUsers()
 	k := f.keys
-	return map[string]store.UserDetail{
+	details := map[string]store.UserDetail{
 		"alice": {
 			Summary:     summaryOf(u, "alice"),
 			CostByModel: []store.ModelCost{{Model: "gpt-4o", TotalCost: 19500, TotalTokens: 1950, CallCount: 3}},
@@ -179,6 +179,12 @@ func (f *basicFixture) details() map[string]store.UserDetail {
 			},
 		},
 	}
+	for id, d := range details {
+		for i := range d.Runs {
+			d.Runs[i].UserID = id
+		}
+	}
+	return details
 }
 
 // runSpec is one run of a generated user: an agent root and one LLM call.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,7 @@ func testRunIDStable(t *testing.T, o Opener) {
 	id := d.Runs[0].ID
 	require.Positive(t, id)
 	require.Equal(t, store.RunSummary{ID: id, Key: f.keys["t1"], AgentName: "planner", WorkflowName: "trip", SessionID: "s1",
-		Start: at(0, 10, 0, 0), End: at(0, 10, 0, 30), CostNanos: 1500, Tokens: 150}, d.Runs[0])
+		Start: at(0, 10, 0, 0), End: at(0, 10, 0, 30), CostNanos: 1500, Tokens: 150, UserID: "alice"}, d.Runs[0])
 	require.Equal(t, []store.ModelCost{{Model: "gpt-4o", TotalCost: 1500, TotalTokens: 150, CallCount: 1}}, d.CostByModel)
 
 	// Other runs arrive in between; then the run grows: its id stays.
@@ -28,7 +29,7 @@ func testRunIDStable(t *testing.T, o Opener) {
 	d = h.user("alice")
 	require.Len(t, d.Runs, 2)
 	require.Equal(t, store.RunSummary{ID: id, Key: f.keys["t1"], AgentName: "planner", WorkflowName: "trip", SessionID: "s1",
-		Start: at(0, 10, 0, 0), End: at(0, 10, 0, 30), CostNanos: 4500, Tokens: 450}, d.Runs[1])
+		Start: at(0, 10, 0, 0), End: at(0, 10, 0, 30), CostNanos: 4500, Tokens: 450, UserID: "alice"}, d.Runs[1])
 	require.NotEqual(t, id, d.Runs[0].ID)
 	h.verify()
 }
@@ -73,11 +74,11 @@ func testLateUserChange(t *testing.T, o Opener) {
 		h.apply(b.spans[1:]) // everything but the HTTP root
 	}
 	runZ := store.RunSummary{Key: f.keys[0], AgentName: "helper", WorkflowName: "default",
-		Start: at(3, 8, 0, 0), End: at(3, 8, 0, 40), CostNanos: 70, Tokens: 10}
+		Start: at(3, 8, 0, 0), End: at(3, 8, 0, 40), CostNanos: 70, Tokens: 10, UserID: "mallory"}
 	runX := store.RunSummary{Key: f.keys[1], AgentName: "helper", WorkflowName: "default",
-		Start: at(3, 10, 0, 5), End: at(3, 10, 0, 35), CostNanos: 100, Tokens: 20}
+		Start: at(3, 10, 0, 5), End: at(3, 10, 0, 35), CostNanos: 100, Tokens: 20, UserID: "mallory"}
 	runY := store.RunSummary{Key: f.keys[2], AgentName: "helper", WorkflowName: "default",
-		Start: at(3, 15, 0, 0), End: at(3, 15, 0, 50), CostNanos: 300, Tokens: 40}
+		Start: at(3, 15, 0, 0), End: at(3, 15, 0, 50), CostNanos: 300, Tokens: 40, UserID: "mallory"}
 	mallory := store.UserSummary{UserID: "mallory", RunCount: 3, FirstSeen: at(3, 8, 0, 0), LastSeen: at(3, 15, 0, 0),
 		TotalDuration: 120 * sec, TotalCost: 470, TotalTokens: 70, Agents: []string{"helper"}}
 	d := h.user("mallory")
@@ -97,8 +98,9 @@ func testLateUserChange(t *testing.T, o Opener) {
 	require.Equal(t, page([]store.UserSummary{mallory}, 1), h.list(store.UserQuery{}))
 	h.verify()
 
-	withID := func(r store.RunSummary) store.RunSummary {
-		r.ID = ids[r.Key]
+	// of is run r with its id, now owned by user.
+	of := func(user string, r store.RunSummary) store.RunSummary {
+		r.ID, r.UserID = ids[r.Key], user
 		return r
 	}
 
@@ -111,12 +113,12 @@ func testLateUserChange(t *testing.T, o Opener) {
 	require.Equal(t, store.UserDetail{
 		Summary:     mallory,
 		CostByModel: []store.ModelCost{{Model: "gpt-4o", TotalCost: 170, TotalTokens: 30, CallCount: 2}},
-		Runs:        []store.RunSummary{withID(runX), withID(runZ)},
+		Runs:        []store.RunSummary{of("mallory", runX), of("mallory", runZ)},
 	}, h.user("mallory"))
 	require.Equal(t, store.UserDetail{
 		Summary:     trent,
 		CostByModel: []store.ModelCost{{Model: "claude-3", TotalCost: 300, TotalTokens: 40, CallCount: 1}},
-		Runs:        []store.RunSummary{withID(runY)},
+		Runs:        []store.RunSummary{of("trent", runY)},
 	}, h.user("trent"))
 	h.verify()
 
@@ -130,7 +132,7 @@ func testLateUserChange(t *testing.T, o Opener) {
 	require.Equal(t, store.UserDetail{
 		Summary:     mallory,
 		CostByModel: []store.ModelCost{{Model: "gpt-4o", TotalCost: 100, TotalTokens: 20, CallCount: 1}},
-		Runs:        []store.RunSummary{withID(runX)},
+		Runs:        []store.RunSummary{of("mallory", runX)},
 	}, h.user("mallory"))
 	h.verify()
 
@@ -147,7 +149,7 @@ func testLateUserChange(t *testing.T, o Opener) {
 			{Model: "claude-3", TotalCost: 300, TotalTokens: 40, CallCount: 1},
 			{Model: "gpt-4o", TotalCost: 170, TotalTokens: 30, CallCount: 2},
 		},
-		Runs: []store.RunSummary{withID(runY), withID(runX), withID(runZ)},
+		Runs: []store.RunSummary{of("trent", runY), of("trent", runX), of("trent", runZ)},
 	}, h.user("trent"))
 	h.verify()
 }
@@ -194,7 +196,7 @@ func testRecentRuns(t *testing.T, o Opener) {
 			cost = 0
 		}
 		want = append(want, store.RunSummary{Key: keys[i], AgentName: "worker", WorkflowName: "default",
-			Start: s, End: s + 60*sec, CostNanos: cost, Tokens: int64(i + 2)})
+			Start: s, End: s + 60*sec, CostNanos: cost, Tokens: int64(i + 2), UserID: "heavy"})
 	}
 	require.Equal(t, want, zeroRunIDs(t, d).Runs)
 	h.verify()
@@ -220,7 +222,11 @@ func testPersistence(t *testing.T, o Opener) {
 	h.requireNoUser("mallory")
 	tr := h.user("trent")
 	require.Equal(t, int64(1), tr.Summary.RunCount)
-	require.Equal(t, want.Details["mallory"].Runs, tr.Runs)
+	moved := slices.Clone(want.Details["mallory"].Runs)
+	for i := range moved {
+		moved[i].UserID = "trent"
+	}
+	require.Equal(t, moved, tr.Runs)
 	want = h.view(true)
 
 	h.reopenStore()
