@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,44 +22,12 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	sp := store.SplitWindow(lo, hi)
 	var out store.Overview
 
-	var tArgs []any
-	targ := argList(&tArgs)
-	var mArgs []any
-	marg := argList(&mArgs)
-	edgeTotals := func(lo, hi int64) string {
-		return `SELECT count(*) AS rc, count(*) FILTER (WHERE user_id <> '') AS ur,
-			sum(greatest(end_ns - start_ns, 0)) AS d, sum(cost_nanos) AS c, sum(input_tokens + output_tokens) AS k
-			FROM runs WHERE start_ns >= ` + targ(lo) + ` AND start_ns < ` + targ(hi)
-	}
-	edgeModels := func(lo, hi int64) string {
-		return `SELECT model, 1::int8 AS n, (cost_source = 'unpriced')::int::int8 AS u, cost_nanos AS c,
-			input_tokens + output_tokens AS k FROM calls WHERE run_start_ns >= ` + marg(lo) + ` AND run_start_ns < ` + marg(hi)
-	}
-	var tParts, mParts []string
-	if sp.Hours {
-		tParts = append(tParts, `SELECT sum(run_count) AS rc, sum(user_runs) AS ur, sum(total_duration) AS d,
-			sum(total_cost) AS c, sum(total_tokens) AS k FROM run_hours WHERE hour >= `+targ(sp.HoursLo)+
-			` AND hour < `+targ(sp.HoursHi))
-		mParts = append(mParts, `SELECT model, call_count AS n, unpriced_calls AS u, total_cost AS c, total_tokens AS k
-			FROM model_hours WHERE hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
-		if sp.Lo < sp.HoursLo {
-			tParts = append(tParts, edgeTotals(sp.Lo, sp.HoursLo))
-			mParts = append(mParts, edgeModels(sp.Lo, sp.HoursLo))
-		}
-		if sp.HoursHi < sp.Hi {
-			tParts = append(tParts, edgeTotals(sp.HoursHi, sp.Hi))
-			mParts = append(mParts, edgeModels(sp.HoursHi, sp.Hi))
-		}
-	} else {
-		tParts = append(tParts, edgeTotals(sp.Lo, sp.Hi))
-		mParts = append(mParts, edgeModels(sp.Lo, sp.Hi))
-	}
+	var tArgs, mArgs []any
+	totals := dialect().OverviewTotals(sp, argList(&tArgs))
+	models := dialect().OverviewModels(sp, argList(&mArgs))
 	b := &pgx.Batch{}
-	b.Queue(`SELECT coalesce(sum(rc), 0)::int8, coalesce(sum(ur), 0)::int8, coalesce(sum(d), 0)::int8,
-		coalesce(sum(c), 0)::int8, coalesce(sum(k), 0)::int8 FROM (`+strings.Join(tParts, " UNION ALL ")+`) t`, tArgs...)
-	b.Queue(`SELECT model, sum(c)::int8 AS cost, sum(k)::int8, sum(n)::int8, sum(u)::int8 FROM (`+
-		strings.Join(mParts, " UNION ALL ")+`) m GROUP BY model HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(k) <> 0
-		ORDER BY cost DESC, model ASC`, mArgs...)
+	b.Queue(totals, tArgs...)
+	b.Queue(models, mArgs...)
 	if lo == math.MinInt64 && hi == math.MaxInt64 {
 		b.Queue(`SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'users'`)
 	} else {

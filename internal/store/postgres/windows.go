@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,29 +58,7 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 
 	var modelArgs []any
 	marg := argList(&modelArgs)
-	midA := marg(id)
-	var parts []string
-	edgeCalls := func(lo, hi string) string {
-		return `SELECT c.model, 1::int8 AS call_count, (c.cost_source = 'unpriced')::int::int8 AS unpriced_calls,
-			c.cost_nanos AS total_cost, c.input_tokens + c.output_tokens AS total_tokens
-			FROM runs r JOIN calls c ON c.trace_id = r.trace_id AND c.run_key = r.run_key
-			WHERE r.user_id = ` + midA + ` AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi
-	}
-	if sp.Hours {
-		parts = append(parts, `SELECT model, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours
-			WHERE user_id = `+midA+` AND hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
-		if sp.Lo < sp.HoursLo {
-			parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.HoursLo)))
-		}
-		if sp.HoursHi < sp.Hi {
-			parts = append(parts, edgeCalls(marg(sp.HoursHi), marg(sp.Hi)))
-		}
-	} else {
-		parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.Hi)))
-	}
-	modelSQL := `SELECT model, sum(total_cost)::int8 AS c, sum(total_tokens)::int8, sum(call_count)::int8,
-		sum(unpriced_calls)::int8 FROM (` + strings.Join(parts, " UNION ALL ") + `) m
-		GROUP BY model ORDER BY c DESC, model ASC`
+	modelSQL := dialect().UserWindowModels(sp, marg, marg(id))
 
 	b := &pgx.Batch{}
 	b.Queue(`SELECT 1 FROM users WHERE user_id = $1`, id)

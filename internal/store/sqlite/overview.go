@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
@@ -21,44 +20,14 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	var out store.Overview
 
 	var tArgs, mArgs []any
-	targ, marg := argList(&tArgs), argList(&mArgs)
-	edgeTotals := func(lo, hi int64) string {
-		return `SELECT count(*) AS rc, coalesce(sum(user_id <> ''), 0) AS ur, sum(max(end_ns - start_ns, 0)) AS d,
-			sum(cost_nanos) AS c, sum(input_tokens + output_tokens) AS k
-			FROM runs WHERE start_ns >= ` + targ(lo) + ` AND start_ns < ` + targ(hi)
-	}
-	edgeModels := func(lo, hi int64) string {
-		return `SELECT model, 1 AS n, cost_source = 'unpriced' AS u, cost_nanos AS c, input_tokens + output_tokens AS k
-			FROM calls WHERE run_start_ns >= ` + marg(lo) + ` AND run_start_ns < ` + marg(hi)
-	}
-	var tParts, mParts []string
-	if sp.Hours {
-		tParts = append(tParts, `SELECT sum(run_count) AS rc, sum(user_runs) AS ur, sum(total_duration) AS d,
-			sum(total_cost) AS c, sum(total_tokens) AS k FROM run_hours WHERE hour >= `+targ(sp.HoursLo)+
-			` AND hour < `+targ(sp.HoursHi))
-		mParts = append(mParts, `SELECT model, call_count AS n, unpriced_calls AS u, total_cost AS c, total_tokens AS k
-			FROM model_hours WHERE hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
-		if sp.Lo < sp.HoursLo {
-			tParts = append(tParts, edgeTotals(sp.Lo, sp.HoursLo))
-			mParts = append(mParts, edgeModels(sp.Lo, sp.HoursLo))
-		}
-		if sp.HoursHi < sp.Hi {
-			tParts = append(tParts, edgeTotals(sp.HoursHi, sp.Hi))
-			mParts = append(mParts, edgeModels(sp.HoursHi, sp.Hi))
-		}
-	} else {
-		tParts = append(tParts, edgeTotals(sp.Lo, sp.Hi))
-		mParts = append(mParts, edgeModels(sp.Lo, sp.Hi))
-	}
+	totals := dialect().OverviewTotals(sp, argList(&tArgs))
+	models := dialect().OverviewModels(sp, argList(&mArgs))
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(rc), 0), coalesce(sum(ur), 0), coalesce(sum(d), 0),
-			coalesce(sum(c), 0), coalesce(sum(k), 0) FROM (`+strings.Join(tParts, " UNION ALL ")+`)`, tArgs...).
+		if err := tx.QueryRowContext(ctx, totals, tArgs...).
 			Scan(&out.RunCount, &out.UserRuns, &out.TotalDuration, &out.TotalCost, &out.TotalTokens); err != nil {
 			return err
 		}
-		if err := each(ctx, tx, `SELECT model, sum(c) AS cost, sum(k), sum(n), sum(u) FROM (`+
-			strings.Join(mParts, " UNION ALL ")+`) GROUP BY model HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(k) <> 0
-			ORDER BY cost DESC, model ASC`, mArgs, appendModelCost(&out.CostByModel)); err != nil {
+		if err := each(ctx, tx, models, mArgs, appendModelCost(&out.CostByModel)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE first_seen >= ? AND first_seen < ?`, lo, hi).

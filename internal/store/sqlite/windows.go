@@ -113,29 +113,8 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 
 		var margs []any
 		marg := argList(&margs)
-		midA := marg(q.UserID)
-		edgeCalls := func(lo, hi string) string {
-			return `SELECT c.model, 1 AS call_count, c.cost_source = 'unpriced' AS unpriced_calls,
-				c.cost_nanos AS total_cost, c.input_tokens + c.output_tokens AS total_tokens
-				FROM runs r JOIN calls c ON c.run_key = r.run_key
-				WHERE r.user_id = ` + midA + ` AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi
-		}
-		var parts []string
-		if sp.Hours {
-			parts = append(parts, `SELECT model, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours
-				WHERE user_id = `+midA+` AND hour >= `+marg(sp.HoursLo)+` AND hour < `+marg(sp.HoursHi))
-			if sp.Lo < sp.HoursLo {
-				parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.HoursLo)))
-			}
-			if sp.HoursHi < sp.Hi {
-				parts = append(parts, edgeCalls(marg(sp.HoursHi), marg(sp.Hi)))
-			}
-		} else {
-			parts = append(parts, edgeCalls(marg(sp.Lo), marg(sp.Hi)))
-		}
-		if err := each(ctx, tx, `SELECT model, sum(total_cost) AS c, sum(total_tokens), sum(call_count), sum(unpriced_calls)
-			FROM (`+strings.Join(parts, " UNION ALL ")+`) GROUP BY model ORDER BY c DESC, model ASC`, margs,
-			appendModelCost(&d.CostByModel)); err != nil {
+		models := dialect().UserWindowModels(sp, marg, marg(q.UserID))
+		if err := each(ctx, tx, models, margs, appendModelCost(&d.CostByModel)); err != nil {
 			return err
 		}
 		return each(ctx, tx, `SELECT `+sqllist.RunSummaryColumns+`

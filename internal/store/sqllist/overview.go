@@ -43,3 +43,57 @@ func (o OverviewUsers) SQL(q store.OverviewQuery, arg func(any) string) string {
 	}
 	return `WITH f AS MATERIALIZED (` + o.Agg + `) ` + strings.Join(parts, " UNION ALL ")
 }
+
+// OverviewTotals is the statement of the totals of the runs that started in
+// the window sp: run count, runs with a user, duration, cost and tokens, in
+// one row. Whole hours come from run_hours, the edges from the runs.
+func (d Dialect) OverviewTotals(sp store.Split, arg func(any) string) string {
+	hours := func(lo, hi string) string {
+		return `SELECT sum(run_count) AS rc, sum(user_runs) AS ur, sum(total_duration) AS d, sum(total_cost) AS c,
+			sum(total_tokens) AS k FROM run_hours WHERE hour >= ` + lo + ` AND hour < ` + hi
+	}
+	edge := func(lo, hi string) string {
+		return `SELECT count(*) AS rc, count(CASE WHEN user_id <> '' THEN 1 END) AS ur,
+			sum(` + d.Greatest + `(end_ns - start_ns, 0)) AS d, sum(cost_nanos) AS c, sum(input_tokens + output_tokens) AS k
+			FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi
+	}
+	sum := func(col string) string { return "coalesce(sum(" + col + "), 0)" + d.Int8 }
+	return `SELECT ` + sum("rc") + `, ` + sum("ur") + `, ` + sum("d") + `, ` + sum("c") + `, ` + sum("k") +
+		` FROM (` + strings.Join(splitParts(sp, arg, hours, edge), " UNION ALL ") + `) t`
+}
+
+// OverviewModels is the statement of the cost by model of the calls of the
+// runs that started in the window sp: rows of model, cost, tokens, calls and
+// unpriced calls, most expensive first. Whole hours come from model_hours,
+// the edges from the calls.
+func (d Dialect) OverviewModels(sp store.Split, arg func(any) string) string {
+	hours := func(lo, hi string) string {
+		return `SELECT model, call_count AS n, unpriced_calls AS u, total_cost AS c, total_tokens AS k
+			FROM model_hours WHERE hour >= ` + lo + ` AND hour < ` + hi
+	}
+	edge := func(lo, hi string) string {
+		return `SELECT model, 1` + d.Int8 + ` AS n, CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END` + d.Int8 +
+			` AS u, cost_nanos AS c, input_tokens + output_tokens AS k
+			FROM calls WHERE run_start_ns >= ` + lo + ` AND run_start_ns < ` + hi
+	}
+	return `SELECT model, sum(c)` + d.Int8 + ` AS cost, sum(k)` + d.Int8 + `, sum(n)` + d.Int8 + `, sum(u)` + d.Int8 +
+		` FROM (` + strings.Join(splitParts(sp, arg, hours, edge), " UNION ALL ") + `) m
+		GROUP BY model HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(k) <> 0 ORDER BY cost DESC, model ASC`
+}
+
+// splitParts are the parts of a statement over the window sp: hours over
+// its whole hours, edge over what is left at either end (or over all of it
+// when it has no whole hour). Each gets its bounds' placeholders.
+func splitParts(sp store.Split, arg func(any) string, hours, edge func(lo, hi string) string) []string {
+	if !sp.Hours {
+		return []string{edge(arg(sp.Lo), arg(sp.Hi))}
+	}
+	parts := []string{hours(arg(sp.HoursLo), arg(sp.HoursHi))}
+	if sp.Lo < sp.HoursLo {
+		parts = append(parts, edge(arg(sp.Lo), arg(sp.HoursLo)))
+	}
+	if sp.HoursHi < sp.Hi {
+		parts = append(parts, edge(arg(sp.HoursHi), arg(sp.Hi)))
+	}
+	return parts
+}

@@ -34,15 +34,13 @@ func (d Dialect) WindowAgg(sp store.Split, arg func(any) string, userCond string
 	if !sp.Hours {
 		return d.WindowRuns(sp, arg, userCond), true
 	}
-	parts := []string{`SELECT user_id, run_count, 0` + d.Int8 + ` AS first_seen, 0` + d.Int8 + ` AS last_seen,
-		total_duration, total_cost, total_tokens FROM user_hours WHERE hour >= ` + arg(sp.HoursLo) + ` AND hour < ` +
-		arg(sp.HoursHi) + ` AND ` + userCond}
-	if sp.Lo < sp.HoursLo {
-		parts = append(parts, d.edgeRuns(arg(sp.Lo), arg(sp.HoursLo), userCond))
+	hours := func(lo, hi string) string {
+		return `SELECT user_id, run_count, 0` + d.Int8 + ` AS first_seen, 0` + d.Int8 + ` AS last_seen,
+			total_duration, total_cost, total_tokens FROM user_hours WHERE hour >= ` + lo + ` AND hour < ` + hi +
+			` AND ` + userCond
 	}
-	if sp.HoursHi < sp.Hi {
-		parts = append(parts, d.edgeRuns(arg(sp.HoursHi), arg(sp.Hi), userCond))
-	}
+	edge := func(lo, hi string) string { return d.edgeRuns(lo, hi, userCond) }
+	parts := splitParts(sp, arg, hours, edge)
 	return `SELECT user_id, ` + d.Sum("run_count") + ` AS run_count, 0` + d.Int8 + ` AS first_seen, 0` + d.Int8 +
 		` AS last_seen, ` + d.Sum("total_duration") + ` AS total_duration, ` + d.Sum("total_cost") +
 		` AS total_cost, ` + d.Sum("total_tokens") + ` AS total_tokens
@@ -66,6 +64,27 @@ func (d Dialect) edgeRuns(lo, hi, userCond string) string {
 		` + d.Greatest + `(end_ns - start_ns, 0) AS total_duration, cost_nanos AS total_cost,
 		input_tokens + output_tokens AS total_tokens
 		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
+}
+
+// UserWindowModels is the statement of the cost by model of one user's
+// calls in the runs that started in the window sp: rows of model, cost,
+// tokens, calls and unpriced calls, most expensive first. Whole hours come
+// from user_model_hours, the edges from the calls of the user's runs. user
+// is the user id's placeholder.
+func (d Dialect) UserWindowModels(sp store.Split, arg func(any) string, user string) string {
+	hours := func(lo, hi string) string {
+		return `SELECT model, call_count, unpriced_calls, total_cost, total_tokens FROM user_model_hours
+			WHERE user_id = ` + user + ` AND hour >= ` + lo + ` AND hour < ` + hi
+	}
+	edge := func(lo, hi string) string {
+		return `SELECT c.model, 1` + d.Int8 + ` AS call_count, CASE WHEN c.cost_source = 'unpriced' THEN 1 ELSE 0 END` +
+			d.Int8 + ` AS unpriced_calls, c.cost_nanos AS total_cost, c.input_tokens + c.output_tokens AS total_tokens
+			FROM runs r JOIN calls c ON c.trace_id = r.trace_id AND c.run_key = r.run_key
+			WHERE r.user_id = ` + user + ` AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi
+	}
+	return `SELECT model, sum(total_cost)` + d.Int8 + ` AS c, sum(total_tokens)` + d.Int8 + `, sum(call_count)` +
+		d.Int8 + `, sum(unpriced_calls)` + d.Int8 + ` FROM (` + strings.Join(splitParts(sp, arg, hours, edge), " UNION ALL ") +
+		`) m GROUP BY model ORDER BY c DESC, model ASC`
 }
 
 // WindowList returns the statement of the windowed users list of q
