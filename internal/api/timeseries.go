@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
@@ -41,13 +40,8 @@ type modelPointJSON struct {
 // ends at end rounded up to one, every bucket present (empty ones as zeros),
 // each counting the runs that started in it.
 func (h *handler) userTimeseries(w http.ResponseWriter, r *http.Request, userID string) {
-	if !utf8.ValidString(userID) {
-		h.writeError(w, (&paramError{param: paramUserID, msg: "must be valid UTF-8"}).apiError())
-		return
-	}
-	q, err := newQuery(r.URL.RawQuery, routeUserTimeseries)
-	if err != nil {
-		h.writeError(w, clientError(err))
+	q, ok := h.userQuery(w, r, userID, routeUserTimeseries)
+	if !ok {
 		return
 	}
 	start, end, err := q.window()

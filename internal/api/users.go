@@ -218,14 +218,24 @@ func newWindowJSON(start, end time.Time) windowJSON {
 	return w
 }
 
-func (h *handler) getUser(w http.ResponseWriter, r *http.Request, userID string) {
+// userQuery parses the query of a request on user userID's route; it
+// writes the error and returns false when the id or the query is invalid.
+func (h *handler) userQuery(w http.ResponseWriter, r *http.Request, userID string, rt route) (*query, bool) {
 	if !utf8.ValidString(userID) {
 		h.writeError(w, (&paramError{param: paramUserID, msg: "must be valid UTF-8"}).apiError())
-		return
+		return nil, false
 	}
-	q, err := newQuery(r.URL.RawQuery, routeGetUser)
+	q, err := newQuery(r.URL.RawQuery, rt)
 	if err != nil {
 		h.writeError(w, clientError(err))
+		return nil, false
+	}
+	return q, true
+}
+
+func (h *handler) getUser(w http.ResponseWriter, r *http.Request, userID string) {
+	q, ok := h.userQuery(w, r, userID, routeGetUser)
+	if !ok {
 		return
 	}
 	start, end, err := q.window()
