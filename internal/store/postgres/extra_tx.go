@@ -62,8 +62,8 @@ var (
 
 	upsertRunHoursSQL = `INSERT INTO run_hours AS t (hour, shard, run_count, user_runs, total_duration, total_cost,
 			total_tokens)
-		SELECT h, $2::int, r, u, d, c, k FROM unnest($1::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
-			$7::int8[]) AS x(h, r, u, d, c, k)
+		SELECT h, $7::int, r, u, d, c, k FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
+			$6::int8[]) AS x(h, r, u, d, c, k)
 		ON CONFLICT (hour, shard) DO UPDATE SET run_count = t.run_count + EXCLUDED.run_count,
 			user_runs = t.user_runs + EXCLUDED.user_runs, total_duration = t.total_duration + EXCLUDED.total_duration,
 			total_cost = t.total_cost + EXCLUDED.total_cost, total_tokens = t.total_tokens + EXCLUDED.total_tokens`
@@ -72,8 +72,8 @@ var (
 
 	upsertModelHoursSQL = `INSERT INTO model_hours AS t (hour, model, shard, call_count, unpriced_calls, total_cost,
 			total_tokens)
-		SELECT h, m, $3::int, n, u, c, k FROM unnest($1::int8[], $2::text[], $4::int8[], $5::int8[], $6::int8[],
-			$7::int8[]) AS x(h, m, n, u, c, k)
+		SELECT h, m, $7::int, n, u, c, k FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+			$6::int8[]) AS x(h, m, n, u, c, k)
 		ON CONFLICT (hour, model, shard) DO UPDATE SET call_count = t.call_count + EXCLUDED.call_count,
 			unpriced_calls = t.unpriced_calls + EXCLUDED.unpriced_calls,
 			total_cost = t.total_cost + EXCLUDED.total_cost, total_tokens = t.total_tokens + EXCLUDED.total_tokens`
@@ -85,70 +85,11 @@ var (
 // queueExtra queues the session and hour rollups of c, after the per-user
 // ones (the table order every writer follows).
 func (t *applyTx) queueExtra(c *ledger.Changes) {
-	if n := len(c.Sessions); n > 0 {
-		ids := make([]string, n)
-		runs, firsts, lasts := make([]int64, n), make([]int64, n), make([]int64, n)
-		durations, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n)
-		var maybeEmpty []string
-		for i := range c.Sessions {
-			d := &c.Sessions[i]
-			ids[i] = d.SessionID
-			runs[i], durations[i], costs[i], tokens[i] = d.Delta.Runs, d.Delta.Duration, d.Delta.Cost, d.Delta.Tokens
-			firsts[i], lasts[i] = maxInt64, minInt64
-			if d.HasAdded {
-				firsts[i], lasts[i] = d.MinStart, d.MaxStart
-			}
-			if d.Delta.Runs <= 0 {
-				maybeEmpty = append(maybeEmpty, d.SessionID)
-			}
-		}
-		t.queue(upsertSessionsSQL, ids, runs, firsts, lasts, durations, costs, tokens, t.shard())
-		if len(maybeEmpty) > 0 {
-			t.queue(deleteSessionsSQL, maybeEmpty, t.shard())
-		}
-	}
+	sessionsRollup.queue(t, c.Sessions, t.shard())
 	if len(c.RecomputeSessionExtremes) > 0 {
 		t.queue(lockSessionsSQL, c.RecomputeSessionExtremes)
 		t.queue(recomputeSessionsSQL, c.RecomputeSessionExtremes)
 	}
-	if n := len(c.Hours); n > 0 {
-		hours, runs, users := make([]int64, n), make([]int64, n), make([]int64, n)
-		durations, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n)
-		var del []int64
-		for i := range c.Hours {
-			h := &c.Hours[i]
-			hours[i], runs[i], users[i] = h.Hour, h.Delta.Runs, h.UserRuns
-			durations[i], costs[i], tokens[i] = h.Delta.Duration, h.Delta.Cost, h.Delta.Tokens
-			if h.Delta.Runs <= 0 {
-				del = append(del, h.Hour)
-			}
-		}
-		t.queue(upsertRunHoursSQL, hours, t.shard(), runs, users, durations, costs, tokens)
-		if len(del) > 0 {
-			t.queue(deleteRunHoursSQL, del, t.shard())
-		}
-	}
-	if n := len(c.ModelHours); n > 0 {
-		hours, models := make([]int64, n), make([]string, n)
-		calls, unpriced, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		var delHours []int64
-		var delModels []string
-		for i := range c.ModelHours {
-			m := &c.ModelHours[i]
-			hours[i], models[i] = m.Hour, m.Model
-			calls[i], unpriced[i], costs[i], tokens[i] = m.Delta.Calls, m.Delta.Unpriced, m.Delta.Cost, m.Delta.Tokens
-			if m.Delta.Calls <= 0 {
-				delHours, delModels = append(delHours, m.Hour), append(delModels, m.Model)
-			}
-		}
-		t.queue(upsertModelHoursSQL, hours, models, t.shard(), calls, unpriced, costs, tokens)
-		if len(delHours) > 0 {
-			t.queue(deleteModelHoursSQL, delHours, delModels, t.shard())
-		}
-	}
+	runHoursRollup.queue(t, c.Hours, t.shard())
+	modelHoursRollup.queue(t, c.ModelHours, t.shard())
 }
-
-const (
-	maxInt64 = int64(^uint64(0) >> 1)
-	minInt64 = -maxInt64 - 1
-)

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -358,132 +356,17 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	}
 	queueUpserts(t, upsertRunsSQL, c.RunsUpdated, writeRun)
 	queueUpserts(t, upsertCallsSQL, c.CallsUpdated, writeCall)
-	t.queueUsers(c.Users, c.RecomputeExtremes)
-	t.queueUserModels(c.UserModels)
-	t.queueUserAgents(c.UserAgents)
-	t.queueUserHours(c.UserHours)
-	t.queueUserModelHours(c.UserModelHours)
+	usersRollup.queue(t, c.Users, t.shard())
+	if len(c.RecomputeExtremes) > 0 {
+		t.queue(lockUsersSQL, c.RecomputeExtremes)
+		t.queue(recomputeUsersSQL, c.RecomputeExtremes)
+	}
+	userModelsRollup.queue(t, c.UserModels)
+	userAgentsRollup.queue(t, c.UserAgents)
+	userHoursRollup.queue(t, c.UserHours)
+	userModelHoursRollup.queue(t, c.UserModelHours)
 	t.queueExtra(c)
 	return t.flush(ctx)
-}
-
-func (t *applyTx) queueUsers(ds []ledger.UserDelta, recompute []string) {
-	if n := len(ds); n > 0 {
-		var (
-			ids, keys                = make([]string, n), make([]string, n)
-			runs, firsts, lasts      = make([]int64, n), make([]int64, n), make([]int64, n)
-			durations, costs, tokens = make([]int64, n), make([]int64, n), make([]int64, n)
-			maybeEmpty               []string
-		)
-		for i := range ds {
-			d := &ds[i]
-			ids[i], keys[i] = d.UserID, strings.ToLower(d.UserID)
-			runs[i], durations[i], costs[i], tokens[i] = d.Delta.Runs, d.Delta.Duration, d.Delta.Cost, d.Delta.Tokens
-			firsts[i], lasts[i] = math.MaxInt64, math.MinInt64
-			if d.HasAdded {
-				firsts[i], lasts[i] = d.MinStart, d.MaxStart
-			}
-			if d.Delta.Runs <= 0 {
-				maybeEmpty = append(maybeEmpty, d.UserID)
-			}
-		}
-		t.queue(upsertUsersSQL, ids, keys, runs, firsts, lasts, durations, costs, tokens, t.shard())
-		if len(maybeEmpty) > 0 {
-			t.queue(deleteUsersSQL, maybeEmpty, t.shard())
-		}
-	}
-	if len(recompute) > 0 {
-		t.queue(lockUsersSQL, recompute)
-		t.queue(recomputeUsersSQL, recompute)
-	}
-}
-
-func (t *applyTx) queueUserModels(ds []ledger.UserModelDelta) {
-	n := len(ds)
-	if n == 0 {
-		return
-	}
-	users, models := make([]string, n), make([]string, n)
-	calls, unpriced, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	var delUsers, delModels []string
-	for i := range ds {
-		d := &ds[i]
-		users[i], models[i] = d.UserID, d.Model
-		calls[i], unpriced[i], costs[i], tokens[i] = d.Delta.Calls, d.Delta.Unpriced, d.Delta.Cost, d.Delta.Tokens
-		if d.Delta.Calls <= 0 {
-			delUsers, delModels = append(delUsers, d.UserID), append(delModels, d.Model)
-		}
-	}
-	t.queue(upsertUserModelsSQL, users, models, calls, unpriced, costs, tokens)
-	if len(delUsers) > 0 {
-		t.queue(deleteUserModelsSQL, delUsers, delModels)
-	}
-}
-
-func (t *applyTx) queueUserAgents(ds []ledger.UserAgentDelta) {
-	n := len(ds)
-	if n == 0 {
-		return
-	}
-	users, agents, runs := make([]string, n), make([]string, n), make([]int64, n)
-	var delUsers, delAgents []string
-	for i := range ds {
-		d := &ds[i]
-		users[i], agents[i], runs[i] = d.UserID, d.Agent, d.Delta.Runs
-		if d.Delta.Runs <= 0 {
-			delUsers, delAgents = append(delUsers, d.UserID), append(delAgents, d.Agent)
-		}
-	}
-	t.queue(upsertUserAgentsSQL, users, agents, runs)
-	if len(delUsers) > 0 {
-		t.queue(deleteUserAgentsSQL, delUsers, delAgents)
-	}
-}
-
-func (t *applyTx) queueUserHours(ds []ledger.UserHourDelta) {
-	n := len(ds)
-	if n == 0 {
-		return
-	}
-	users := make([]string, n)
-	hours, runs, durations, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	var delUsers []string
-	var delHours []int64
-	for i := range ds {
-		d := &ds[i]
-		users[i], hours[i] = d.UserID, d.Hour
-		runs[i], durations[i], costs[i], tokens[i] = d.Delta.Runs, d.Delta.Duration, d.Delta.Cost, d.Delta.Tokens
-		if d.Delta.Runs <= 0 {
-			delUsers, delHours = append(delUsers, d.UserID), append(delHours, d.Hour)
-		}
-	}
-	t.queue(upsertUserHoursSQL, users, hours, runs, durations, costs, tokens)
-	if len(delUsers) > 0 {
-		t.queue(deleteUserHoursSQL, delUsers, delHours)
-	}
-}
-
-func (t *applyTx) queueUserModelHours(ds []ledger.UserModelHourDelta) {
-	n := len(ds)
-	if n == 0 {
-		return
-	}
-	users, models := make([]string, n), make([]string, n)
-	hours, calls, unpriced, costs, tokens := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	var delUsers, delModels []string
-	var delHours []int64
-	for i := range ds {
-		d := &ds[i]
-		users[i], models[i], hours[i] = d.UserID, d.Model, d.Hour
-		calls[i], unpriced[i], costs[i], tokens[i] = d.Delta.Calls, d.Delta.Unpriced, d.Delta.Cost, d.Delta.Tokens
-		if d.Delta.Calls <= 0 {
-			delUsers, delModels, delHours = append(delUsers, d.UserID), append(delModels, d.Model), append(delHours, d.Hour)
-		}
-	}
-	t.queue(upsertUserModelHoursSQL, users, models, hours, calls, unpriced, costs, tokens)
-	if len(delUsers) > 0 {
-		t.queue(deleteUserModelHoursSQL, delUsers, delModels, delHours)
-	}
 }
 
 // Scanning.
