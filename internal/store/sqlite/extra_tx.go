@@ -46,44 +46,26 @@ var extraWriteSQL = map[string]string{
 // applyExtra writes the session and hour rollups of ch, after the per-user
 // ones.
 func (w *writeTx) applyExtra(ctx context.Context, ch *ledger.Changes) error {
-	for _, s := range ch.Sessions {
-		d := s.Delta
-		if _, err := w.exec(ctx, "upsertSession", s.SessionID, d.Runs, d.Duration, d.Cost, d.Tokens,
-			b2i(s.HasAdded), s.MinStart, s.MaxStart); err != nil {
-			return err
-		}
-		if d.Runs < 0 {
-			if _, err := w.exec(ctx, "deleteSession", s.SessionID); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.Sessions, "upsertSession", "deleteSession", 1, func(s *ledger.SessionDelta) []any {
+		d := &s.Delta
+		return []any{s.SessionID, d.Runs, d.Duration, d.Cost, d.Tokens, b2i(s.HasAdded), s.MinStart, s.MaxStart}
+	}, func(s *ledger.SessionDelta) bool { return s.Delta.Runs < 0 }); err != nil {
+		return err
 	}
 	for _, id := range ch.RecomputeSessionExtremes {
 		if _, err := w.exec(ctx, "recomputeSession", id); err != nil {
 			return err
 		}
 	}
-	for _, h := range ch.Hours {
-		d := h.Delta
-		if _, err := w.exec(ctx, "upsertRunHour", h.Hour, d.Runs, h.UserRuns, d.Duration, d.Cost, d.Tokens); err != nil {
-			return err
-		}
-		if d.Runs <= 0 {
-			if _, err := w.exec(ctx, "deleteRunHour", h.Hour); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.Hours, "upsertRunHour", "deleteRunHour", 1, func(h *ledger.HourDelta) []any {
+		d := &h.Delta
+		return []any{h.Hour, d.Runs, h.UserRuns, d.Duration, d.Cost, d.Tokens}
+	}, func(h *ledger.HourDelta) bool { return h.Delta.Runs <= 0 }); err != nil {
+		return err
 	}
-	for _, m := range ch.ModelHours {
-		d := m.Delta
-		if _, err := w.exec(ctx, "upsertModelHourAll", m.Hour, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
-			return err
-		}
-		if d.Calls <= 0 {
-			if _, err := w.exec(ctx, "deleteModelHourAll", m.Hour, m.Model); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return applyRollup(ctx, w, ch.ModelHours, "upsertModelHourAll", "deleteModelHourAll", 2,
+		func(m *ledger.ModelHourDelta) []any {
+			d := &m.Delta
+			return []any{m.Hour, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens}
+		}, func(m *ledger.ModelHourDelta) bool { return m.Delta.Calls <= 0 })
 }

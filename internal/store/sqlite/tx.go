@@ -412,65 +412,60 @@ func (w *writeTx) ApplyChanges(ctx context.Context, ch *ledger.Changes) error {
 		}
 	}
 
-	for _, u := range ch.Users {
-		d := u.Delta
-		if _, err := w.exec(ctx, "upsertUser", u.UserID, strings.ToLower(u.UserID),
-			d.Runs, d.Duration, d.Cost, d.Tokens, b2i(u.HasAdded), u.MinStart, u.MaxStart); err != nil {
-			return err
-		}
-		if d.Runs < 0 {
-			if _, err := w.exec(ctx, "deleteUser", u.UserID); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.Users, "upsertUser", "deleteUser", 1, func(u *ledger.UserDelta) []any {
+		d := &u.Delta
+		return []any{u.UserID, strings.ToLower(u.UserID), d.Runs, d.Duration, d.Cost, d.Tokens, b2i(u.HasAdded),
+			u.MinStart, u.MaxStart}
+	}, func(u *ledger.UserDelta) bool { return u.Delta.Runs < 0 }); err != nil {
+		return err
 	}
 	for _, u := range ch.RecomputeExtremes {
 		if _, err := w.exec(ctx, "recomputeUser", u); err != nil {
 			return err
 		}
 	}
-	for _, m := range ch.UserModels {
-		d := m.Delta
-		if _, err := w.exec(ctx, "upsertModel", m.UserID, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
-			return err
-		}
-		if d.Calls < 0 {
-			if _, err := w.exec(ctx, "deleteModel", m.UserID, m.Model); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.UserModels, "upsertModel", "deleteModel", 2, func(m *ledger.UserModelDelta) []any {
+		d := &m.Delta
+		return []any{m.UserID, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens}
+	}, func(m *ledger.UserModelDelta) bool { return m.Delta.Calls < 0 }); err != nil {
+		return err
 	}
-	for _, a := range ch.UserAgents {
-		if _, err := w.exec(ctx, "upsertAgent", a.UserID, a.Agent, a.Delta.Runs); err != nil {
-			return err
-		}
-		if a.Delta.Runs < 0 {
-			if _, err := w.exec(ctx, "deleteAgent", a.UserID, a.Agent); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.UserAgents, "upsertAgent", "deleteAgent", 2, func(a *ledger.UserAgentDelta) []any {
+		return []any{a.UserID, a.Agent, a.Delta.Runs}
+	}, func(a *ledger.UserAgentDelta) bool { return a.Delta.Runs < 0 }); err != nil {
+		return err
 	}
-	for _, h := range ch.UserHours {
-		d := h.Delta
-		if _, err := w.exec(ctx, "upsertHour", h.UserID, h.Hour, d.Runs, d.Duration, d.Cost, d.Tokens); err != nil {
-			return err
-		}
-		if d.Runs < 0 {
-			if _, err := w.exec(ctx, "deleteHour", h.UserID, h.Hour); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.UserHours, "upsertHour", "deleteHour", 2, func(h *ledger.UserHourDelta) []any {
+		d := &h.Delta
+		return []any{h.UserID, h.Hour, d.Runs, d.Duration, d.Cost, d.Tokens}
+	}, func(h *ledger.UserHourDelta) bool { return h.Delta.Runs < 0 }); err != nil {
+		return err
 	}
-	for _, h := range ch.UserModelHours {
-		d := h.Delta
-		if _, err := w.exec(ctx, "upsertModelHour", h.UserID, h.Model, h.Hour, d.Calls, d.Unpriced, d.Cost, d.Tokens); err != nil {
-			return err
-		}
-		if d.Calls < 0 {
-			if _, err := w.exec(ctx, "deleteModelHour", h.UserID, h.Model, h.Hour); err != nil {
-				return err
-			}
-		}
+	if err := applyRollup(ctx, w, ch.UserModelHours, "upsertModelHour", "deleteModelHour", 3,
+		func(h *ledger.UserModelHourDelta) []any {
+			d := &h.Delta
+			return []any{h.UserID, h.Model, h.Hour, d.Calls, d.Unpriced, d.Cost, d.Tokens}
+		}, func(h *ledger.UserModelHourDelta) bool { return h.Delta.Calls < 0 }); err != nil {
+		return err
 	}
 	return w.applyExtra(ctx, ch)
+}
+
+// applyRollup upserts each delta of ds (statement upsert with args(delta))
+// and, when emptied(delta) says the row may have reached zero, deletes it if
+// it has (statement del with the first keyArgs of those arguments: the key).
+func applyRollup[T any](ctx context.Context, w *writeTx, ds []T, upsert, del string, keyArgs int,
+	args func(*T) []any, emptied func(*T) bool) error {
+	for i := range ds {
+		a := args(&ds[i])
+		if _, err := w.exec(ctx, upsert, a...); err != nil {
+			return err
+		}
+		if emptied(&ds[i]) {
+			if _, err := w.exec(ctx, del, a[:keyArgs]...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
