@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
-	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Overview returns the totals of the runs that started in [q.Start, q.End):
@@ -66,11 +65,8 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	}
 	var args []any
 	arg := argList(&args)
-	agg, exact := dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
-	loA, hiA := arg(lo), arg(hi)
-	first, last := sqllist.WindowExtremes(exact, loA, hiA)
-	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0::int8",
-		Agents: windowAgentsOf("p.user_id", loA, hiA), NoAgents: "'{}'::text[]"}.SQL(q, arg)
+	agents := func(loA, hiA string) string { return windowAgentsOf("p.user_id", loA, hiA) }
+	stmt := dialect().WindowOverviewUsers(q, lo, hi, arg, agents, "'{}'::text[]")
 	lists := out.Lists()
 	rows, err := s.pool.Query(ctx, stmt, args...)
 	if err != nil {

@@ -51,20 +51,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	if q.UserID != "" {
 		from, with = "mine s", "WITH mine AS MATERIALIZED ("+userSessionsSQL(arg(cleanText(q.UserID)))+")\n"
 	}
-	var conds []string
-	if q.Agent != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
-			arg(cleanText(q.Agent))+")")
-	}
-	if !q.Start.IsZero() || !q.End.IsZero() {
-		lo, hi := store.Bounds(q.Start, q.End)
-		loA, hiA := arg(lo), arg(hi)
-		// first/last seen bound the runs' starts: a cheap necessary
-		// condition before the exact probe.
-		conds = append(conds, "s.last_seen >= "+loA, "s.first_seen < "+hiA,
-			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
-				" AND r.start_ns < "+hiA+")")
-	}
+	conds := sqllist.SessionConds(q, cleanText(q.Agent), arg)
 	count := "0::int8"
 	switch {
 	case q.NoCount:

@@ -7,7 +7,6 @@ import (
 	"math"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
-	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // Overview returns the totals of the runs that started in [q.Start, q.End):
@@ -51,10 +50,7 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	}
 	var args []any
 	arg := argList(&args)
-	agg, exact := dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
-	loA, hiA := arg(lo), arg(hi)
-	first, last := sqllist.WindowExtremes(exact, loA, hiA)
-	stmt := sqllist.OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0"}.SQL(q, arg)
+	stmt := dialect().WindowOverviewUsers(q, lo, hi, arg, nil, "")
 	lists := out.Lists()
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := each(ctx, tx, stmt, args,

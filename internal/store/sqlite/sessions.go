@@ -29,18 +29,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		from, with = "mine s", "WITH mine AS MATERIALIZED (SELECT "+sqllist.SessionColumns+
 			" FROM sessions WHERE session_id IN (SELECT session_id FROM runs WHERE user_id = "+arg(q.UserID)+"))\n"
 	}
-	var conds []string
-	if q.Agent != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
-			arg(q.Agent)+")")
-	}
-	if !q.Start.IsZero() || !q.End.IsZero() {
-		lo, hi := store.Bounds(q.Start, q.End)
-		loA, hiA := arg(lo), arg(hi)
-		conds = append(conds, "s.last_seen >= "+loA, "s.first_seen < "+hiA,
-			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
-				" AND r.start_ns < "+hiA+")")
-	}
+	conds := sqllist.SessionConds(q, q.Agent, arg)
 	count := "0"
 	if !q.NoCount {
 		where := ""

@@ -44,6 +44,22 @@ func (o OverviewUsers) SQL(q store.OverviewQuery, arg func(any) string) string {
 	return `WITH f AS MATERIALIZED (` + o.Agg + `) ` + strings.Join(parts, " UNION ALL ")
 }
 
+// WindowOverviewUsers is the OverviewUsers statement of q over the window
+// [lo, hi). agents, when not nil, gives the select-list expression of a list
+// row p's agents from the window bounds' placeholders, and noAgents that of
+// the count row.
+func (d Dialect) WindowOverviewUsers(q store.OverviewQuery, lo, hi int64, arg func(any) string,
+	agents func(loA, hiA string) string, noAgents string) string {
+	agg, exact := d.WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+	loA, hiA := arg(lo), arg(hi)
+	first, last := WindowExtremes(exact, loA, hiA)
+	o := OverviewUsers{Agg: agg, First: first, Last: last, Zero: "0" + d.Int8}
+	if agents != nil {
+		o.Agents, o.NoAgents = agents(loA, hiA), noAgents
+	}
+	return o.SQL(q, arg)
+}
+
 // OverviewTotals is the statement of the totals of the runs that started in
 // the window sp: run count, runs with a user, duration, cost and tokens, in
 // one row. Whole hours come from run_hours, the edges from the runs.

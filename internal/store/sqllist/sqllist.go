@@ -183,3 +183,23 @@ func WindowExtremes(exact bool, loA, hiA string) (first, last string) {
 	in := " FROM runs r WHERE r.user_id = p.user_id AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
 	return "coalesce((SELECT min(r.start_ns)" + in + ", 0)", "coalesce((SELECT max(r.start_ns)" + in + ", 0)"
 }
+
+// SessionConds are the conditions on a sessions row s of q's agent and time
+// filters; agent is the agent name as the store compares it. The session's
+// first and last seen bound its runs' starts: a cheap necessary condition
+// before the exact probe of the window.
+func SessionConds(q store.SessionQuery, agent string, arg func(any) string) []string {
+	var conds []string
+	if q.Agent != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
+			arg(agent)+")")
+	}
+	if !q.Start.IsZero() || !q.End.IsZero() {
+		lo, hi := store.Bounds(q.Start, q.End)
+		loA, hiA := arg(lo), arg(hi)
+		conds = append(conds, "s.last_seen >= "+loA, "s.first_seen < "+hiA,
+			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
+				" AND r.start_ns < "+hiA+")")
+	}
+	return conds
+}
