@@ -21,6 +21,19 @@ func readRunSummaries(br pgx.BatchResults) ([]store.RunSummary, error) {
 		&r.CostNanos, &r.Tokens, &r.UserID)
 }
 
+// readUserLists reads the last two results of a user detail's batch, its
+// cost by model and its runs, into d and closes br.
+func readUserLists(br pgx.BatchResults, d *store.UserDetail) error {
+	var err error
+	if d.CostByModel, err = readModelCosts(br); err != nil {
+		return err
+	}
+	if d.Runs, err = readRunSummaries(br); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
 // collect reads every row of the next result of br into dest, fields of *v,
 // and returns a copy of *v per row.
 func collect[T any](br pgx.BatchResults, v *T, dest ...any) ([]T, error) {

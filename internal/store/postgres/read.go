@@ -230,14 +230,7 @@ func (s *Store) GetUser(ctx context.Context, userID string) (store.UserDetail, e
 	if !found {
 		return store.UserDetail{}, store.ErrNotFound
 	}
-	var err error
-	if d.CostByModel, err = readModelCosts(br); err != nil {
-		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
-	}
-	if d.Runs, err = readRunSummaries(br); err != nil {
-		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
-	}
-	if err := br.Close(); err != nil {
+	if err := readUserLists(br, &d); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
 	return d, nil

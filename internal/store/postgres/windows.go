@@ -86,14 +86,7 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 	if len(u.Agents) == 0 {
 		u.Agents = nil
 	}
-	var err error
-	if d.CostByModel, err = readModelCosts(br); err != nil {
-		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
-	}
-	if d.Runs, err = readRunSummaries(br); err != nil {
-		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
-	}
-	if err := br.Close(); err != nil {
+	if err := readUserLists(br, &d); err != nil {
 		return store.UserDetail{}, fmt.Errorf("cannot get user: %w", err)
 	}
 	return d, nil
