@@ -4,13 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
 //go:embed migrations/*.sql
@@ -20,61 +18,25 @@ var migrationFS embed.FS
 // of all processes sharing a database ("waxell-m" in ASCII).
 const migrationLockKey int64 = 0x77_61_78_65_6c_6c_2d_6d
 
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations ordered by version. File names
-// are NNNN_description.sql.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	seen := map[int64]string{}
-	for _, path := range names {
-		name := strings.TrimPrefix(path, "migrations/")
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", name)
-		}
-		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, name, v)
-		}
-		seen[v] = name
-		b, err := migrationFS.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
-
 // migrate applies the missing migrations, each in its own transaction under
 // a transaction-scoped advisory lock. Another process migrating the same
 // database at the same time waits for the lock and then finds the version
 // recorded (READ COMMITTED: every statement after the lock sees commits made
 // while waiting), so both succeed.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	ms, err := migrations()
+	ms, err := store.Migrations(migrationFS)
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
 		if err := applyMigration(ctx, pool, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) error {
+func applyMigration(ctx context.Context, pool *pgxpool.Pool, m store.Migration) error {
 	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
 			return err
@@ -87,7 +49,7 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) error 
 		}
 		var done bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
-			m.version).Scan(&done); err != nil {
+			m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
@@ -95,10 +57,10 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) error 
 		}
 		// No arguments: pgx uses the simple protocol, which runs every
 		// statement of the file.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version)
+		_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.Version)
 		return err
 	})
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -102,11 +103,11 @@ func TestOpenConcurrently(t *testing.T) {
 	require.NoError(t, err)
 	versions, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	require.NoError(t, err)
-	ms, err := migrations()
+	ms, err := store.Migrations(migrationFS)
 	require.NoError(t, err)
 	var want []int64
 	for _, m := range ms {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	require.Equal(t, want, versions)
 	for _, s := range stores {
@@ -359,9 +360,30 @@ func viewOf(t *testing.T, s *Store) storeView {
 			require.Positive(t, d.Runs[i].ID)
 			d.Runs[i].ID = 0
 		}
+		d.Runs = orderRunTies(d.Runs)
 		v.Details[u.UserID] = d
 	}
 	return v
+}
+
+// orderRunTies orders runs that started at the same time by key. The store
+// breaks such ties by run id, which follows the order in which the writers
+// happened to insert the runs. For the same reason, the runs tied at the end
+// of a full list are dropped: which of them made the list depends on it too.
+func orderRunTies(runs []store.RunSummary) []store.RunSummary {
+	slices.SortStableFunc(runs, func(a, b store.RunSummary) int {
+		if c := cmp.Compare(b.Start, a.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if len(runs) == store.RecentRuns {
+		last := runs[len(runs)-1].Start
+		for len(runs) > 0 && runs[len(runs)-1].Start == last {
+			runs = runs[:len(runs)-1]
+		}
+	}
+	return runs
 }
 
 // TestTwoWriters runs two stores (two pools: two collector processes) on one

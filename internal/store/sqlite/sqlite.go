@@ -10,13 +10,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +21,7 @@ import (
 	sqlite3lib "modernc.org/sqlite/lib"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
 
@@ -143,47 +141,10 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, n := range names {
-		base := filepath.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		if !ok {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", base)
-		}
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same version", out[i-1].name, out[i].name)
-		}
-	}
-	return out, nil
-}
-
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations not yet recorded in schema_migrations.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := store.Migrations(migrationFS)
 	if err != nil {
 		return err
 	}
@@ -193,13 +154,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		if err := s.applyMigration(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, m migration) (err error) {
+func (s *Store) applyMigration(ctx context.Context, m store.Migration) (err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -210,17 +171,17 @@ func (s *Store) applyMigration(ctx context.Context, m migration) (err error) {
 		}
 	}()
 	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return tx.Rollback()
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.version, time.Now().UnixNano()); err != nil {
+		m.Version, time.Now().UnixNano()); err != nil {
 		return err
 	}
 	return tx.Commit()

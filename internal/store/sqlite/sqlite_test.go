@@ -63,7 +63,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	defer s.Close()
 	var n int64
 	require.NoError(t, s.read.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n))
-	ms, err := migrations()
+	ms, err := store.Migrations(migrationFS)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(ms)), n)
 	var mode string

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"cmp"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Migration is one schema migration embedded in a store.
+type Migration struct {
+	Version int64
+	Name    string
+	SQL     string
+}
+
+// Migrations reads the files migrations/*.sql of fsys, each named
+// NNNN_description.sql, and returns them ordered by version. A name without
+// a positive version, or two files with one version, is an error.
+func Migrations(fsys fs.FS) ([]Migration, error) {
+	paths, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, p := range paths {
+		name := path.Base(p)
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", name)
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
+	}
+	slices.SortStableFunc(out, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", out[i-1].Name, out[i].Name, out[i].Version)
+		}
+	}
+	return out, nil
+}
