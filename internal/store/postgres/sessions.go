@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,26 +51,21 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		from, with = "mine s", "WITH mine AS MATERIALIZED ("+userSessionsSQL(arg(cleanText(q.UserID)))+")\n"
 	}
 	conds := sqllist.SessionConds(q, cleanText(q.Agent), arg)
+	l := listSpec{Dialect: dialect(),
+		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
+		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	count := "0::int8"
 	switch {
 	case q.NoCount:
 	case q.UserID == "" && len(conds) == 0:
 		count = "(SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions')"
 	default:
-		where := ""
-		if len(conds) > 0 {
-			where = " WHERE " + strings.Join(conds, " AND ")
-		}
-		count = "(SELECT count(*) FROM " + from + where + ")"
+		count = l.Count()
 	}
 	countArgs := slices.Clone(args)
-	l := listSpec{Dialect: dialect(),
-		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
-		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	// The count is a column of every page row, so that it reads the user's
 	// materialized sessions too; an empty page asks for it alone.
-	pageSQL := with + "SELECT " + count + ", " + sqllist.SessionColumns + ", " + sessionUsersOf + ", " + sessionAgentsOf +
-		" FROM (" + l.SQL(arg) + ") p " + l.Order()
+	pageSQL := with + l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
 
 	rows, _ := s.pool.Query(ctx, pageSQL, args...)
 	var page store.SessionPage

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
@@ -30,21 +29,17 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 			" FROM sessions WHERE session_id IN (SELECT session_id FROM runs WHERE user_id = "+arg(q.UserID)+"))\n"
 	}
 	conds := sqllist.SessionConds(q, q.Agent, arg)
-	count := "0"
-	if !q.NoCount {
-		where := ""
-		if len(conds) > 0 {
-			where = " WHERE " + strings.Join(conds, " AND ")
-		}
-		count = "(SELECT count(*) FROM " + from + where + ")"
-	}
-	countArgs := slices.Clone(args)
 	l := listSpec{Dialect: dialect(),
 		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	count := "0"
+	if !q.NoCount {
+		count = l.Count()
+	}
+	countArgs := slices.Clone(args)
 	// The count is a column of every page row; an empty page asks for it
 	// alone.
-	pageSQL := with + "SELECT " + count + ", " + sqllist.SessionColumns + " FROM (" + l.SQL(arg) + ") p " + l.Order()
+	pageSQL := with + l.CountedSQL(arg, count, "")
 
 	var page store.SessionPage
 	err = s.readTx(ctx, func(tx *sql.Tx) error {

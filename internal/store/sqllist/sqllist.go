@@ -5,6 +5,7 @@ package sqllist
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,13 +113,7 @@ func (l *Spec) dir(reverse bool) string {
 // cursor, that union is read from the list's end, in the reversed order,
 // and put back in list order.
 func (l *Spec) SQL(arg func(any) string) string {
-	where := func(extra ...string) string {
-		c := append(append([]string(nil), l.Conds...), extra...)
-		if len(c) == 0 {
-			return ""
-		}
-		return " WHERE " + strings.Join(c, " AND ")
-	}
+	where := func(extra ...string) string { return Where(append(slices.Clone(l.Conds), extra...)...) }
 	a := l.Alias + "."
 	limit := ""
 	if l.Limit > 0 {
@@ -156,6 +151,24 @@ func (l *Spec) SQL(arg func(any) string) string {
 		q = "SELECT * FROM (" + q + ") r " + l.Order()
 	}
 	return q
+}
+
+// Where is " WHERE " and conds joined by AND, or "" without conds.
+func Where(conds ...string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// Count is a select-list expression: how many rows of l.From match l.Conds.
+func (l *Spec) Count() string { return "(SELECT count(*) FROM " + l.From + Where(l.Conds...) + ")" }
+
+// CountedSQL selects one page of l with count (Count, or an expression of
+// the same value) as the first column of every row; extra is more of the
+// select list over the page row p (", users"), or "".
+func (l *Spec) CountedSQL(arg func(any) string, count, extra string) string {
+	return "SELECT " + count + ", " + l.Cols + extra + " FROM (" + l.SQL(arg) + ") p " + l.Order()
 }
 
 // CountedUsersSQL selects the number of rows of l.From and one page of

@@ -110,10 +110,6 @@ func (d Dialect) WindowList(q store.UserQuery, col string, arg func(any) string,
 	if q.Above != nil {
 		conds = append(conds, "w."+col+" > "+arg(*q.Above))
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
 	l := Spec{Dialect: d, From: "f", Alias: "f", Key: "user_id", Cols: UserColumns, SortCol: col, Desc: q.Desc,
 		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	first, last := WindowExtremes(exact, lo, hi)
@@ -121,7 +117,7 @@ func (d Dialect) WindowList(q store.UserQuery, col string, arg func(any) string,
 	if extra != nil {
 		more = extra(lo, hi)
 	}
-	return "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + where + ")\n" +
+	return "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + Where(conds...) + ")\n" +
 		l.CountedUsersSQL(arg, first, last, more)
 }
 
