@@ -47,14 +47,8 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 
 	var aggArgs []any
 	arg := argList(&aggArgs)
-	idA := arg(id)
-	agg, _ := dialect().WindowAgg(sp, arg, "user_id = "+idA)
-	loA, hiA := arg(lo), arg(hi)
-	in := " FROM runs r WHERE r.user_id = " + idA + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-	aggSQL := `SELECT coalesce(sum(run_count), 0)::int8, coalesce(sum(total_duration), 0)::int8,
-		coalesce(sum(total_cost), 0)::int8, coalesce(sum(total_tokens), 0)::int8,
-		coalesce((SELECT min(r.start_ns)` + in + `, 0), coalesce((SELECT max(r.start_ns)` + in + `, 0), ` +
-		windowAgentsOf(idA, loA, hiA) + ` FROM (` + agg + `) a`
+	agents := func(user, loA, hiA string) string { return ", " + windowAgentsOf(user, loA, hiA) }
+	aggSQL := dialect().UserWindowTotals(sp, arg, arg(id), agents)
 
 	var modelArgs []any
 	marg := argList(&modelArgs)

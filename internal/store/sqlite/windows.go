@@ -91,14 +91,8 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 
 		var args []any
 		arg := argList(&args)
-		idA := arg(q.UserID)
-		agg, _ := dialect().WindowAgg(sp, arg, "user_id = "+idA)
-		loA, hiA := arg(lo), arg(hi)
-		in := " FROM runs r WHERE r.user_id = " + idA + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(run_count), 0), coalesce(sum(total_duration), 0),
-				coalesce(sum(total_cost), 0), coalesce(sum(total_tokens), 0),
-				coalesce((SELECT min(r.start_ns)`+in+`, 0), coalesce((SELECT max(r.start_ns)`+in+`, 0)
-			FROM (`+agg+`)`, args...).Scan(&u.RunCount, &u.TotalDuration, &u.TotalCost, &u.TotalTokens,
+		totals := dialect().UserWindowTotals(sp, arg, arg(q.UserID), nil)
+		if err := tx.QueryRowContext(ctx, totals, args...).Scan(&u.RunCount, &u.TotalDuration, &u.TotalCost, &u.TotalTokens,
 			&u.FirstSeen, &u.LastSeen); err != nil {
 			return err
 		}

@@ -66,6 +66,26 @@ func (d Dialect) edgeRuns(lo, hi, userCond string) string {
 		FROM runs WHERE start_ns >= ` + lo + ` AND start_ns < ` + hi + ` AND ` + userCond
 }
 
+// UserWindowTotals is the statement of one user's aggregates over the window
+// sp, in one row: run count, duration, cost, tokens, first and last run
+// start (0 without runs), then extra, when not nil, more of the select list
+// given the user's and the window bounds' placeholders (", agents"). user is
+// the user id's placeholder.
+func (d Dialect) UserWindowTotals(sp store.Split, arg func(any) string, user string,
+	extra func(user, loA, hiA string) string) string {
+	agg, _ := d.WindowAgg(sp, arg, "user_id = "+user)
+	loA, hiA := arg(sp.Lo), arg(sp.Hi)
+	in := " FROM runs r WHERE r.user_id = " + user + " AND r.start_ns >= " + loA + " AND r.start_ns < " + hiA + ")"
+	more := ""
+	if extra != nil {
+		more = extra(user, loA, hiA)
+	}
+	sum := func(col string) string { return "coalesce(sum(" + col + "), 0)" + d.Int8 }
+	return `SELECT ` + sum("run_count") + `, ` + sum("total_duration") + `, ` + sum("total_cost") + `, ` +
+		sum("total_tokens") + `, coalesce((SELECT min(r.start_ns)` + in + `, 0), coalesce((SELECT max(r.start_ns)` +
+		in + `, 0)` + more + ` FROM (` + agg + `) a`
+}
+
 // UserWindowModels is the statement of the cost by model of one user's
 // calls in the runs that started in the window sp: rows of model, cost,
 // tokens, calls and unpriced calls, most expensive first. Whole hours come
