@@ -117,6 +117,8 @@ type Changes struct {
 	RecomputeSessionExtremes []string
 	Hours                    []HourDelta
 	ModelHours               []ModelHourDelta
+	// UserSessions is kept by PostgreSQL only (UserSessionDelta).
+	UserSessions []UserSessionDelta
 }
 
 // Empty reports whether there is nothing to write.

@@ -49,10 +49,11 @@ type HourRow struct {
 }
 
 type extraRollups struct {
-	sessions   map[string]*SessionDelta
-	sessExt    map[string]bool
-	hours      map[int64]*HourRow
-	modelHours map[modelHour]*Totals
+	sessions     map[string]*SessionDelta
+	sessExt      map[string]bool
+	hours        map[int64]*HourRow
+	modelHours   map[modelHour]*Totals
+	userSessions userSessions
 }
 
 type modelHour struct {
@@ -62,10 +63,11 @@ type modelHour struct {
 
 func newExtraRollups() extraRollups {
 	return extraRollups{
-		sessions:   map[string]*SessionDelta{},
-		sessExt:    map[string]bool{},
-		hours:      map[int64]*HourRow{},
-		modelHours: map[modelHour]*Totals{},
+		sessions:     map[string]*SessionDelta{},
+		sessExt:      map[string]bool{},
+		hours:        map[int64]*HourRow{},
+		modelHours:   map[modelHour]*Totals{},
+		userSessions: userSessions{},
 	}
 }
 
@@ -82,6 +84,7 @@ func (r *extraRollups) run(run *genai.Run, sign int64) {
 	if run.UserID != "" {
 		h.UserRuns += sign
 	}
+	r.userSessions.run(run, sign)
 	if run.SessionID == "" {
 		return
 	}
@@ -137,6 +140,7 @@ func (r *extraRollups) into(ch *Changes) {
 			ch.ModelHours = append(ch.ModelHours, ModelHourDelta{Model: k.model, Hour: k.hour, Delta: *t})
 		}
 	}
+	ch.UserSessions = r.userSessions.deltas()
 	sort.Slice(ch.Sessions, func(i, j int) bool { return ch.Sessions[i].SessionID < ch.Sessions[j].SessionID })
 	sort.Strings(ch.RecomputeSessionExtremes)
 	sort.Slice(ch.Hours, func(i, j int) bool { return ch.Hours[i].Hour < ch.Hours[j].Hour })

@@ -60,6 +60,37 @@ var (
 				` + retiredSessionLast + `), s.last_seen)
 		WHERE s.session_id = ANY($1::text[])`
 
+	// user_sessions (migration 0008) is written after sessions, whose rows
+	// the transaction holds by then: every writer of a session's member rows
+	// holds the session's row first. An upserted row takes the session's
+	// aggregates as they are now (zeros once the session is deleted: its
+	// member rows are then emptied too); the refresh copies them to the
+	// session's other members, skipping the rows already equal.
+	upsertUserSessionsSQL = `INSERT INTO user_sessions AS t (session_id, user_id, runs, run_count, first_seen,
+			last_seen, total_duration, total_cost, total_tokens)
+		SELECT d.session_id, d.user_id, d.n, coalesce(s.run_count, 0), coalesce(s.first_seen, 0),
+			coalesce(s.last_seen, 0), coalesce(s.total_duration, 0), coalesce(s.total_cost, 0),
+			coalesce(s.total_tokens, 0)
+		FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS d(session_id, user_id, n, i)
+		LEFT JOIN LATERAL (SELECT * FROM sessions s WHERE s.session_id = d.session_id OFFSET 0) s ON true
+		ORDER BY d.i
+		ON CONFLICT (session_id, user_id) DO UPDATE SET runs = t.runs + EXCLUDED.runs,
+			run_count = EXCLUDED.run_count, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+			total_duration = EXCLUDED.total_duration, total_cost = EXCLUDED.total_cost,
+			total_tokens = EXCLUDED.total_tokens`
+	deleteUserSessionsSQL = `DELETE FROM user_sessions t USING unnest($1::text[], $2::text[]) AS d(session_id, user_id)
+		WHERE t.session_id = d.session_id AND t.user_id = d.user_id AND t.runs <= 0`
+	refreshUserSessionsSQL = `UPDATE user_sessions t SET run_count = x.run_count, first_seen = x.first_seen,
+			last_seen = x.last_seen, total_duration = x.total_duration, total_cost = x.total_cost,
+			total_tokens = x.total_tokens
+		FROM (SELECT s.*, m.user_id FROM unnest($1::text[]) AS k(session_id)
+			CROSS JOIN LATERAL (SELECT * FROM sessions s WHERE s.session_id = k.session_id OFFSET 0) s
+			CROSS JOIN LATERAL (SELECT u.user_id FROM user_sessions u WHERE u.session_id = s.session_id
+				AND (u.run_count, u.first_seen, u.last_seen, u.total_duration, u.total_cost, u.total_tokens)
+				IS DISTINCT FROM (s.run_count, s.first_seen, s.last_seen, s.total_duration, s.total_cost,
+					s.total_tokens) OFFSET 0) m) x
+		WHERE t.session_id = x.session_id AND t.user_id = x.user_id`
+
 	upsertRunHoursSQL = `INSERT INTO run_hours AS t (hour, shard, run_count, user_runs, total_duration, total_cost,
 			total_tokens)
 		SELECT h, $7::int, r, u, d, c, k FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
@@ -89,6 +120,14 @@ func (t *applyTx) queueExtra(c *ledger.Changes) {
 	if len(c.RecomputeSessionExtremes) > 0 {
 		t.queue(lockSessionsSQL, c.RecomputeSessionExtremes)
 		t.queue(recomputeSessionsSQL, c.RecomputeSessionExtremes)
+	}
+	userSessionsRollup.queue(t, c.UserSessions)
+	if len(c.Sessions) > 0 {
+		ids := make([]string, len(c.Sessions))
+		for i := range c.Sessions {
+			ids[i] = c.Sessions[i].SessionID
+		}
+		t.queue(refreshUserSessionsSQL, ids)
 	}
 	runHoursRollup.queue(t, c.Hours, t.shard())
 	modelHoursRollup.queue(t, c.ModelHours, t.shard())

@@ -255,7 +255,12 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			}
 			diffs = ledger.Compare(want, got)
 			countDiffs, err := verifyRowCounts(ctx, tx)
+			if err != nil {
+				return err
+			}
 			diffs = append(diffs, countDiffs...)
+			memberDiffs, err := verifyUserSessions(ctx, tx)
+			diffs = append(diffs, memberDiffs...)
 			return err
 		})
 	if err != nil {

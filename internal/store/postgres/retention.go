@@ -208,7 +208,7 @@ func retire(ctx context.Context, tx pgx.Tx, traces []pcommon.TraceID, now int64)
 		return fmt.Errorf("retention calls: %w", err)
 	}
 
-	b := &pgx.Batch{}
+	t := &applyTx{tx: tx}
 	if rs := ledger.RetiredRows(ledger.Expected(runs, calls)); len(rs) > 0 {
 		n := len(rs)
 		names, k1, k2, k3 := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -217,20 +217,32 @@ func retire(ctx context.Context, tx pgx.Tx, traces []pcommon.TraceID, now int64)
 			cols[c] = make([]int64, n)
 		}
 		for i, r := range rs {
-			t := r.Totals
+			x := r.Totals
 			names[i], k1[i], k2[i], k3[i] = r.Rollup, r.Key[0], r.Key[1], r.Key[2]
-			for c, v := range []int64{t.Runs, t.Calls, t.Unpriced, t.Duration, t.Cost, t.Tokens, r.UserRuns, r.FirstSeen, r.LastSeen} {
+			for c, v := range []int64{x.Runs, x.Calls, x.Unpriced, x.Duration, x.Cost, x.Tokens, r.UserRuns, r.FirstSeen, r.LastSeen} {
 				cols[c][i] = v
 			}
 		}
-		b.Queue(addRetiredRollupSQL, names, k1, k2, k3,
+		t.queue(addRetiredRollupSQL, names, k1, k2, k3,
 			cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8])
 	}
-	b.Queue(retireCallsSQL, ids)
-	b.Queue(retireRunsSQL, ids)
-	b.Queue(retireSpansSQL, ids)
-	b.Queue(retireTraceSQL, ids, now)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	t.queue(retireCallsSQL, ids)
+	t.queue(retireRunsSQL, ids)
+	t.queue(retireSpansSQL, ids)
+	t.queue(retireTraceSQL, ids, now)
+	// user_sessions follows the runs stored. Its rows are taken after their
+	// sessions' rows, as ingest takes them.
+	if us := ledger.RetiredUserSessions(runs); len(us) > 0 {
+		sessions := make([]string, 0, len(us))
+		for _, d := range us {
+			if len(sessions) == 0 || sessions[len(sessions)-1] != d.SessionID {
+				sessions = append(sessions, d.SessionID)
+			}
+		}
+		t.queue(lockSessionsSQL, sessions)
+		userSessionsRollup.queue(t, us)
+	}
+	if err := t.flush(ctx); err != nil {
 		return fmt.Errorf("retention writes: %w", err)
 	}
 	return nil

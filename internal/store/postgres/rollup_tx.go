@@ -113,6 +113,10 @@ var (
 			writeSeenTotals(w, &d.Delta, d.HasAdded, d.MinStart, d.MaxStart)
 		},
 		emptied: func(d *ledger.SessionDelta) bool { return runsEmptied(&d.Delta) }}
+	userSessionsRollup = rollup[ledger.UserSessionDelta]{upsert: upsertUserSessionsSQL, del: deleteUserSessionsSQL,
+		key:     func(w rowWriter, d *ledger.UserSessionDelta) { w.text(d.SessionID); w.text(d.UserID) },
+		values:  func(w rowWriter, d *ledger.UserSessionDelta) { w.int8(d.Runs) },
+		emptied: func(d *ledger.UserSessionDelta) bool { return d.Runs <= 0 }}
 	runHoursRollup = rollup[ledger.HourDelta]{upsert: upsertRunHoursSQL, del: deleteRunHoursSQL,
 		key: func(w rowWriter, d *ledger.HourDelta) { w.int8(d.Hour) },
 		values: func(w rowWriter, d *ledger.HourDelta) {

@@ -95,7 +95,7 @@ func bulkLoad(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, users, run
 	})
 	require.NoError(tb, err)
 	rollups := []string{"users", "user_agents", "user_hours", "user_models", "user_model_hours", "sessions",
-		"run_hours", "model_hours"}
+		"run_hours", "model_hours", "user_sessions"}
 	rows, err = conn.Query(ctx, `SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
 		FROM pg_constraint c WHERE c.contype = 'p' AND c.conrelid::regclass::text = ANY($1)`, rollups)
 	require.NoError(tb, err)
@@ -221,6 +221,7 @@ func bulkLoad(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, users, run
 	must(`INSERT INTO model_hours SELECT ` + callHour + `, model, 0, count(*),
 		count(*) FILTER (WHERE cost_source = 'unpriced'), sum(cost_nanos), sum(input_tokens + output_tokens)
 		FROM calls GROUP BY 1, 2`)
+	must(`INSERT INTO user_sessions SELECT * FROM user_sessions_recomputed`)
 	must(`DELETE FROM row_counts`)
 	must(`INSERT INTO row_counts SELECT 'users', 0, count(*) FROM users UNION ALL SELECT 'sessions', 0, count(*) FROM sessions`)
 	for _, d := range append(pks, defs...) {
@@ -364,6 +365,10 @@ func BenchmarkScale(b *testing.B) {
 		// The ten users with the most runs (user 0 has about 1% of them),
 		// which a sample of 200 rarely draws.
 		{"sessions/by-top-user", each(func(i int) string { return "/api/v1/observability/sessions/?user_id=" + benchUserID(i) }, 10)},
+		// The same in an order that their index does not hold: a top-N of all their sessions.
+		{"sessions/by-top-user-sort-cost", each(func(i int) string {
+			return "/api/v1/observability/sessions/?sort=-total_cost&user_id=" + benchUserID(i)
+		}, 10)},
 		{"session/detail", each(func(i int) string { return "/api/v1/observability/sessions/" + sessionIDs[i%len(sessionIDs)] + "/" }, 500)},
 		{"run/detail", each(func(i int) string { return fmt.Sprintf("/api/v1/observability/runs/%d/", runIDs[i%len(runIDs)]) }, 500)},
 		{"overview/1h", repeat("/api/v1/observability/overview/?" + hourWin)},

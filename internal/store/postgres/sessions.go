@@ -21,24 +21,12 @@ const (
 		WHERE r.session_id = p.session_id), '{}')`
 )
 
-// userSessionsSQL selects the sessions (sqllist.SessionColumns) with a run of the
-// user in placeholder user: the user's distinct session ids come from an
-// index-only scan of runs (user_id, ...) INCLUDE (session_id); each is then
-// read by primary key. LIMIT 1 keeps the planner from turning the lookups
-// into a hash join over every session (a seq scan of millions of rows for
-// a user with thousands of sessions).
-func userSessionsSQL(user string) string {
-	return `SELECT s.* FROM (SELECT DISTINCT r.session_id FROM runs r WHERE r.user_id = ` + user + `) x
-		CROSS JOIN LATERAL (SELECT ` + sqllist.SessionColumns + ` FROM sessions s WHERE s.session_id = x.session_id LIMIT 1) s`
-}
-
 // ListSessions returns one page of sessions and how many match q. Pages
 // are served by the (field, session_id) index of the sort direction, with
 // offset or keyset (q.After) pagination; the unfiltered count comes from
-// row_counts. Filtered by user, the user's sessions are gathered once (a
-// materialized CTE) and both the count and the page read them: walking the
-// sort index and probing each session for the user read hundreds of
-// thousands of sessions for a user with a few thousand.
+// row_counts. Filtered by user, the rows come from user_sessions (migration
+// 0008): the user's sessions with a copy of their aggregates, one range of
+// its (user_id, last_seen, session_id) index, counted and sorted there.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
@@ -46,11 +34,12 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	}
 	var args []any
 	arg := argList(&args)
-	from, with := "sessions s", ""
+	from := "sessions s"
+	var conds []string
 	if q.UserID != "" {
-		from, with = "mine s", "WITH mine AS MATERIALIZED ("+userSessionsSQL(arg(cleanText(q.UserID)))+")\n"
+		from, conds = "user_sessions s", []string{"s.user_id = " + arg(cleanText(q.UserID))}
 	}
-	conds := sqllist.SessionConds(q, cleanText(q.Agent), arg)
+	conds = append(conds, sqllist.SessionConds(q, cleanText(q.Agent), arg)...)
 	l := listSpec{Dialect: dialect(),
 		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
@@ -63,9 +52,8 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		count = l.Count()
 	}
 	countArgs := slices.Clone(args)
-	// The count is a column of every page row, so that it reads the user's
-	// materialized sessions too; an empty page asks for it alone.
-	pageSQL := with + l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
+	// The count is a column of every page row; an empty page asks for it alone.
+	pageSQL := l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
 
 	rows, _ := s.pool.Query(ctx, pageSQL, args...)
 	var page store.SessionPage
@@ -77,7 +65,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
 	}
 	if len(page.Sessions) == 0 && !q.NoCount {
-		if err := s.pool.QueryRow(ctx, with+"SELECT "+count, countArgs...).Scan(&page.Count); err != nil {
+		if err := s.pool.QueryRow(ctx, "SELECT "+count, countArgs...).Scan(&page.Count); err != nil {
 			return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
 		}
 	}
