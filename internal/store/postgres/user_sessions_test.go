@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
-	"github.com/waxell/otelcol-waxell/internal/store/storetest"
-	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
 
 // undoMigration8 removes what migration 0008 created, as in a database
@@ -32,10 +30,7 @@ func userSessionsOf(t *testing.T, s *Store, user string) []store.SessionSummary 
 // every user's sessions are what they were.
 func TestMigration8Backfills(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	s := openStore(t, dsn)
-	_, err := s.ApplySpans(ctx, storetest.FixtureSpans())
-	require.NoError(t, err)
+	s, dsn := fixtureStore(t)
 	var users []string
 	require.NoError(t, s.pool.QueryRow(ctx, `SELECT array_agg(DISTINCT user_id ORDER BY user_id) FROM runs
 		WHERE user_id <> '' AND session_id <> ''`).Scan(&users))
@@ -45,15 +40,8 @@ func TestMigration8Backfills(t *testing.T) {
 		before[u] = userSessionsOf(t, s, u)
 		require.NotEmpty(t, before[u], u)
 	}
-	_, err = s.pool.Exec(ctx, undoMigration8)
-	require.NoError(t, err)
-	require.NoError(t, s.Close())
-
-	s = openStore(t, dsn)
+	s = migrateAgain(t, dsn, s, undoMigration8)
 	defer s.Close()
-	diffs, err := s.Verify(ctx)
-	require.NoError(t, err)
-	require.Empty(t, diffs)
 	for _, u := range users {
 		require.Equal(t, before[u], userSessionsOf(t, s, u), u)
 	}
@@ -63,10 +51,8 @@ func TestMigration8Backfills(t *testing.T) {
 // back: Verify names each row that differs from its recomputation.
 func TestVerifyChecksUserSessions(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, pgtest.NewDatabase(t))
+	s, _ := fixtureStore(t)
 	defer s.Close()
-	_, err := s.ApplySpans(ctx, storetest.FixtureSpans())
-	require.NoError(t, err)
 	diffs, err := s.Verify(ctx)
 	require.NoError(t, err)
 	require.Empty(t, diffs)
