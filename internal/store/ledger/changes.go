@@ -117,7 +117,7 @@ type Changes struct {
 	RecomputeSessionExtremes []string
 	Hours                    []HourDelta
 	ModelHours               []ModelHourDelta
-	// UserSessions is kept by PostgreSQL only (UserSessionDelta).
+	// UserSessions follow the runs stored (UserSessionDelta).
 	UserSessions []UserSessionDelta
 }
 

@@ -6,10 +6,10 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/genai"
 )
 
-// UserSessionDelta changes how many runs a user has in one session. Only
-// PostgreSQL keeps this rollup (user_sessions, docs/store-spec.md), for the
-// sessions list filtered by user. Unlike the others it follows the runs
-// stored: retention removes what it retires (RetiredUserSessions).
+// UserSessionDelta changes how many runs a user has in one session: the
+// user_sessions rollup of both stores (migration 0008, docs/store-spec.md),
+// for the sessions list filtered by user. Unlike the others it follows the
+// runs stored: retention removes what it retires (RetiredUserSessions).
 type UserSessionDelta struct {
 	SessionID string
 	UserID    string

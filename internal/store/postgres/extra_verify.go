@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // loadExtraVerify reads the session and hour rollups into got.
@@ -68,26 +69,14 @@ func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	return diffs, nil
 }
 
-// userSessionsValues is the values of a user_sessions row x as text, or
-// "no row".
-func userSessionsValues(x string) string {
-	return `CASE WHEN ` + x + `.user_id IS NULL THEN 'no row' ELSE row(` + x + `.runs, ` + x + `.run_count, ` + x +
-		`.first_seen, ` + x + `.last_seen, ` + x + `.total_duration, ` + x + `.total_cost, ` + x +
-		`.total_tokens)::text END`
-}
-
 // verifyUserSessions compares user_sessions with what runs and sessions
-// make of it (the view user_sessions_recomputed of migration 0008).
+// make of it (sqllist.UserSessionsDiffsSQL).
 func verifyUserSessions(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	got, want := userSessionsValues("g"), userSessionsValues("w")
-	rows, _ := tx.Query(ctx, `SELECT coalesce(w.session_id, g.session_id), coalesce(w.user_id, g.user_id), `+got+
-		`, `+want+` FROM user_sessions_recomputed w
-		FULL JOIN user_sessions g ON g.session_id = w.session_id AND g.user_id = w.user_id
-		WHERE `+got+` <> `+want+` ORDER BY 1, 2`)
+	rows, _ := tx.Query(ctx, sqllist.UserSessionsDiffsSQL())
 	var diffs []string
 	var session, user, g, w string
 	if _, err := pgx.ForEachRow(rows, []any{&session, &user, &g, &w}, func() error {
-		diffs = append(diffs, fmt.Sprintf("user_sessions %q %q: got %s, want %s", session, user, g, w))
+		diffs = append(diffs, sqllist.UserSessionsDiff(session, user, g, w))
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("user_sessions: %w", err)

@@ -26,6 +26,18 @@ var extraWriteSQL = map[string]string{
 			last_seen = max(ifnull(` + sessionRunsMax + `, ` + sessionRetiredMax + `), ifnull(` + sessionRetiredMax + `, ` + sessionRunsMax + `))
 		WHERE session_id = ? AND (EXISTS (SELECT 1 FROM runs WHERE runs.session_id = sessions.session_id)
 			OR ` + sessionRetiredMin + ` IS NOT NULL)`,
+	// user_sessions (migration 0008): a user's runs in a session. A new
+	// row's copy of the session's aggregates is filled by
+	// refreshUserSessions, which follows for every session of the batch.
+	"upsertUserSession": `INSERT INTO user_sessions (session_id, user_id, runs, run_count, first_seen, last_seen,
+			total_duration, total_cost, total_tokens)
+		VALUES (?, ?, ?, 0, 0, 0, 0, 0, 0)
+		ON CONFLICT (session_id, user_id) DO UPDATE SET runs = runs + excluded.runs`,
+	"deleteUserSession": `DELETE FROM user_sessions WHERE session_id = ? AND user_id = ? AND runs <= 0`,
+	"refreshUserSessions": `UPDATE user_sessions
+		SET (run_count, first_seen, last_seen, total_duration, total_cost, total_tokens) = (SELECT ` +
+		`run_count, first_seen, last_seen, total_duration, total_cost, total_tokens FROM sessions WHERE session_id = ?1)
+		WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1)`,
 	"upsertRunHour": `INSERT INTO run_hours (hour, shard, run_count, user_runs, total_duration, total_cost, total_tokens)
 		VALUES (?, 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (hour, shard) DO UPDATE SET
@@ -57,6 +69,14 @@ func (w *writeTx) applyExtra(ctx context.Context, ch *ledger.Changes) error {
 			return err
 		}
 	}
+	if err := w.applyUserSessions(ctx, ch.UserSessions); err != nil {
+		return err
+	}
+	for i := range ch.Sessions {
+		if _, err := w.exec(ctx, "refreshUserSessions", ch.Sessions[i].SessionID); err != nil {
+			return err
+		}
+	}
 	if err := applyRollup(ctx, w, ch.Hours, "upsertRunHour", "deleteRunHour", 1, func(h *ledger.HourDelta) []any {
 		d := &h.Delta
 		return []any{h.Hour, d.Runs, h.UserRuns, d.Duration, d.Cost, d.Tokens}
@@ -68,4 +88,12 @@ func (w *writeTx) applyExtra(ctx context.Context, ch *ledger.Changes) error {
 			d := &m.Delta
 			return []any{m.Hour, m.Model, d.Calls, d.Unpriced, d.Cost, d.Tokens}
 		}, func(m *ledger.ModelHourDelta) bool { return m.Delta.Calls <= 0 })
+}
+
+// applyUserSessions adds the deltas ds to user_sessions' run counts,
+// deleting the rows they empty.
+func (w *writeTx) applyUserSessions(ctx context.Context, ds []ledger.UserSessionDelta) error {
+	return applyRollup(ctx, w, ds, "upsertUserSession", "deleteUserSession", 2,
+		func(d *ledger.UserSessionDelta) []any { return []any{d.SessionID, d.UserID, d.Runs} },
+		func(d *ledger.UserSessionDelta) bool { return d.Runs < 0 })
 }

@@ -291,7 +291,12 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 			return fmt.Errorf("retired_rollups: %w", err)
 		}
 		diffs = ledger.Compare(want, got)
-		return nil
+		return each(ctx, tx, sqllist.UserSessionsDiffsSQL(), nil, func(rows *sql.Rows) error {
+			var session, user, g, w string
+			err := rows.Scan(&session, &user, &g, &w)
+			diffs = append(diffs, sqllist.UserSessionsDiff(session, user, g, w))
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: cannot verify: %w", err)

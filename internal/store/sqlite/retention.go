@@ -181,7 +181,8 @@ func retire(ctx context.Context, w *writeTx, traces []pcommon.TraceID, now int64
 			return err
 		}
 	}
-	return nil
+	// user_sessions follows the runs stored; the sessions keep their rows.
+	return w.applyUserSessions(ctx, ledger.RetiredUserSessions(runs))
 }
 
 // loadRetired adds the retired rollup rows to want (Verify).
