@@ -6,6 +6,14 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
 
+// The columns user_sessions copies from sessions, and their sources.
+const (
+	userSessionCopy = `run_count, first_seen, last_seen, total_duration, total_cost, total_tokens`
+	sessionCopyOf   = `SELECT ` + userSessionCopy + ` FROM sessions WHERE session_id = ?1`
+	sessionCopyOr0  = `ifnull(s.run_count, 0), ifnull(s.first_seen, 0), ifnull(s.last_seen, 0),
+		ifnull(s.total_duration, 0), ifnull(s.total_cost, 0), ifnull(s.total_tokens, 0)`
+)
+
 // Write statements of the session and hour rollups (ledger/extra.go). The
 // single SQLite writer never contends, so every delta goes to shard 0.
 var extraWriteSQL = map[string]string{
@@ -26,18 +34,20 @@ var extraWriteSQL = map[string]string{
 			last_seen = max(ifnull(` + sessionRunsMax + `, ` + sessionRetiredMax + `), ifnull(` + sessionRetiredMax + `, ` + sessionRunsMax + `))
 		WHERE session_id = ? AND (EXISTS (SELECT 1 FROM runs WHERE runs.session_id = sessions.session_id)
 			OR ` + sessionRetiredMin + ` IS NOT NULL)`,
-	// user_sessions (migration 0008): a user's runs in a session. A new
-	// row's copy of the session's aggregates is filled by
-	// refreshUserSessions, which follows for every session of the batch.
-	"upsertUserSession": `INSERT INTO user_sessions (session_id, user_id, runs, run_count, first_seen, last_seen,
-			total_duration, total_cost, total_tokens)
-		VALUES (?, ?, ?, 0, 0, 0, 0, 0, 0)
-		ON CONFLICT (session_id, user_id) DO UPDATE SET runs = runs + excluded.runs`,
+	// user_sessions (migration 0008): a user's runs in a session, with the
+	// session's aggregates as they are after the sessions rollup; the
+	// refresh then copies them to the session's other members, skipping the
+	// rows already equal (as PostgreSQL does).
+	"upsertUserSession": `INSERT INTO user_sessions (session_id, user_id, runs, ` + userSessionCopy + `)
+		SELECT ?1, ?2, ?3, ` + sessionCopyOr0 + ` FROM (SELECT 1) LEFT JOIN sessions s ON s.session_id = ?1 WHERE true
+		ON CONFLICT (session_id, user_id) DO UPDATE SET runs = runs + excluded.runs, run_count = excluded.run_count,
+			first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+			total_duration = excluded.total_duration, total_cost = excluded.total_cost,
+			total_tokens = excluded.total_tokens`,
 	"deleteUserSession": `DELETE FROM user_sessions WHERE session_id = ? AND user_id = ? AND runs <= 0`,
-	"refreshUserSessions": `UPDATE user_sessions
-		SET (run_count, first_seen, last_seen, total_duration, total_cost, total_tokens) = (SELECT ` +
-		`run_count, first_seen, last_seen, total_duration, total_cost, total_tokens FROM sessions WHERE session_id = ?1)
-		WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1)`,
+	"refreshUserSessions": `UPDATE user_sessions SET (` + userSessionCopy + `) = (` + sessionCopyOf + `)
+		WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1)
+			AND (` + userSessionCopy + `) IS NOT (` + sessionCopyOf + `)`,
 	"upsertRunHour": `INSERT INTO run_hours (hour, shard, run_count, user_runs, total_duration, total_cost, total_tokens)
 		VALUES (?, 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (hour, shard) DO UPDATE SET
