@@ -65,7 +65,10 @@ var (
 	// holds the session's row first. An upserted row takes the session's
 	// aggregates as they are now (zeros once the session is deleted: its
 	// member rows are then emptied too); the refresh copies them to the
-	// session's other members, skipping the rows already equal.
+	// session's other members, skipping the rows already equal. A session
+	// whose run count equals the batch's net runs in it is new in this
+	// transaction (a stored session has at least one run): its members are
+	// all among the upserted rows, so the refresh does not probe them.
 	upsertUserSessionsSQL = `INSERT INTO user_sessions AS t (session_id, user_id, runs, run_count, first_seen,
 			last_seen, total_duration, total_cost, total_tokens)
 		SELECT d.session_id, d.user_id, d.n, coalesce(s.run_count, 0), coalesce(s.first_seen, 0),
@@ -83,8 +86,9 @@ var (
 	refreshUserSessionsSQL = `UPDATE user_sessions t SET run_count = x.run_count, first_seen = x.first_seen,
 			last_seen = x.last_seen, total_duration = x.total_duration, total_cost = x.total_cost,
 			total_tokens = x.total_tokens
-		FROM (SELECT s.*, m.user_id FROM unnest($1::text[]) AS k(session_id)
-			CROSS JOIN LATERAL (SELECT * FROM sessions s WHERE s.session_id = k.session_id OFFSET 0) s
+		FROM (SELECT s.*, m.user_id FROM unnest($1::text[], $2::int8[]) AS k(session_id, batch_runs)
+			CROSS JOIN LATERAL (SELECT * FROM sessions s WHERE s.session_id = k.session_id
+				AND s.run_count <> k.batch_runs OFFSET 0) s
 			CROSS JOIN LATERAL (SELECT u.user_id FROM user_sessions u WHERE u.session_id = s.session_id
 				AND (u.run_count, u.first_seen, u.last_seen, u.total_duration, u.total_cost, u.total_tokens)
 				IS DISTINCT FROM (s.run_count, s.first_seen, s.last_seen, s.total_duration, s.total_cost,
@@ -124,10 +128,11 @@ func (t *applyTx) queueExtra(c *ledger.Changes) {
 	userSessionsRollup.queue(t, c.UserSessions)
 	if len(c.Sessions) > 0 {
 		ids := make([]string, len(c.Sessions))
+		runs := make([]int64, len(c.Sessions))
 		for i := range c.Sessions {
-			ids[i] = c.Sessions[i].SessionID
+			ids[i], runs[i] = c.Sessions[i].SessionID, c.Sessions[i].Delta.Runs
 		}
-		t.queue(refreshUserSessionsSQL, ids)
+		t.queue(refreshUserSessionsSQL, ids, runs)
 	}
 	runHoursRollup.queue(t, c.Hours, t.shard())
 	modelHoursRollup.queue(t, c.ModelHours, t.shard())

@@ -37,7 +37,8 @@ var extraWriteSQL = map[string]string{
 	// user_sessions (migration 0008): a user's runs in a session, with the
 	// session's aggregates as they are after the sessions rollup; the
 	// refresh then copies them to the session's other members, skipping the
-	// rows already equal (as PostgreSQL does).
+	// rows already equal and the sessions new in this transaction (as
+	// PostgreSQL does, postgres/extra_tx.go).
 	"upsertUserSession": `INSERT INTO user_sessions (session_id, user_id, runs, ` + userSessionCopy + `)
 		SELECT ?1, ?2, ?3, ` + sessionCopyOr0 + ` FROM (SELECT 1) LEFT JOIN sessions s ON s.session_id = ?1 WHERE true
 		ON CONFLICT (session_id, user_id) DO UPDATE SET runs = runs + excluded.runs, run_count = excluded.run_count,
@@ -46,7 +47,7 @@ var extraWriteSQL = map[string]string{
 			total_tokens = excluded.total_tokens`,
 	"deleteUserSession": `DELETE FROM user_sessions WHERE session_id = ? AND user_id = ? AND runs <= 0`,
 	"refreshUserSessions": `UPDATE user_sessions SET (` + userSessionCopy + `) = (` + sessionCopyOf + `)
-		WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1)
+		WHERE session_id = ?1 AND (SELECT run_count FROM sessions WHERE session_id = ?1) <> ?2
 			AND (` + userSessionCopy + `) IS NOT (` + sessionCopyOf + `)`,
 	"upsertRunHour": `INSERT INTO run_hours (hour, shard, run_count, user_runs, total_duration, total_cost, total_tokens)
 		VALUES (?, 0, ?, ?, ?, ?, ?)
@@ -83,7 +84,7 @@ func (w *writeTx) applyExtra(ctx context.Context, ch *ledger.Changes) error {
 		return err
 	}
 	for i := range ch.Sessions {
-		if _, err := w.exec(ctx, "refreshUserSessions", ch.Sessions[i].SessionID); err != nil {
+		if _, err := w.exec(ctx, "refreshUserSessions", ch.Sessions[i].SessionID, ch.Sessions[i].Delta.Runs); err != nil {
 			return err
 		}
 	}
