@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -46,4 +47,31 @@ func Migrations(fsys fs.FS) ([]Migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// Latest returns the highest version of ms (sorted as Migrations returns
+// them), 0 for none.
+func Latest(ms []Migration) int64 {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}
+
+// ErrSchemaNewer means the database has migrations this binary does not
+// know: a newer collector migrated it. Writing would skip what those
+// migrations maintain (a table the older code does not update), so the
+// store refuses to open, and a running writer refuses each transaction.
+// It is transient for a writer: the batch is retried, and goes through
+// once this collector is upgraded (docs/deploy.md).
+var ErrSchemaNewer = errors.New("the database schema is newer than this collector")
+
+// CheckSchema returns ErrSchemaNewer, with both versions, when the
+// database's highest migration (stored) is above the binary's (known).
+func CheckSchema(stored, known int64) error {
+	if stored > known {
+		return fmt.Errorf("%w: the database is at migration %d, this collector knows up to %d; upgrade it",
+			ErrSchemaNewer, stored, known)
+	}
+	return nil
 }

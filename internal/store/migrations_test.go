@@ -38,3 +38,24 @@ func TestMigrations(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSchema(t *testing.T) {
+	tests := []struct {
+		stored, known int64
+		newer         bool
+	}{
+		{stored: 0, known: 8},
+		{stored: 7, known: 8},
+		{stored: 8, known: 8},
+		{stored: 9, known: 8, newer: true},
+	}
+	for _, tc := range tests {
+		err := CheckSchema(tc.stored, tc.known)
+		if tc.newer {
+			require.ErrorIs(t, err, ErrSchemaNewer)
+			require.ErrorContains(t, err, "at migration 9, this collector knows up to 8")
+		} else {
+			require.NoError(t, err)
+		}
+	}
+}

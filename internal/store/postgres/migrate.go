@@ -22,19 +22,43 @@ const migrationLockKey int64 = 0x77_61_78_65_6c_6c_2d_6d
 // a transaction-scoped advisory lock. Another process migrating the same
 // database at the same time waits for the lock and then finds the version
 // recorded (READ COMMITTED: every statement after the lock sees commits made
-// while waiting), so both succeed.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// while waiting), so both succeed. It returns the highest version this binary
+// knows; a database a newer binary migrated further is refused
+// (store.ErrSchemaNewer).
+func migrate(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	ms, err := store.Migrations(migrationFS)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, m := range ms {
 		if err := applyMigration(ctx, pool, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
+			return 0, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
-	return nil
+	known := store.Latest(ms)
+	var stored int64
+	if err := pool.QueryRow(ctx, schemaVersionSQL).Scan(&stored); err != nil {
+		return 0, fmt.Errorf("cannot read the schema version: %w", err)
+	}
+	return known, store.CheckSchema(stored, known)
 }
+
+// schemaVersionSQL reads the database's highest migration. Write
+// transactions run it after their first lock on traces, which a migration
+// in progress blocks (fenceWritersSQL).
+const schemaVersionSQL = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+
+// fenceWritersSQL makes a migration wait for the write transactions in
+// flight and hold back new ones until it commits: EXCLUSIVE on traces
+// conflicts with the lock each of them takes there before touching any other
+// table (ingest's insert, retention's ROW SHARE), so all take their locks in
+// one order and no cycle forms; readers go on. A writer let through after the
+// commit reads the new version and, if it is an older binary, refuses to
+// write (store.CheckSchema), so no older writer misses what a migration
+// starts maintaining. Before migration 1 there is no traces table to lock.
+const fenceWritersSQL = `DO $$BEGIN
+	IF to_regclass('traces') IS NOT NULL THEN LOCK TABLE traces IN EXCLUSIVE MODE; END IF;
+END$$`
 
 func applyMigration(ctx context.Context, pool *pgxpool.Pool, m store.Migration) error {
 	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
@@ -54,6 +78,9 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m store.Migration) 
 		}
 		if done {
 			return nil
+		}
+		if _, err := tx.Exec(ctx, fenceWritersSQL); err != nil {
+			return err
 		}
 		// No arguments: pgx uses the simple protocol, which runs every
 		// statement of the file.

@@ -36,7 +36,8 @@ type Config struct {
 
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	schema int64 // the highest migration this binary knows
 }
 
 // ErrPermanent marks errors that retrying cannot fix, for example a
@@ -62,11 +63,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open postgres store: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	schema, err := migrate(ctx, pool)
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("cannot open postgres store: %w", classify(err))
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, schema: schema}, nil
 }
 
 // Close closes the connection pool, waiting for connections in use.
@@ -116,7 +118,7 @@ func (s *Store) applySpans(ctx context.Context, spans []genai.Span) (st ledger.S
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	ltx := &applyTx{tx: tx}
+	ltx := &applyTx{tx: tx, schema: s.schema}
 	if st, err = ledger.Apply(ctx, ltx, spans); err != nil {
 		return st, err
 	}

@@ -159,7 +159,7 @@ func TestRoundTrip(t *testing.T) {
 	tx, err := s.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
-	at := &applyTx{tx: tx}
+	at := &applyTx{tx: tx, schema: s.schema}
 	known, err := at.LockTraces(ctx, traces)
 	require.NoError(t, err)
 	for i, k := range known {

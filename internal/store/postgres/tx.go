@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
 
@@ -20,7 +21,8 @@ import (
 // and nobody else can change a locked trace's rows. New spans, runs and calls
 // are one COPY each; the other changes are queued and sent in one pipeline
 // by ApplyChanges. One ApplySpans thus costs at most seven round trips:
-// BEGIN, lock+load, three COPYs, the pipeline, COMMIT.
+// BEGIN, lock+load, three COPYs, the pipeline, COMMIT. The lock round trip
+// also reads the schema version, after the lock (fenceWritersSQL).
 type applyTx struct {
 	tx pgx.Tx
 
@@ -30,6 +32,8 @@ type applyTx struct {
 	calls  map[pcommon.TraceID][]genai.Call
 
 	pending *pgx.Batch // queued writes not sent yet
+
+	schema int64 // the highest migration this binary knows (store.CheckSchema)
 
 	shardNo int32 // the shard of this transaction's sharded rows, 1-based; 0 = not picked yet
 }
@@ -90,6 +94,7 @@ func (t *applyTx) LockTraces(ctx context.Context, traces []pcommon.TraceID) ([]b
 	}
 	b := &pgx.Batch{}
 	b.Queue(lockTracesSQL, ids)
+	b.Queue(schemaVersionSQL)
 	b.Queue(loadSpansSQL, ids)
 	b.Queue(loadRunsSQL, ids)
 	b.Queue(loadCallsSQL, ids)
@@ -109,6 +114,13 @@ func (t *applyTx) LockTraces(ctx context.Context, traces []pcommon.TraceID) ([]b
 	}
 	if len(inserted) != len(traces) {
 		return nil, fmt.Errorf("lock traces: %d rows for %d traces", len(inserted), len(traces))
+	}
+	var stored int64
+	if err := br.QueryRow().Scan(&stored); err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	if err := store.CheckSchema(stored, t.schema); err != nil {
+		return nil, err
 	}
 	known := make([]bool, len(traces))
 	for i, id := range traces {

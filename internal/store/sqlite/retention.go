@@ -107,6 +107,9 @@ func (s *Store) retainBatch(ctx context.Context, cutoff int64, after []byte) (in
 		return 0, nil, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := s.checkSchema(ctx, tx); err != nil {
+		return 0, nil, err
+	}
 	w := newWriteTx(tx, s.stmts)
 
 	rows, err := w.stmt(ctx, "retainCandidates").QueryContext(ctx, after, cutoff, retainBatch)

@@ -45,6 +45,8 @@ type Store struct {
 	read  *sql.DB // == write for ":memory:"
 	stmts *writeStmts
 
+	schema int64 // the highest migration this binary knows (store.CheckSchema)
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -142,7 +144,8 @@ func (s *Store) Close() error {
 }
 
 // migrate applies, in order and each in its own transaction, the embedded
-// migrations not yet recorded in schema_migrations.
+// migrations not yet recorded in schema_migrations, and refuses a database
+// that a newer binary migrated further (store.ErrSchemaNewer).
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := store.Migrations(migrationFS)
 	if err != nil {
@@ -157,7 +160,22 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
-	return nil
+	s.schema = store.Latest(ms)
+	return s.checkSchema(ctx, s.write)
+}
+
+// checkSchema refuses to go on when another process, running a newer
+// binary, migrated the file beyond what this one knows. Write transactions
+// run it first: they hold the write lock (BEGIN IMMEDIATE), which a
+// migration also needs, so none can interleave with one.
+func (s *Store) checkSchema(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) error {
+	var stored int64
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&stored); err != nil {
+		return fmt.Errorf("cannot read the schema version: %w", err)
+	}
+	return store.CheckSchema(stored, s.schema)
 }
 
 func (s *Store) applyMigration(ctx context.Context, m store.Migration) (err error) {
@@ -196,7 +214,11 @@ func (s *Store) ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stat
 	if err != nil {
 		return ledger.Stats{}, classify("cannot apply spans", err)
 	}
-	st, err := ledger.Apply(ctx, newWriteTx(tx, s.stmts), spans)
+	err = s.checkSchema(ctx, tx)
+	var st ledger.Stats
+	if err == nil {
+		st, err = ledger.Apply(ctx, newWriteTx(tx, s.stmts), spans)
+	}
 	if err != nil {
 		_ = tx.Rollback()
 		return ledger.Stats{}, classify("cannot apply spans", err)
