@@ -31,11 +31,8 @@ var pgSettings = []string{
 	"log_min_messages = warning",
 }
 
-func startPostgres(workDir string) (*postgresServer, error) {
-	// As root the server runs as the postgres user, which must reach it.
-	if err := os.Chmod(workDir, 0o755); err != nil {
-		return nil, err
-	}
+// pgConf is the server's configuration: pgSettings, then the environment's.
+func pgConf() []string {
 	settings := slices.Clone(pgSettings)
 	if os.Getenv("BENCH_PG_STATEMENTS") == "1" {
 		settings = append(settings, "shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all")
@@ -43,7 +40,15 @@ func startPostgres(workDir string) (*postgresServer, error) {
 	if v := os.Getenv("BENCH_PG_CONF"); v != "" {
 		settings = append(settings, strings.Split(v, ";")...)
 	}
-	in, err := pgtest.NewPrivate(pgtest.PrivateConfig{Dir: workDir, Settings: settings})
+	return settings
+}
+
+func startPostgres(workDir string) (*postgresServer, error) {
+	// As root the server runs as the postgres user, which must reach it.
+	if err := os.Chmod(workDir, 0o755); err != nil {
+		return nil, err
+	}
+	in, err := pgtest.NewPrivate(pgtest.PrivateConfig{Dir: workDir, Settings: pgConf()})
 	if err != nil {
 		return nil, err
 	}

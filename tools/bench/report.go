@@ -221,6 +221,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	w("go run ./cmd/waxell-loadgen -h                # the load generator on its own\n")
 	w("go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/\n```\n\n")
 	w("## Machine\n\n%s. Collector, PostgreSQL and load generator share the machine; all traffic is on loopback.\n", machine())
+	w("PostgreSQL settings besides the defaults (the harness's own server): `%s`.\n", strings.Join(pgConf(), "; "))
 	var loads []string
 	for _, r := range rs {
 		loads = append(loads, r.name+" "+r.loadAvg)
