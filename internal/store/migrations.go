@@ -66,6 +66,10 @@ func Latest(ms []Migration) int64 {
 // once this collector is upgraded (docs/deploy.md).
 var ErrSchemaNewer = errors.New("the database schema is newer than this collector")
 
+// SchemaVersionSQL reads a database's highest migration (0 for none), in
+// both stores.
+const SchemaVersionSQL = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+
 // CheckSchema returns ErrSchemaNewer, with both versions, when the
 // database's highest migration (stored) is above the binary's (known).
 func CheckSchema(stored, known int64) error {

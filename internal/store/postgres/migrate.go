@@ -36,17 +36,22 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 		}
 	}
 	known := store.Latest(ms)
-	var stored int64
-	if err := pool.QueryRow(ctx, schemaVersionSQL).Scan(&stored); err != nil {
-		return 0, fmt.Errorf("cannot read the schema version: %w", err)
-	}
-	return known, store.CheckSchema(stored, known)
+	return known, checkSchema(ctx, pool, known)
 }
 
-// schemaVersionSQL reads the database's highest migration. Write
-// transactions run it after their first lock on traces, which a migration
-// in progress blocks (fenceWritersSQL).
-const schemaVersionSQL = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+// checkSchema refuses a database migrated beyond known (store.CheckSchema).
+// Write transactions run it after their first lock on traces, which a
+// migration in progress blocks (fenceWritersSQL); ingest reads the version
+// in its lock round trip instead (applyTx.LockTraces).
+func checkSchema(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, known int64) error {
+	var stored int64
+	if err := q.QueryRow(ctx, store.SchemaVersionSQL).Scan(&stored); err != nil {
+		return fmt.Errorf("cannot read the schema version: %w", err)
+	}
+	return store.CheckSchema(stored, known)
+}
 
 // fenceWritersSQL makes a migration wait for the write transactions in
 // flight and hold back new ones until it commits: EXCLUSIVE on traces

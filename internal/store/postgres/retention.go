@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
-	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
 
@@ -139,6 +138,9 @@ func (s *Store) retainBatch(ctx context.Context, cutoff int64, after []byte) (n 
 		if _, err := tx.Exec(ctx, `LOCK TABLE traces IN ROW SHARE MODE`); err != nil {
 			return fmt.Errorf("retention: lock traces: %w", err)
 		}
+		if err := checkSchema(ctx, tx, s.schema); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
 		candidates, err := traceList(ctx, tx, retainCandidatesSQL, after, cutoff, retainBatch)
 		if err != nil {
 			return fmt.Errorf("retention candidates: %w", err)
@@ -150,13 +152,6 @@ func (s *Store) retainBatch(ctx context.Context, cutoff int64, after []byte) (n 
 		last = lastID[:]
 		if _, err := traceList(ctx, tx, retainLockSQL, idBytes(candidates)); err != nil {
 			return fmt.Errorf("retention lock traces: %w", err)
-		}
-		var stored int64
-		if err := tx.QueryRow(ctx, schemaVersionSQL).Scan(&stored); err != nil {
-			return fmt.Errorf("retention: read schema version: %w", err)
-		}
-		if err := store.CheckSchema(stored, s.schema); err != nil {
-			return fmt.Errorf("retention: %w", err)
 		}
 		traces, err := traceList(ctx, tx, retainRecheckSQL, idBytes(candidates), cutoff)
 		if err != nil {

@@ -94,7 +94,7 @@ func (t *applyTx) LockTraces(ctx context.Context, traces []pcommon.TraceID) ([]b
 	}
 	b := &pgx.Batch{}
 	b.Queue(lockTracesSQL, ids)
-	b.Queue(schemaVersionSQL)
+	b.Queue(store.SchemaVersionSQL)
 	b.Queue(loadSpansSQL, ids)
 	b.Queue(loadRunsSQL, ids)
 	b.Queue(loadCallsSQL, ids)

@@ -172,7 +172,7 @@ func (s *Store) checkSchema(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) error {
 	var stored int64
-	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&stored); err != nil {
+	if err := q.QueryRowContext(ctx, store.SchemaVersionSQL).Scan(&stored); err != nil {
 		return fmt.Errorf("cannot read the schema version: %w", err)
 	}
 	return store.CheckSchema(stored, s.schema)
@@ -214,9 +214,8 @@ func (s *Store) ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stat
 	if err != nil {
 		return ledger.Stats{}, classify("cannot apply spans", err)
 	}
-	err = s.checkSchema(ctx, tx)
 	var st ledger.Stats
-	if err == nil {
+	if err = s.checkSchema(ctx, tx); err == nil {
 		st, err = ledger.Apply(ctx, newWriteTx(tx, s.stmts), spans)
 	}
 	if err != nil {
