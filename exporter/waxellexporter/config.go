@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,20 @@ type APIConfig struct {
 	// Default: false.
 	AllowUnauthenticated bool `mapstructure:"allow_unauthenticated"`
 
+	// QueryTimeout bounds each read the API and the UI make from the
+	// store, including its wait for a free slot (max_concurrent_queries).
+	// A read that takes longer is cancelled, in the database too, and
+	// answered with 503 (`timeout`). 0 means no bound. Default: 30s.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+
+	// MaxConcurrentQueries is how many reads of the API and the UI may run
+	// at once; the others wait for a slot within query_timeout. It keeps
+	// expensive reads (a windowed list over a month at a million users)
+	// from taking every database connection away from ingest: with
+	// PostgreSQL it must be below the connection pool's size (unless the
+	// pool has one connection). Default: 2.
+	MaxConcurrentQueries int `mapstructure:"max_concurrent_queries"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -133,6 +148,7 @@ func (cfg *Config) Validate() error {
 				"without authentication: set api.auth (for example `auth: {authenticator: bearertokenauth}`) "+
 				"or, if something else protects the port, api.allow_unauthenticated: true", api.NetAddr.Endpoint))
 		}
+		errs = append(errs, api.validateQueryBounds(cfg.Store)...)
 	}
 	if cfg.Retention < 0 {
 		errs = append(errs, fmt.Errorf("retention: must not be negative, got %s", cfg.Retention))
@@ -141,6 +157,34 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("retention_interval: must be positive when retention is set, got %s", cfg.RetentionInterval))
 	}
 	return errors.Join(errs...)
+}
+
+// validateQueryBounds checks the ranges of query_timeout and
+// max_concurrent_queries, and that reads leave PostgreSQL connections to
+// ingest (a pool of one connection has none to leave: reads and ingest
+// take turns).
+func (a *APIConfig) validateQueryBounds(st StoreConfig) []error {
+	var errs []error
+	if a.QueryTimeout < 0 {
+		errs = append(errs, fmt.Errorf("api.query_timeout: must not be negative, got %s", a.QueryTimeout))
+	}
+	if a.MaxConcurrentQueries < 1 {
+		errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be at least 1, got %d", a.MaxConcurrentQueries))
+	} else if pool := st.Postgres.poolSize(); st.Driver == DriverPostgres && pool > 1 && a.MaxConcurrentQueries >= int(pool) {
+		errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be below the PostgreSQL connection pool's size "+
+			"(%d, store.postgres.max_conns), so that reads always leave a connection to ingest; got %d",
+			pool, a.MaxConcurrentQueries))
+	}
+	return errs
+}
+
+// poolSize is the size of the connection pool: max_conns, else pgx's
+// default (the greater of 4 and the number of CPUs).
+func (p PostgresConfig) poolSize() int32 {
+	if p.MaxConns > 0 {
+		return p.MaxConns
+	}
+	return int32(max(4, runtime.NumCPU()))
 }
 
 // authenticates reports whether the server authenticates its clients: an

@@ -3,6 +3,7 @@ package waxellexporter
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -33,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 	pg.API.Get().NetAddr.Endpoint = "0.0.0.0:9480"
 	pg.API.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{
 		AuthenticatorID: component.MustNewID("bearertokenauth")}})
+	pg.API.Get().QueryTimeout = time.Minute
+	pg.API.Get().MaxConcurrentQueries = 6
 	pg.Retention = 2160 * time.Hour
 	pg.RetentionInterval = 30 * time.Minute
 	pg.Timeout = 10 * time.Second
@@ -84,6 +87,8 @@ func TestCreateDefaultConfig(t *testing.T) {
 	assert.True(t, cfg.QueueConfig.HasValue())
 	assert.True(t, cfg.RetryConfig.Enabled)
 	assert.Equal(t, 30*time.Second, cfg.Timeout)
+	assert.Equal(t, 30*time.Second, cfg.API.Get().QueryTimeout)
+	assert.Equal(t, 2, cfg.API.Get().MaxConcurrentQueries)
 }
 
 func TestValidateErrors(t *testing.T) {
@@ -164,6 +169,22 @@ func TestValidateErrors(t *testing.T) {
 				Config: configtls.Config{CertFile: "/etc/waxell/tls.crt", KeyFile: "/etc/waxell/tls.key"}})
 		}, "api: refusing to serve"},
 		{"negative retention", func(c *Config) { c.Retention = -time.Hour }, "retention: must not be negative"},
+		{"negative query timeout", func(c *Config) { c.API.Get().QueryTimeout = -time.Second },
+			"api.query_timeout: must not be negative, got -1s"},
+		{"no query slot", func(c *Config) { c.API.Get().MaxConcurrentQueries = 0 },
+			"api.max_concurrent_queries: must be at least 1, got 0"},
+		{"reads could take the whole postgres pool", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell"
+			c.Store.Postgres.MaxConns = 4
+			c.API.Get().MaxConcurrentQueries = 4
+		}, "api.max_concurrent_queries: must be below the PostgreSQL connection pool's size (4, store.postgres.max_conns), " +
+			"so that reads always leave a connection to ingest; got 4"},
+		{"reads could take pgx's default pool", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell"
+			c.API.Get().MaxConcurrentQueries = max(4, runtime.NumCPU())
+		}, "api.max_concurrent_queries: must be below the PostgreSQL connection pool's size"},
 		{"retention without interval", func(c *Config) {
 			c.Retention = time.Hour
 			c.RetentionInterval = 0
@@ -209,6 +230,19 @@ func TestValidateAccepts(t *testing.T) {
 		{"unix socket", func(c *Config) {
 			c.API.Get().NetAddr.Transport = confignet.TransportTypeUnix
 			c.API.Get().NetAddr.Endpoint = "/run/waxell.sock"
+		}},
+		{"no query timeout", func(c *Config) { c.API.Get().QueryTimeout = 0 }},
+		{"sqlite has no pool to share", func(c *Config) { c.API.Get().MaxConcurrentQueries = 64 }},
+		{"a pool of one connection is shared", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell"
+			c.Store.Postgres.MaxConns = 1
+		}},
+		{"reads below the postgres pool", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell"
+			c.Store.Postgres.MaxConns = 8
+			c.API.Get().MaxConcurrentQueries = 7
 		}},
 		{"postgres ignores sqlite path", func(c *Config) {
 			c.Store.Driver = DriverPostgres

@@ -20,6 +20,7 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/ratelog"
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -29,8 +30,7 @@ import (
 // spanStore is what the exporter needs from a store: writes for the
 // pipeline, reads for the API.
 type spanStore interface {
-	api.Reader
-	ui.Reader
+	readgate.Store // every read of the API and the UI
 	api.Verifier
 	ApplySpans(ctx context.Context, spans []genai.Span) (ledger.Stats, error)
 	// Retain deletes the traces whose spans all started before the
@@ -145,7 +145,8 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
-	routes(mux, s, e.logger)
+	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout}, e.queryTimedOut)
+	routes(mux, readgate.NewReader(gate, s), s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
 		_ = ln.Close()
@@ -172,10 +173,20 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 
 // routes mounts everything the exporter serves over HTTP: the REST API under
 // /api/ (the handler expects the full path, so no prefix is stripped) and the
-// web UI at /.
-func routes(mux *http.ServeMux, s spanStore, logger *zap.Logger) {
-	mux.Handle("/api/", api.NewHandler(s, api.WithLogger(logger), api.WithVerifier(s)))
-	mux.Handle("/", ui.NewHandler(s, ui.WithLogger(logger)))
+// web UI at /, both reading through reads. Verify, an opt-in admin check
+// that reads everything, is not bounded by the query bounds.
+func routes(mux *http.ServeMux, reads readgate.Store, v api.Verifier, logger *zap.Logger) {
+	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v)))
+	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger)))
+}
+
+// queryTimedOut logs and counts a read of the API or the UI that the query
+// bounds stopped.
+func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
+	e.tel.queriesTimedOut.Add(context.Background(), 1, e.tel.queuedOpt(te.Queued))
+	e.logger.Warn("A read of the API or the UI hit the query bounds (api.query_timeout, api.max_concurrent_queries)",
+		zap.String("operation", te.Op), zap.Duration("query_timeout", te.Timeout), zap.Bool("queued", te.Queued),
+		zap.Int("max_concurrent_queries", te.Slots))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {

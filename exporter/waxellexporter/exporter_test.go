@@ -29,6 +29,7 @@ import (
 
 	"github.com/waxell/otelcol-waxell/exporter/waxellexporter/internal/metadata"
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
@@ -326,8 +327,9 @@ func TestShutdownWithoutStart(t *testing.T) {
 
 // fakeStore records batches and fails with err when set.
 type fakeStore struct {
-	batches [][]genai.Span
-	err     error
+	readgate.Store // the reads the tests here do not make: calling one panics
+	batches        [][]genai.Span
+	err            error
 }
 
 func (f *fakeStore) ListUsers(context.Context, store.UserQuery) (store.UserPage, error) {

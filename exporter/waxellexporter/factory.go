@@ -21,6 +21,12 @@ const (
 	// defaultAPIMaxBodyBytes bounds request bodies of the API, which
 	// serves GET only (confighttp's default is 20 MiB).
 	defaultAPIMaxBodyBytes = 64 << 10
+	// defaultQueryTimeout bounds one read of the API or the UI: a windowed
+	// list over a week at a million users takes about a second.
+	defaultQueryTimeout = 30 * time.Second
+	// defaultMaxConcurrentQueries leaves two of PostgreSQL's default four
+	// pooled connections to ingest.
+	defaultMaxConcurrentQueries = 2
 	// defaultRetentionInterval is how often retention runs.
 	defaultRetentionInterval = time.Hour
 	// defaultTimeout bounds one attempt to apply a batch. exporterhelper's
@@ -43,6 +49,8 @@ func createDefaultConfig() component.Config {
 	api := APIConfig{ServerConfig: confighttp.NewDefaultServerConfig()}
 	api.NetAddr.Endpoint = defaultAPIEndpoint
 	api.MaxRequestBodySize = defaultAPIMaxBodyBytes
+	api.QueryTimeout = defaultQueryTimeout
+	api.MaxConcurrentQueries = defaultMaxConcurrentQueries
 	return &Config{
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultTimeout},
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),

@@ -18,9 +18,13 @@ const (
 	metricSpansSkipped     = "waxell.spans.skipped"
 	metricSpansRetired     = "waxell.spans.retired"
 	metricTracesRetired    = "waxell.retention.traces"
+	metricQueriesTimedOut  = "waxell.api.queries.timed_out"
 )
 
-const attrPermanent = "permanent"
+const (
+	attrPermanent = "permanent"
+	attrQueued    = "queued"
+)
 
 type telemetry struct {
 	spansApplied     metric.Int64Counter
@@ -30,8 +34,10 @@ type telemetry struct {
 	spansSkipped     metric.Int64Counter
 	spansRetired     metric.Int64Counter
 	tracesRetired    metric.Int64Counter
+	queriesTimedOut  metric.Int64Counter
 
 	permanentTrue, permanentFalse metric.AddOption
+	queuedTrue, queuedFalse       metric.AddOption
 }
 
 func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
@@ -39,6 +45,8 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 	t := telemetry{
 		permanentTrue:  metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, true))),
 		permanentFalse: metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, false))),
+		queuedTrue:     metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, true))),
+		queuedFalse:    metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, false))),
 	}
 	var errs []error
 	counter := func(dst *metric.Int64Counter, name, unit, desc string) {
@@ -60,6 +68,8 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		"Spans ignored because retention already deleted their trace (late or replayed spans).")
 	counter(&t.tracesRetired, metricTracesRetired, "{trace}",
 		"Traces deleted by retention (their spans, runs and calls; lifetime aggregates are kept).")
+	counter(&t.queriesTimedOut, metricQueriesTimedOut, "{query}",
+		"Reads of the API and the UI stopped by api.query_timeout, by whether they ran (false) or waited for a slot (true).")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -71,4 +81,11 @@ func (t *telemetry) failedOpt(permanent bool) metric.AddOption {
 		return t.permanentTrue
 	}
 	return t.permanentFalse
+}
+
+func (t *telemetry) queuedOpt(queued bool) metric.AddOption {
+	if queued {
+		return t.queuedTrue
+	}
+	return t.queuedFalse
 }

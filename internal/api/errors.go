@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 )
 
 // Error codes of the envelope. They are part of the REST contract.
@@ -13,6 +15,7 @@ const (
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeInternal         = "internal"
+	codeTimeout          = "timeout"
 )
 
 // errorEnvelope is the one shape of every error response:
@@ -100,5 +103,19 @@ func errInternal() *apiError {
 	return &apiError{
 		status: http.StatusInternalServerError,
 		body:   errorBody{Code: codeInternal, Message: "internal error"},
+	}
+}
+
+// errTimeout is a read the collector's query bounds (api.query_timeout,
+// api.max_concurrent_queries) stopped: the database is not at fault, and
+// the client can narrow the request or try again.
+func errTimeout(e *readgate.TimeoutError) *apiError {
+	hint := "narrow the time window or add filters"
+	if e.Queued {
+		hint = "try again shortly"
+	}
+	return &apiError{
+		status: http.StatusServiceUnavailable,
+		body:   errorBody{Code: codeTimeout, Message: e.Error() + "; " + hint},
 	}
 }

@@ -29,6 +29,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -173,8 +174,14 @@ func clientError(err error) *apiError {
 	return errInternal()
 }
 
-// storeError logs the cause and answers with a generic 500.
+// storeError answers a failed read: 503 when the query bounds stopped it
+// (readgate reports those), else a generic 500 with the cause logged.
 func (h *handler) storeError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	var te *readgate.TimeoutError
+	if errors.As(err, &te) {
+		h.writeError(w, errTimeout(te))
+		return
+	}
 	if r.Context().Err() != nil {
 		// The client went away; nothing is wrong with the store.
 		h.logger.Debug("request canceled", zap.String("operation", op), zap.Error(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -235,6 +238,36 @@ func TestCanceledRequestNotLoggedAsError(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len())
 	assert.Equal(t, 1, logs.FilterLevelExact(zapcore.DebugLevel).Len())
+}
+
+// TestQueryBoundsAre503: a read the query bounds stopped is the client's
+// to narrow or retry, not a store failure: 503 `timeout`, saying which
+// bound, and not logged here (the gate logs and counts it).
+func TestQueryBoundsAre503(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ran too long", &readgate.TimeoutError{Op: "list users", Timeout: 30 * time.Second, Slots: 2},
+			"list users: the query did not finish within 30s; narrow the time window or add filters"},
+		{"waited for a slot", fmt.Errorf("wrapped: %w", &readgate.TimeoutError{Op: "list users", Timeout: time.Second,
+			Queued: true, Slots: 2}),
+			"list users: waited 1s for one of the 2 query slots, all taken by other reads; try again shortly"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zapcore.DebugLevel)
+			h := NewHandler(&fakeReader{err: tc.err}, WithLogger(zap.New(core)))
+			for _, target := range []string{"/api/v1/observability/users/", "/api/v1/observability/users/u1/"} {
+				rec := serve(t, h, http.MethodGet, target)
+				assert.Equal(t, http.StatusServiceUnavailable, rec.Code, target)
+				assertJSONHeaders(t, rec.Header())
+				assert.Equal(t, errorBody{Code: codeTimeout, Message: tc.want}, decodeError(t, rec), target)
+			}
+			assert.Zero(t, logs.Len())
+		})
+	}
 }
 
 type wrappingReader struct{ *fakeReader }

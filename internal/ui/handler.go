@@ -27,6 +27,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -221,10 +222,21 @@ func (h *handler) renderErrorView(w http.ResponseWriter, r *http.Request, v erro
 	_, _ = w.Write(buf.Bytes())
 }
 
-// storeError renders a store failure: 404 for unknown users, 503 when the
-// request was cancelled or timed out, else 500. Details go to the log only.
+// storeError renders a store failure: 503 when the query bounds stopped the
+// read (readgate) or the request was cancelled, else 500. Details go to
+// the log only.
 func (h *handler) storeError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var te *readgate.TimeoutError
+	switch {
+	case errors.As(err, &te) && te.Queued:
+		h.renderError(w, r, http.StatusServiceUnavailable, "The store is busy",
+			"Other views are being computed. Please try again in a moment.")
+		return
+	case te != nil:
+		h.renderError(w, r, http.StatusServiceUnavailable, "This view took too long",
+			fmt.Sprintf("It did not finish within %s. Choose a shorter time range or add a filter.", te.Timeout))
+		return
+	case r.Context().Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		h.renderError(w, r, http.StatusServiceUnavailable, "The store did not answer in time", "Please try again.")
 		return
 	}

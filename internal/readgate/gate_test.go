@@ -1,0 +1,159 @@
+package readgate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// waitFor polls cond until it holds or the test's patience runs out.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 10*time.Second, time.Millisecond, what)
+}
+
+func TestGateBoundsConcurrency(t *testing.T) {
+	const slots, reads = 2, 6
+	g := New(Config{MaxConcurrent: slots}, nil)
+	var inFlight, peak, started atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range reads {
+		wg.Go(func() {
+			err := g.Do(context.Background(), "read", func(context.Context) error {
+				n := inFlight.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				started.Add(1)
+				<-release
+				inFlight.Add(-1)
+				return nil
+			})
+			assert.NoError(t, err)
+		})
+	}
+	waitFor(t, "the first reads take every slot", func() bool { return started.Load() == slots })
+	for i := slots; i < reads; i++ {
+		release <- struct{}{}
+		waitFor(t, "a waiting read takes the freed slot", func() bool { return started.Load() == int64(i+1) })
+	}
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int64(slots), peak.Load(), "reads in flight at once")
+}
+
+func TestGateTimeouts(t *testing.T) {
+	blockUntilDone := func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	tests := []struct {
+		name       string
+		holdSlot   bool // another read holds the only slot
+		parent     func() (context.Context, context.CancelFunc)
+		wantRan    bool
+		mayNotRun  bool // the caller's deadline may pass before the read starts
+		wantQueued bool
+		wantGate   bool // a *TimeoutError (and onTimeout called)
+		wantErr    error
+	}{
+		{name: "read too long", parent: background, wantRan: true, wantGate: true},
+		{name: "waited too long for a slot", holdSlot: true, parent: background, wantGate: true, wantQueued: true},
+		{name: "caller cancelled", parent: cancelled, wantErr: context.Canceled},
+		{name: "caller cancelled while queued", holdSlot: true, parent: cancelled, wantErr: context.Canceled},
+		{name: "caller's own shorter deadline", parent: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 10*time.Millisecond)
+		}, mayNotRun: true, wantErr: context.DeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var reported []*TimeoutError
+			g := New(Config{MaxConcurrent: 1, Timeout: 50 * time.Millisecond}, func(e *TimeoutError) {
+				reported = append(reported, e)
+			})
+			var holder sync.WaitGroup
+			release := make(chan struct{})
+			if tc.holdSlot {
+				held := make(chan struct{})
+				holder.Go(func() {
+					_ = g.Do(context.Background(), "holder", func(context.Context) error {
+						close(held)
+						<-release
+						return nil
+					})
+				})
+				<-held
+			}
+			ctx, cancel := tc.parent()
+			defer cancel()
+			ran := false
+			err := g.Do(ctx, "list users", func(ctx context.Context) error {
+				ran = true
+				return blockUntilDone(ctx)
+			})
+			close(release)
+			holder.Wait()
+
+			if !tc.mayNotRun {
+				assert.Equal(t, tc.wantRan, ran, "whether the read ran")
+			}
+			var te *TimeoutError
+			if !tc.wantGate {
+				assert.ErrorIs(t, err, tc.wantErr)
+				assert.False(t, errors.As(err, &te), "not the gate's timeout: %v", err)
+				assert.Empty(t, reported)
+				return
+			}
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, TimeoutError{Op: "list users", Timeout: 50 * time.Millisecond, Queued: tc.wantQueued, Slots: 1}, *te)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, []*TimeoutError{te}, reported)
+		})
+	}
+}
+
+func background() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
+func cancelled() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx, cancel
+}
+
+func TestGatePassesResults(t *testing.T) {
+	boom := errors.New("boom")
+	g := New(Config{MaxConcurrent: 1, Timeout: time.Hour}, func(*TimeoutError) { t.Error("no timeout expected") })
+	assert.ErrorIs(t, g.Do(context.Background(), "read", func(context.Context) error { return boom }), boom)
+
+	var deadline time.Time
+	require.NoError(t, g.Do(context.Background(), "read", func(ctx context.Context) error {
+		deadline, _ = ctx.Deadline()
+		return nil
+	}))
+	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Minute, "the read runs under the gate's deadline")
+
+	unbounded := New(Config{MaxConcurrent: 1}, nil)
+	require.NoError(t, unbounded.Do(context.Background(), "read", func(ctx context.Context) error {
+		_, has := ctx.Deadline()
+		assert.False(t, has, "no deadline without a timeout")
+		return nil
+	}))
+}
+
+func TestTimeoutErrorMessages(t *testing.T) {
+	assert.EqualError(t, &TimeoutError{Op: "overview", Timeout: 30 * time.Second, Slots: 2},
+		"overview: the query did not finish within 30s")
+	assert.EqualError(t, &TimeoutError{Op: "overview", Timeout: 30 * time.Second, Queued: true, Slots: 2},
+		"overview: waited 30s for one of the 2 query slots, all taken by other reads")
+}

@@ -1,0 +1,83 @@
+package readgate
+
+import (
+	"context"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// Store is every read the API and the UI make.
+type Store interface {
+	ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error)
+	GetUser(ctx context.Context, userID string) (store.UserDetail, error)
+	GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error)
+	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
+	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
+	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
+	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
+	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
+	UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error)
+	ListAgents(ctx context.Context) ([]string, error)
+}
+
+// Reader is a Store whose every read goes through a Gate.
+type Reader struct {
+	gate  *Gate
+	store Store
+}
+
+var _ Store = (*Reader)(nil)
+
+// NewReader returns s with its reads admitted by g.
+func NewReader(g *Gate, s Store) *Reader { return &Reader{gate: g, store: s} }
+
+// ListUsers lists users through the gate.
+func (r *Reader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	return call(ctx, r.gate, "list users", q, r.store.ListUsers)
+}
+
+// GetUser reads a user through the gate.
+func (r *Reader) GetUser(ctx context.Context, userID string) (store.UserDetail, error) {
+	return call(ctx, r.gate, "get user", userID, r.store.GetUser)
+}
+
+// GetUserWindow reads a user's window through the gate.
+func (r *Reader) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error) {
+	return call(ctx, r.gate, "get user window", q, r.store.GetUserWindow)
+}
+
+// UserTimeseries reads a user's time series through the gate.
+func (r *Reader) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
+	return call(ctx, r.gate, "user timeseries", q, r.store.UserTimeseries)
+}
+
+// ListSessions lists sessions through the gate.
+func (r *Reader) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	return call(ctx, r.gate, "list sessions", q, r.store.ListSessions)
+}
+
+// GetSession reads a session through the gate.
+func (r *Reader) GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error) {
+	return call(ctx, r.gate, "get session", sessionID, r.store.GetSession)
+}
+
+// GetRun reads a run through the gate.
+func (r *Reader) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
+	return call(ctx, r.gate, "get run", id, r.store.GetRun)
+}
+
+// Overview reads the overview through the gate.
+func (r *Reader) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	return call(ctx, r.gate, "overview", q, r.store.Overview)
+}
+
+// UsageStats reads the usage statistics through the gate.
+func (r *Reader) UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error) {
+	return call(ctx, r.gate, "abuse-flag statistics", q, r.store.UsageStats)
+}
+
+// ListAgents lists the agents through the gate.
+func (r *Reader) ListAgents(ctx context.Context) ([]string, error) {
+	return call(ctx, r.gate, "list agents", struct{}{},
+		func(ctx context.Context, _ struct{}) ([]string, error) { return r.store.ListAgents(ctx) })
+}

@@ -1,0 +1,129 @@
+package readgate
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// fakeStore answers every read with a value made from its argument, or,
+// when block is set, waits for the read's context to end.
+type fakeStore struct {
+	block bool
+	got   any
+}
+
+func answer[A, T any](f *fakeStore, ctx context.Context, arg A, out T) (T, error) {
+	f.got = arg
+	if f.block {
+		<-ctx.Done()
+		var zero T
+		return zero, ctx.Err()
+	}
+	return out, nil
+}
+
+func (f *fakeStore) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	return answer(f, ctx, q, store.UserPage{Count: 1})
+}
+
+func (f *fakeStore) GetUser(ctx context.Context, id string) (store.UserDetail, error) {
+	return answer(f, ctx, id, store.UserDetail{Summary: store.UserSummary{UserID: id}})
+}
+
+func (f *fakeStore) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error) {
+	return answer(f, ctx, q, store.UserDetail{Summary: store.UserSummary{UserID: q.UserID}})
+}
+
+func (f *fakeStore) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
+	return answer(f, ctx, q, []store.Point{{T: 1}})
+}
+
+func (f *fakeStore) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	return answer(f, ctx, q, store.SessionPage{Count: 2})
+}
+
+func (f *fakeStore) GetSession(ctx context.Context, id string) (store.SessionDetail, error) {
+	return answer(f, ctx, id, store.SessionDetail{Summary: store.SessionSummary{SessionID: id}})
+}
+
+func (f *fakeStore) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
+	return answer(f, ctx, id, store.RunDetail{ID: id})
+}
+
+func (f *fakeStore) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	return answer(f, ctx, q, store.Overview{UniqueUsers: 3})
+}
+
+func (f *fakeStore) UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error) {
+	return answer(f, ctx, q, store.UsageStats{Users: 4})
+}
+
+func (f *fakeStore) ListAgents(ctx context.Context) ([]string, error) {
+	return answer(f, ctx, "", []string{"agent"})
+}
+
+// TestReaderGatesEveryRead checks that each read reaches the store with its
+// argument and result intact, and runs under the gate's deadline.
+func TestReaderGatesEveryRead(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		op   string
+		arg  any
+		want any
+		read func(context.Context, *Reader) (any, error)
+	}{
+		{"list users", store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.ListUsers(ctx, store.UserQuery{Limit: 7})
+		}},
+		{"get user", "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.GetUser(ctx, "u1")
+		}},
+		{"get user window", store.WindowDetailQuery{UserID: "u2", Start: start}, store.UserDetail{Summary: store.UserSummary{UserID: "u2"}},
+			func(ctx context.Context, r *Reader) (any, error) {
+				return r.GetUserWindow(ctx, store.WindowDetailQuery{UserID: "u2", Start: start})
+			}},
+		{"user timeseries", store.TimeseriesQuery{UserID: "u3"}, []store.Point{{T: 1}}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.UserTimeseries(ctx, store.TimeseriesQuery{UserID: "u3"})
+		}},
+		{"list sessions", store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.ListSessions(ctx, store.SessionQuery{UserID: "u4"})
+		}},
+		{"get session", "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.GetSession(ctx, "s1")
+		}},
+		{"get run", int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.GetRun(ctx, 42)
+		}},
+		{"overview", store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.Overview(ctx, store.OverviewQuery{Start: start})
+		}},
+		{"abuse-flag statistics", store.StatsQuery{Start: start}, store.UsageStats{Users: 4}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.UsageStats(ctx, store.StatsQuery{Start: start})
+		}},
+		{"list agents", "", []string{"agent"}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.ListAgents(ctx)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.op, func(t *testing.T) {
+			f := &fakeStore{}
+			got, err := tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: time.Hour}, nil), f))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.arg, f.got)
+
+			f = &fakeStore{block: true}
+			_, err = tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: 10 * time.Millisecond}, nil), f))
+			var te *TimeoutError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, tc.op, te.Op)
+			assert.False(t, te.Queued)
+		})
+	}
+}
