@@ -7,7 +7,10 @@
 //   - sqlite:   the full pipeline (memory_limiter, useragg, waxell) into SQLite;
 //   - postgres: the full pipeline into PostgreSQL (started here);
 //   - postgres-10k: the full pipeline into PostgreSQL at a fixed 10,000 spans/s
-//     (peak RSS target).
+//     (peak RSS target);
+//   - postgres-reads (only when named in BENCH_PIPELINES): the full pipeline
+//     into PostgreSQL at a fixed rate, with pgx's default pool, while
+//     readers load the API with expensive reads (the query bounds).
 //
 // Every collector run ends with waxell-loadgen checking the API's totals
 // against what it sent. It prints a table and writes docs/performance.md and
@@ -29,7 +32,10 @@
 // BENCH_PG_DROP_SORT_INDEXES=1 (drop the list sort indexes of users and
 // sessions once the collector has migrated: what they cost the writers),
 // BENCH_PG_CONF (postgresql.conf lines separated by ';', after the bench's
-// own: "shared_buffers = 4GB;jit = off").
+// own: "shared_buffers = 4GB;jit = off"), BENCH_READERS (API readers of
+// postgres-reads, default 6), BENCH_READS_RATE (its spans/s, default 20000),
+// BENCH_READS_DURATION (its length, default 3m: the reads grow more
+// expensive as the data grows).
 package main
 
 import (
@@ -85,7 +91,9 @@ type result struct {
 	drainSeconds float64 // time after the load until the store had everything
 	loadAvg      string  // 1-minute load average of the machine when the run ended
 	profileTop   string
-	wal          walStats // PostgreSQL WAL written during the run (both PostgreSQL pipelines and the limit)
+	wal          walStats   // PostgreSQL WAL written during the run (both PostgreSQL pipelines and the limit)
+	readers      int        // API readers during the load (postgres-reads)
+	reads        *readStats // what they got
 	samples      []sample
 }
 
@@ -123,6 +131,9 @@ func main() {
 	conc := env("BENCH_CONCURRENCY", "4")
 	profileSecs, _ := strconv.Atoi(env("BENCH_PROFILE", "15"))
 	pipelines := strings.Split(env("BENCH_PIPELINES", "floor,limit,sqlite,postgres,postgres-10k"), ",")
+	readers, _ := strconv.Atoi(env("BENCH_READERS", "6"))
+	readsRate, _ := strconv.ParseFloat(env("BENCH_READS_RATE", "20000"), 64)
+	readsDur := envDur("BENCH_READS_DURATION", 3*time.Minute)
 	docs := env("BENCH_DOCS", filepath.Join(root, "docs"))
 	work := os.Getenv("BENCH_OUT")
 	if work == "" {
@@ -179,6 +190,11 @@ func main() {
 			r.desc = "same, fixed 10,000 spans/s"
 			r.duration = rssDur
 			r.rate = 10000
+		case "postgres-reads":
+			r.desc = fmt.Sprintf("same, fixed rate, pgx's default pool, while %d readers load the API", readers)
+			r.rate = readsRate
+			r.readers = readers
+			r.duration = readsDur
 		default:
 			fatal(fmt.Errorf("BENCH_PIPELINES: unknown %q", p))
 		}
@@ -364,6 +380,10 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 			return err
 		}
 		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q, max_conns: 8}}`, pg.DSN(db))
+		if r.name == "postgres-reads" {
+			// The pool a configuration that sets none gets, which the reads share.
+			store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q}}`, pg.DSN(db))
+		}
 	}
 	consumers, batch, qsize := exporterSettings(r.name)
 	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps,
@@ -437,8 +457,16 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 			r.profileTop = string(out)
 		})
 	}
+	var readsDone func() readStats
+	if r.readers > 0 {
+		readsDone = startReaders(fmt.Sprintf("http://127.0.0.1:%d", ports[1]), r.readers, r.duration)
+	}
 	err = runLoadgen(loadgen, args, dir)
 	wg.Wait()
+	if readsDone != nil {
+		st := readsDone()
+		r.reads = &st
+	}
 	s.stop(r)
 	if pgs != nil {
 		r.recordWAL(pgs, walBefore, werr)

@@ -67,6 +67,9 @@ func printRow(w io.Writer, rs []*result, r *result) {
 	if t := walText(r); t != "" {
 		fmt.Fprintf(w, "bench: %-12s %s\n", r.name, t)
 	}
+	if r.reads != nil {
+		fmt.Fprintf(w, "bench: %-12s %s\n", r.name, r.reads)
+	}
 }
 
 // walText describes the PostgreSQL WAL a run wrote per span: its volume is
@@ -218,6 +221,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	w("BENCH_BATCH_SPANS=0 make bench               # one store transaction per OTLP request (no exporter batching)\n")
 	w("BENCH_PG_STATEMENTS=1 BENCH_PIPELINES=postgres make bench   # + the top statements (pg_stat_statements)\n")
 	w("BENCH_PG_DROP_SORT_INDEXES=1 BENCH_PIPELINES=postgres make bench   # what the users/sessions list indexes cost\n")
+	w("BENCH_PIPELINES=postgres-reads make bench   # ingest at a fixed rate (BENCH_READS_RATE) while BENCH_READERS readers load the API\n")
 	w("go run ./cmd/waxell-loadgen -h                # the load generator on its own\n")
 	w("go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/\n```\n\n")
 	w("## Machine\n\n%s. Collector, PostgreSQL and load generator share the machine; all traffic is on loopback.\n", machine())
@@ -239,7 +243,12 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 		}
 	}
 	for _, r := range rs {
-		if m := minuteMeans(r.rep.Timeline); r.rate == 0 && len(m) >= 2 {
+		if r.reads != nil {
+			w("- Reads of the API during %s (each reader requests the users and the sessions of the last 6 hours sorted by cost, and the overview, in turn): %s.\n", r.name, r.reads)
+		}
+	}
+	for _, r := range rs {
+		if m := minuteMeans(r.rep.Timeline); (r.rate == 0 || r.reads != nil) && len(m) >= 2 {
 			w("- Accepted spans/s in each whole minute, %s: %s.\n", r.name, joinInts(m))
 		}
 	}
