@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -576,6 +577,37 @@ func TestStoreErrors(t *testing.T) {
 	h = newTestHandler(failingReader{err: fmt.Errorf("query: %w", context.DeadlineExceeded)})
 	if res := get(t, h, "/"); res.status != http.StatusServiceUnavailable {
 		t.Errorf("timeout: status %d", res.status)
+	}
+}
+
+// TestQueryBoundPages: a read the exporter's query bounds stopped says which
+// bound, and what to do about it; it is not a store failure to log.
+func TestQueryBoundPages(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *readgate.TimeoutError
+		want []string
+	}{
+		{"ran too long", &readgate.TimeoutError{Op: "list users", Timeout: 30 * time.Second, Slots: 2},
+			[]string{"This view took too long", "It did not finish within 30s. Choose a shorter time range or add a filter."}},
+		{"no slot", &readgate.TimeoutError{Op: "list users", Timeout: 30 * time.Second, Queued: true, Slots: 2},
+			[]string{"The store is busy", "Other views are being computed."}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zap.ErrorLevel)
+			h := newTestHandler(failingReader{err: tc.err}, WithLogger(zap.New(core)))
+			for _, target := range []string{"/", "/users/alice"} {
+				res := get(t, h, target)
+				if res.status != http.StatusServiceUnavailable {
+					t.Errorf("%s: status %d", target, res.status)
+				}
+				mustContain(t, res.body, tc.want...)
+			}
+			if logs.Len() != 0 {
+				t.Errorf("logged %d errors, want none", logs.Len())
+			}
+		})
 	}
 }
 
