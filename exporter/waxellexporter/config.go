@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 )
 
 // Store drivers.
@@ -170,21 +171,16 @@ func (a *APIConfig) validateQueryBounds(st StoreConfig) []error {
 	}
 	if a.MaxConcurrentQueries < 1 {
 		errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be at least 1, got %d", a.MaxConcurrentQueries))
-	} else if pool := st.Postgres.poolSize(); st.Driver == DriverPostgres && pool > 1 && a.MaxConcurrentQueries >= int(pool) {
-		errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be below the PostgreSQL connection pool's size "+
-			"(%d, store.postgres.max_conns), so that reads always leave a connection to ingest; got %d",
-			pool, a.MaxConcurrentQueries))
+	} else if st.Driver == DriverPostgres {
+		// A DSN that does not parse is the store's error, reported at start.
+		pool, err := postgres.PoolSize(postgres.Config{DSN: string(st.Postgres.DSN), MaxConns: st.Postgres.MaxConns})
+		if err == nil && pool > 1 && a.MaxConcurrentQueries >= int(pool) {
+			errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be below the PostgreSQL connection "+
+				"pool's size (%d: store.postgres.max_conns, else the DSN's pool_max_conns, else pgx's default), "+
+				"so that reads always leave a connection to ingest; got %d", pool, a.MaxConcurrentQueries))
+		}
 	}
 	return errs
-}
-
-// poolSize is the size of the connection pool: max_conns, else pgx's
-// default (the greater of 4 and the number of CPUs).
-func (p PostgresConfig) poolSize() int32 {
-	if p.MaxConns > 0 {
-		return p.MaxConns
-	}
-	return int32(max(4, runtime.NumCPU()))
 }
 
 // authenticates reports whether the server authenticates its clients: an

@@ -178,8 +178,13 @@ func TestValidateErrors(t *testing.T) {
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"
 			c.Store.Postgres.MaxConns = 4
 			c.API.Get().MaxConcurrentQueries = 4
-		}, "api.max_concurrent_queries: must be below the PostgreSQL connection pool's size (4, store.postgres.max_conns), " +
-			"so that reads always leave a connection to ingest; got 4"},
+		}, "api.max_concurrent_queries: must be below the PostgreSQL connection pool's size (4: store.postgres.max_conns, " +
+			"else the DSN's pool_max_conns, else pgx's default), so that reads always leave a connection to ingest; got 4"},
+		{"reads could take the DSN's pool", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell?pool_max_conns=3"
+			c.API.Get().MaxConcurrentQueries = 3
+		}, "api.max_concurrent_queries: must be below the PostgreSQL connection pool's size (3: "},
 		{"reads could take pgx's default pool", func(c *Config) {
 			c.Store.Driver = DriverPostgres
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"
@@ -237,6 +242,11 @@ func TestValidateAccepts(t *testing.T) {
 			c.Store.Driver = DriverPostgres
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"
 			c.Store.Postgres.MaxConns = 1
+		}},
+		{"reads below the DSN's pool", func(c *Config) {
+			c.Store.Driver = DriverPostgres
+			c.Store.Postgres.DSN = "postgres://localhost/waxell?pool_max_conns=12"
+			c.API.Get().MaxConcurrentQueries = 11
 		}},
 		{"reads below the postgres pool", func(c *Config) {
 			c.Store.Driver = DriverPostgres

@@ -49,15 +49,34 @@ var ErrPermanent = errors.New("permanent store error")
 // worth retrying.
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
-// Open connects to the database and applies the embedded migrations.
-// Several processes may open the same (even empty) database at once.
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+// PoolSize is the number of connections Open's pool would have: cfg's
+// MaxConns, else the DSN's pool_max_conns, else pgx's default (the greater
+// of 4 and the number of CPUs).
+func PoolSize(cfg Config) (int32, error) {
+	pcfg, err := poolConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return pcfg.MaxConns, nil
+}
+
+func poolConfig(cfg Config) (*pgxpool.Config, error) {
 	pcfg, err := pgxpool.ParseConfig(cfg.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open postgres store: %w", err)
+		return nil, err
 	}
 	if cfg.MaxConns > 0 {
 		pcfg.MaxConns = cfg.MaxConns
+	}
+	return pcfg, nil
+}
+
+// Open connects to the database and applies the embedded migrations.
+// Several processes may open the same (even empty) database at once.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pcfg, err := poolConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open postgres store: %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
