@@ -24,8 +24,12 @@ import (
 // such cells to recover the value. Lists (agents, users, flags) are joined
 // with ";".
 
-// csvPage is how many rows one store read returns while exporting.
-var csvPage = 1000
+// csvPage is how many rows one store read returns while exporting. A
+// windowed users list (scope=window) reads csvWindowPage rows at a time:
+// each of its reads aggregates the whole window again (at a million users
+// about 150 ms for a day, a second for a week), so its export takes fewer,
+// larger reads: 4 for a day's 88,000 users instead of 89.
+var csvPage, csvWindowPage = 1000, 25000
 
 // csvText makes a text cell safe to open in a spreadsheet.
 func csvText(s string) string {
@@ -90,8 +94,12 @@ func (s *csvStream) fail(op string, err error) {
 }
 
 func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQuery, thr thresholds) {
-	q.Limit, q.Offset, q.After, q.NoCount = csvPage, 0, nil, true
-	streamCSV(h, w, r, "users.csv", []string{"user_id", "run_count", "first_seen", "last_seen",
+	page := csvPage
+	if q.Window {
+		page = csvWindowPage
+	}
+	q.Limit, q.Offset, q.After, q.NoCount = page, 0, nil, true
+	streamCSV(h, w, r, page, "users.csv", []string{"user_id", "run_count", "first_seen", "last_seen",
 		"total_duration", "total_cost", "total_tokens", "agents", "flags"}, "list users",
 		func(after *store.Cursor) ([]store.UserSummary, error) {
 			q.After = after
@@ -110,7 +118,7 @@ func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQ
 
 func (h *handler) sessionsCSV(w http.ResponseWriter, r *http.Request, q store.SessionQuery) {
 	q.Limit, q.Offset, q.After, q.NoCount = csvPage, 0, nil, true
-	streamCSV(h, w, r, "sessions.csv", []string{"session_id", "run_count", "first_seen", "last_seen",
+	streamCSV(h, w, r, csvPage, "sessions.csv", []string{"session_id", "run_count", "first_seen", "last_seen",
 		"total_duration", "total_cost", "total_tokens", "users", "agents"}, "list sessions",
 		func(after *store.Cursor) ([]store.SessionSummary, error) {
 			q.After = after
@@ -128,10 +136,10 @@ func (h *handler) sessionsCSV(w http.ResponseWriter, r *http.Request, q store.Se
 }
 
 // streamCSV writes the header and every row of the pages fetch returns,
-// page after page (csvPage rows each) until a short page. A failure to read
+// page after page (page rows each) until a short page. A failure to read
 // the first page is an ordinary error response; a later one aborts the
 // response.
-func streamCSV[T any](h *handler, w http.ResponseWriter, r *http.Request, filename string, header []string, op string,
+func streamCSV[T any](h *handler, w http.ResponseWriter, r *http.Request, page int, filename string, header []string, op string,
 	fetch func(after *store.Cursor) ([]T, error), row func(T) []string, cursor func(T) store.Cursor) {
 	hdr := w.Header()
 	if r.Method == http.MethodHead {
@@ -153,7 +161,7 @@ func streamCSV[T any](h *handler, w http.ResponseWriter, r *http.Request, filena
 			s.write(row(x))
 		}
 		s.flush()
-		if len(rows) < csvPage {
+		if len(rows) < page {
 			return
 		}
 		c := cursor(rows[len(rows)-1])

@@ -1,9 +1,9 @@
 package api
 
-// SetCSVPageForTest sets the page size of CSV exports and returns a
-// function that restores it.
-func SetCSVPageForTest(n int) func() {
-	old := csvPage
-	csvPage = n
-	return func() { csvPage = old }
+// SetCSVPagesForTest sets the page sizes of CSV exports (lists, windowed
+// users lists) and returns a function that restores them.
+func SetCSVPagesForTest(page, windowPage int) func() {
+	old, oldWindow := csvPage, csvWindowPage
+	csvPage, csvWindowPage = page, windowPage
+	return func() { csvPage, csvWindowPage = old, oldWindow }
 }

@@ -716,7 +716,7 @@ func readCSV(t *testing.T, srv *storeServer, target string) ([][]string, http.He
 }
 
 func TestCSVExport(t *testing.T) {
-	restore := api.SetCSVPageForTest(50)
+	restore := api.SetCSVPagesForTest(50, 30)
 	defer restore()
 	odd := []string{"a,b", `say "hi"`, "line\nbreak", "=cmd()", "-1", "'quoted", "plain"}
 	base := ts("2026-05-01T00:00:00Z")
@@ -755,6 +755,11 @@ func TestCSVExport(t *testing.T) {
 		require.Len(t, rows, 3)
 		assert.Equal(t, []string{"a,b", "1"}, rows[1][:2])
 		assert.Equal(t, []string{`say "hi"`, "2"}, rows[2][:2]) // two runs, both in the window
+		// A window holding every run, read in pages of its own size: every
+		// user once, in the order and with the numbers of the lifetime list.
+		lifetime, _ := readCSV(t, srv, usersURL+"?format=csv&sort=-total_cost")
+		rows, _ = readCSV(t, srv, usersURL+"?format=csv&scope=window&start=2026-01-01&end=2027-01-01&sort=-total_cost")
+		assert.Equal(t, lifetime, rows)
 		// Nothing matches: the header alone.
 		rows, _ = readCSV(t, srv, usersURL+"?format=csv&search=zzz")
 		assert.Len(t, rows, 1)
