@@ -162,7 +162,8 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 	}()
 	e.server, e.serveDone, e.apiAddr = srv, done, ln.Addr().String()
 	e.logger.Info("Serving the Waxell API", zap.String("endpoint", e.apiAddr),
-		zap.Bool("authenticated", api.authenticates()))
+		zap.Bool("authenticated", api.authenticates()), zap.Int("max_concurrent_queries", api.MaxConcurrentQueries),
+		zap.Duration("query_timeout", api.QueryTimeout))
 	if !api.authenticates() && !isLoopback(cfg.NetAddr) {
 		e.logger.Warn("The Waxell API serves every user's usage without authentication on a non-loopback address "+
 			"(api.allow_unauthenticated: true); make sure something else protects it",

@@ -33,6 +33,10 @@ func TestQueryTimeout(t *testing.T) {
 	cfg.API.Get().QueryTimeout = 300 * time.Millisecond
 	cfg.API.Get().MaxConcurrentQueries = 1
 	e := startExporter(t, env, cfg)
+	serving := env.logs.FilterMessage("Serving the Waxell API").All()
+	require.Len(t, serving, 1)
+	assert.Equal(t, int64(1), serving[0].ContextMap()["max_concurrent_queries"], "the bounds are logged at start")
+	assert.Equal(t, 300*time.Millisecond, serving[0].ContextMap()["query_timeout"])
 	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
 	base := "http://" + e.apiAddr
 
