@@ -43,12 +43,6 @@ func TestQueryTimeout(t *testing.T) {
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	lockWaits := func() int {
-		var n int
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
-		return n
-	}
 	tx, err := conn.Begin(ctx)
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`)
@@ -76,7 +70,11 @@ func TestQueryTimeout(t *testing.T) {
 	assert.Equal(t, "timeout", envelope.Error.Code)
 	assert.Equal(t, "abuse-flag statistics: the query did not finish within 300ms; narrow the time window or add filters",
 		envelope.Error.Message)
-	require.Eventually(t, func() bool { return lockWaits() == 0 }, 10*time.Second, 5*time.Millisecond,
+	require.Eventually(t, func() bool {
+		waiting, err := pgtest.LockWaits(ctx, conn)
+		require.NoError(t, err)
+		return waiting == 0
+	}, 10*time.Second, 5*time.Millisecond,
 		"the timed-out read still waits for the lock in PostgreSQL")
 
 	resp, body = get(base + "/users/alice")

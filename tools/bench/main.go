@@ -379,11 +379,11 @@ func runPipeline(r *result, work, bin, loadgen, conc string, pg *postgresServer,
 		if err := pg.createDB(db); err != nil {
 			return err
 		}
-		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q, max_conns: 8}}`, pg.DSN(db))
+		conns := ", max_conns: 8"
 		if r.name == "postgres-reads" {
-			// The pool a configuration that sets none gets, which the reads share.
-			store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q}}`, pg.DSN(db))
+			conns = "" // the pool a configuration that sets none gets, which the reads share
 		}
+		store = fmt.Sprintf(`{driver: postgres, postgres: {dsn: %q%s}}`, pg.DSN(db), conns)
 	}
 	consumers, batch, qsize := exporterSettings(r.name)
 	cfg := fmt.Sprintf(collectorConfig, ports[0], store, ports[1], ports[2], ports[3], consumers, qsize, procs, exps,

@@ -46,9 +46,8 @@ func TestCancelledReadStopsOnServer(t *testing.T) {
 	}
 
 	require.Eventually(t, func() bool {
-		var waiting int
-		require.NoError(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		waiting, err := pgtest.LockWaits(ctx, s.pool)
+		require.NoError(t, err)
 		return waiting == 0
 	}, 10*time.Second, 5*time.Millisecond, "the cancelled read still waits for its lock on the server")
 

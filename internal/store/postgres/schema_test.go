@@ -74,9 +74,7 @@ func TestMigrationFencesWriters(t *testing.T) {
 func waitForLockWaits(t *testing.T, s *Store, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		var waiting int
-		err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		waiting, err := pgtest.LockWaits(context.Background(), s.pool)
 		require.NoError(t, err)
 		return waiting >= n
 	}, 30*time.Second, 5*time.Millisecond, "%d sessions waiting for a lock", n)
