@@ -568,7 +568,8 @@ func fetch(url, path string) error {
 var microOut, microSummary string
 
 // runMicro runs the extraction and processor benchmarks and keeps their
-// result lines, with allocations per span worked out for ProcessTraces.
+// result lines, with allocations per GenAI span (the target's unit) and per
+// span worked out for ProcessTraces.
 func runMicro(root string) error {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "Extract|ProcessTraces", "-benchmem",
 		"./internal/genai/", "./processor/useraggprocessor/")
@@ -584,7 +585,7 @@ func runMicro(root string) error {
 		}
 		keep = append(keep, line)
 		f := strings.Fields(line)
-		var nsSpan, spans, allocs float64
+		var nsSpan, spans, nsGenAI, genAISpans, allocs float64
 		for i := 1; i < len(f); i++ {
 			v, err := strconv.ParseFloat(f[i-1], 64)
 			if err != nil {
@@ -595,12 +596,17 @@ func runMicro(root string) error {
 				nsSpan = v
 			case "spans/op":
 				spans = v
+			case "ns/genai-span":
+				nsGenAI = v
+			case "genai-spans/op":
+				genAISpans = v
 			case "allocs/op":
 				allocs = v
 			}
 		}
-		if spans > 0 {
-			microSummary += fmt.Sprintf("%s: %.0f ns and %.1f allocs per span; ", f[0], nsSpan, allocs/spans)
+		if spans > 0 && genAISpans > 0 {
+			microSummary += fmt.Sprintf("%s: %.0f ns and %.1f allocs per GenAI span (%.0f ns and %.1f per span of any kind); ",
+				f[0], nsGenAI, allocs/genAISpans, nsSpan, allocs/spans)
 		}
 	}
 	microOut = strings.Join(keep, "\n") + "\n"
