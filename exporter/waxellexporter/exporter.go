@@ -186,8 +186,8 @@ func routes(mux *http.ServeMux, reads readgate.Store, v api.Verifier, logger *za
 func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
 	e.tel.queriesTimedOut.Add(context.Background(), 1, e.tel.queuedOpt(te.Queued))
 	e.logger.Warn("A read of the API or the UI hit the query bounds (api.query_timeout, api.max_concurrent_queries)",
-		zap.String("operation", te.Op), zap.Duration("query_timeout", te.Timeout), zap.Bool("queued", te.Queued),
-		zap.Int("max_concurrent_queries", te.Slots))
+		zap.String("operation", te.Op), zap.Bool("heavy", te.Heavy), zap.Duration("query_timeout", te.Timeout),
+		zap.Bool("queued", te.Queued), zap.Int("max_concurrent_queries", te.Slots))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {

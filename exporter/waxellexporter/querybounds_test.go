@@ -3,8 +3,10 @@ package waxellexporter
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -48,21 +50,7 @@ func TestQueryTimeout(t *testing.T) {
 	_, err = tx.Exec(ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`)
 	require.NoError(t, err)
 
-	// Bounded, so that a read the gate fails to stop fails the test rather
-	// than hanging it.
-	get := func(url string) (*http.Response, string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
-		require.NoError(t, err)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err, "the read was not stopped by the query timeout")
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, string(b)
-	}
+	get := func(url string) (*http.Response, string) { t.Helper(); return boundedGet(t, url) }
 	resp, body := get(base + "/api/v1/observability/users/")
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, body)
 	var envelope errorResponse
@@ -91,6 +79,106 @@ func TestQueryTimeout(t *testing.T) {
 	resp, body = get(base + "/api/v1/observability/users/")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.True(t, strings.Contains(body, `"user_id":"alice"`), body)
+}
+
+// TestLightReadsPassHeavyOnes: with two query slots, heavy reads (here
+// windowed lists, held up by a lock on user_hours) hold at most one, so
+// light reads (a user's detail, a lifetime page) are answered while they
+// wait; and the heavy ones finish once the lock is gone.
+func TestLightReadsPassHeavyOnes(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	env := newTestEnv(t)
+	cfg := sqliteConfig(t)
+	cfg.Store.Driver = DriverPostgres
+	cfg.Store.Postgres.DSN = configopaque.String(dsn)
+	cfg.Store.Postgres.MaxConns = 4
+	cfg.API.Get().QueryTimeout = time.Minute
+	cfg.API.Get().MaxConcurrentQueries = 2
+	e := startExporter(t, env, cfg)
+	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
+	base := "http://" + e.apiAddr
+	lifetime := base + "/api/v1/observability/users/"
+	resp, body := boundedGet(t, lifetime) // and the lifetime flag statistics are cached
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `LOCK TABLE user_hours IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+
+	// Two windows: requests for one window share one computation of its
+	// flag statistics, so they would take one slot between them.
+	heavy := make(chan string, 2)
+	for i := range 2 {
+		window := fmt.Sprintf("%s/api/v1/observability/users/?scope=window&start=%s&end=%s", base,
+			url.QueryEscape(t0.Add(-time.Duration(3+i)*time.Hour).Format(time.RFC3339)),
+			url.QueryEscape(t0.Add(3*time.Hour).Format(time.RFC3339)))
+		go func() {
+			code, body, err := fetch(window)
+			heavy <- fmt.Sprint(code, " ", body, err)
+		}()
+	}
+	waiting := func() int {
+		n, err := pgtest.LockWaits(ctx, conn)
+		require.NoError(t, err)
+		return n
+	}
+	require.Eventually(t, func() bool { return waiting() == 1 }, 10*time.Second, 5*time.Millisecond,
+		"one heavy read waits for the lock in PostgreSQL")
+
+	// Light reads that do not read user_hours themselves.
+	for _, target := range []string{base + "/api/v1/observability/users/alice/", lifetime, base + "/"} {
+		resp, body := boundedGet(t, target)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s beside the heavy reads: %s", target, body)
+	}
+	assert.Equal(t, 1, waiting(), "the other heavy read waits for its slot, not in PostgreSQL")
+	assert.Empty(t, heavy, "the heavy reads are still held up")
+
+	require.NoError(t, tx.Commit(ctx))
+	for range 2 {
+		got := <-heavy
+		assert.True(t, strings.HasPrefix(got, "200 "), got)
+		assert.Contains(t, got, `"user_id":"alice"`)
+	}
+	assert.Empty(t, env.logs.FilterMessageSnippet("hit the query bounds").All())
+}
+
+// boundedGet reads url within 20s, so that a read the gate fails to stop
+// fails the test rather than hanging it.
+func boundedGet(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, body, err := fetchResponse(url)
+	require.NoError(t, err, "the read was not stopped by the query timeout")
+	return resp, body
+}
+
+// fetch is boundedGet for other goroutines than the test's.
+func fetch(url string) (int, string, error) {
+	resp, body, err := fetchResponse(url)
+	if err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, body, nil
+}
+
+func fetchResponse(url string) (*http.Response, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
 }
 
 type errorResponse struct {

@@ -7,10 +7,25 @@ import (
 	"time"
 )
 
+// Weight is what a read's cost grows with. It decides which slots the read
+// may take.
+type Weight int
+
+const (
+	// Light reads are bounded by their page or their key: a detail, a
+	// lifetime page in an indexed order (milliseconds at any scale).
+	Light Weight = iota
+	// Heavy reads grow with the data they select: a time window's
+	// aggregates, a filter's matches, the overview (seconds at scale).
+	Heavy
+)
+
 // Config is the gate's bounds.
 type Config struct {
 	// MaxConcurrent is how many reads may run at once; the others wait
-	// for a slot. Below 1 it is 1.
+	// for a slot. Below 1 it is 1. From 2 up, heavy reads may hold all
+	// slots but one (HeavySlots), so that a light read never waits behind
+	// heavy ones alone.
 	MaxConcurrent int
 	// Timeout bounds each read, including its wait for a slot; 0 means no
 	// bound.
@@ -25,14 +40,23 @@ type TimeoutError struct {
 	Timeout time.Duration // the gate's timeout
 	Queued  bool          // it never got a slot: the other reads held them all
 	Slots   int           // the gate's MaxConcurrent
+	Heavy   bool          // a heavy read, which may take HeavySlots(Slots) of them
 }
 
 func (e *TimeoutError) Error() string {
-	if e.Queued {
+	switch {
+	case e.Queued && e.Heavy && HeavySlots(e.Slots) < e.Slots:
+		return fmt.Sprintf("%s: waited %s for a query slot (heavy reads like this one may hold %d of the %d), "+
+			"all taken by other reads", e.Op, e.Timeout, HeavySlots(e.Slots), e.Slots)
+	case e.Queued:
 		return fmt.Sprintf("%s: waited %s for one of the %d query slots, all taken by other reads", e.Op, e.Timeout, e.Slots)
 	}
 	return fmt.Sprintf("%s: the query did not finish within %s", e.Op, e.Timeout)
 }
+
+// HeavySlots is how many of slots heavy reads may hold at once: all but one,
+// and the only one when there is one.
+func HeavySlots(slots int) int { return max(slots-1, 1) }
 
 func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
@@ -42,7 +66,8 @@ var errGateDeadline = errors.New("readgate: query timeout")
 
 // Gate admits reads. Its methods are safe for concurrent use.
 type Gate struct {
-	slots     chan struct{}
+	slots     chan struct{} // every read holds one while it runs
+	heavy     chan struct{} // a heavy read holds one of these first
 	timeout   time.Duration
 	onTimeout func(*TimeoutError)
 }
@@ -51,51 +76,69 @@ type Gate struct {
 // onTimeout, when not nil, is told of every read that timed out (to log
 // and count it); it must not block.
 func New(cfg Config, onTimeout func(*TimeoutError)) *Gate {
-	return &Gate{slots: make(chan struct{}, max(cfg.MaxConcurrent, 1)), timeout: cfg.Timeout, onTimeout: onTimeout}
+	slots := max(cfg.MaxConcurrent, 1)
+	return &Gate{slots: make(chan struct{}, slots), heavy: make(chan struct{}, HeavySlots(slots)),
+		timeout: cfg.Timeout, onTimeout: onTimeout}
 }
 
-// Do runs read once a slot is free, with the gate's deadline on its
-// context. It returns read's error, or a *TimeoutError when the gate's
-// deadline passed first; the caller's own cancellation is returned as it
-// is.
-func (g *Gate) Do(ctx context.Context, op string, read func(context.Context) error) error {
+// Do runs read once a slot is free for its weight, with the gate's deadline
+// on its context. It returns read's error, or a *TimeoutError when the
+// gate's deadline passed first; the caller's own cancellation is returned
+// as it is.
+func (g *Gate) Do(ctx context.Context, op string, w Weight, read func(context.Context) error) error {
 	if g.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, g.timeout, errGateDeadline)
 		defer cancel()
 	}
-	if err := ctx.Err(); err != nil {
-		return g.failed(ctx, op, true, err)
+	if w == Heavy {
+		if err := acquire(ctx, g.heavy); err != nil {
+			return g.failed(ctx, op, w, true, err)
+		}
+		defer func() { <-g.heavy }()
 	}
-	select {
-	case g.slots <- struct{}{}:
-	case <-ctx.Done():
-		return g.failed(ctx, op, true, ctx.Err())
+	if err := acquire(ctx, g.slots); err != nil {
+		return g.failed(ctx, op, w, true, err)
 	}
 	defer func() { <-g.slots }()
 	if err := read(ctx); err != nil {
-		return g.failed(ctx, op, false, err)
+		return g.failed(ctx, op, w, false, err)
 	}
 	return nil
 }
 
+// acquire takes one of slots, or returns the context's error first.
+func acquire(ctx context.Context, slots chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // failed turns err into a *TimeoutError when the gate's deadline is what
 // ended the read.
-func (g *Gate) failed(ctx context.Context, op string, queued bool, err error) error {
+func (g *Gate) failed(ctx context.Context, op string, w Weight, queued bool, err error) error {
 	if !errors.Is(context.Cause(ctx), errGateDeadline) {
 		return err
 	}
-	te := &TimeoutError{Op: op, Timeout: g.timeout, Queued: queued, Slots: cap(g.slots)}
+	te := &TimeoutError{Op: op, Timeout: g.timeout, Queued: queued, Slots: cap(g.slots), Heavy: w == Heavy}
 	if g.onTimeout != nil {
 		g.onTimeout(te)
 	}
 	return te
 }
 
-// call runs f(ctx, arg) through the gate and returns its result.
-func call[A, T any](ctx context.Context, g *Gate, op string, arg A, f func(context.Context, A) (T, error)) (T, error) {
+// call runs f(ctx, arg) through the gate as a read of weight w and returns
+// its result.
+func call[A, T any](ctx context.Context, g *Gate, op string, w Weight, arg A,
+	f func(context.Context, A) (T, error)) (T, error) {
 	var out T
-	err := g.Do(ctx, op, func(ctx context.Context) error {
+	err := g.Do(ctx, op, w, func(ctx context.Context) error {
 		var err error
 		out, err = f(ctx, arg)
 		return err

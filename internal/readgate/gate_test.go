@@ -3,6 +3,7 @@ package readgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,7 +30,7 @@ func TestGateBoundsConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for range reads {
 		wg.Go(func() {
-			err := g.Do(context.Background(), "read", func(context.Context) error {
+			err := g.Do(context.Background(), "read", Light, func(context.Context) error {
 				n := inFlight.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
@@ -85,7 +86,7 @@ func TestGateTimeouts(t *testing.T) {
 			if tc.holdSlot {
 				held := make(chan struct{})
 				holder.Go(func() {
-					_ = g.Do(context.Background(), "holder", func(context.Context) error {
+					_ = g.Do(context.Background(), "holder", Light, func(context.Context) error {
 						close(held)
 						<-release
 						return nil
@@ -96,7 +97,7 @@ func TestGateTimeouts(t *testing.T) {
 			ctx, cancel := tc.parent()
 			defer cancel()
 			ran := false
-			err := g.Do(ctx, "list users", func(ctx context.Context) error {
+			err := g.Do(ctx, "list users", Light, func(ctx context.Context) error {
 				ran = true
 				return blockUntilDone(ctx)
 			})
@@ -134,17 +135,17 @@ func cancelled() (context.Context, context.CancelFunc) {
 func TestGatePassesResults(t *testing.T) {
 	boom := errors.New("boom")
 	g := New(Config{MaxConcurrent: 1, Timeout: time.Hour}, func(*TimeoutError) { t.Error("no timeout expected") })
-	assert.ErrorIs(t, g.Do(context.Background(), "read", func(context.Context) error { return boom }), boom)
+	assert.ErrorIs(t, g.Do(context.Background(), "read", Light, func(context.Context) error { return boom }), boom)
 
 	var deadline time.Time
-	require.NoError(t, g.Do(context.Background(), "read", func(ctx context.Context) error {
+	require.NoError(t, g.Do(context.Background(), "read", Light, func(ctx context.Context) error {
 		deadline, _ = ctx.Deadline()
 		return nil
 	}))
 	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Minute, "the read runs under the gate's deadline")
 
 	unbounded := New(Config{MaxConcurrent: 1}, nil)
-	require.NoError(t, unbounded.Do(context.Background(), "read", func(ctx context.Context) error {
+	require.NoError(t, unbounded.Do(context.Background(), "read", Heavy, func(ctx context.Context) error {
 		_, has := ctx.Deadline()
 		assert.False(t, has, "no deadline without a timeout")
 		return nil
@@ -156,4 +157,59 @@ func TestTimeoutErrorMessages(t *testing.T) {
 		"overview: the query did not finish within 30s")
 	assert.EqualError(t, &TimeoutError{Op: "overview", Timeout: 30 * time.Second, Queued: true, Slots: 2},
 		"overview: waited 30s for one of the 2 query slots, all taken by other reads")
+	assert.EqualError(t, &TimeoutError{Op: "overview", Timeout: 30 * time.Second, Queued: true, Slots: 3, Heavy: true},
+		"overview: waited 30s for a query slot (heavy reads like this one may hold 2 of the 3), all taken by other reads")
+	assert.EqualError(t, &TimeoutError{Op: "overview", Timeout: 30 * time.Second, Queued: true, Slots: 1, Heavy: true},
+		"overview: waited 30s for one of the 1 query slots, all taken by other reads")
+}
+
+// TestGateKeepsASlotForLightReads fills the gate with heavy reads: they
+// never hold more than all slots but one, and light reads still run, one
+// after another, while the heavy ones wait.
+func TestGateKeepsASlotForLightReads(t *testing.T) {
+	tests := []struct {
+		slots, wantHeavy int
+		lightRuns        bool // a light read runs while the heavy ones hold their slots
+	}{
+		{slots: 1, wantHeavy: 1, lightRuns: false},
+		{slots: 2, wantHeavy: 1, lightRuns: true},
+		{slots: 4, wantHeavy: 3, lightRuns: true},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%d slots", tc.slots), func(t *testing.T) {
+			g := New(Config{MaxConcurrent: tc.slots, Timeout: time.Minute}, nil)
+			var heavyIn, heavyPeak atomic.Int64
+			release := make(chan struct{})
+			var wg sync.WaitGroup
+			for range tc.slots + 2 {
+				wg.Go(func() {
+					assert.NoError(t, g.Do(context.Background(), "overview", Heavy, func(context.Context) error {
+						n := heavyIn.Add(1)
+						for p := heavyPeak.Load(); n > p && !heavyPeak.CompareAndSwap(p, n); p = heavyPeak.Load() {
+						}
+						<-release
+						heavyIn.Add(-1)
+						return nil
+					}))
+				})
+			}
+			waitFor(t, "the heavy reads take what they may", func() bool { return heavyIn.Load() == int64(tc.wantHeavy) })
+
+			light := func(timeout time.Duration) error {
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				return g.Do(ctx, "get user", Light, func(context.Context) error { return nil })
+			}
+			if tc.lightRuns {
+				for range 3 {
+					require.NoError(t, light(time.Minute), "a light read beside the heavy ones")
+				}
+			} else {
+				assert.ErrorIs(t, light(20*time.Millisecond), context.DeadlineExceeded, "one slot, held by a heavy read")
+			}
+			close(release)
+			wg.Wait()
+			assert.Equal(t, int64(tc.wantHeavy), heavyPeak.Load(), "heavy reads in flight at once")
+		})
+	}
 }

@@ -33,51 +33,72 @@ func NewReader(g *Gate, s Store) *Reader { return &Reader{gate: g, store: s} }
 
 // ListUsers lists users through the gate.
 func (r *Reader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
-	return call(ctx, r.gate, "list users", q, r.store.ListUsers)
+	return call(ctx, r.gate, "list users", userListWeight(q), q, r.store.ListUsers)
 }
 
 // GetUser reads a user through the gate.
 func (r *Reader) GetUser(ctx context.Context, userID string) (store.UserDetail, error) {
-	return call(ctx, r.gate, "get user", userID, r.store.GetUser)
+	return call(ctx, r.gate, "get user", Light, userID, r.store.GetUser)
 }
 
 // GetUserWindow reads a user's window through the gate.
 func (r *Reader) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error) {
-	return call(ctx, r.gate, "get user window", q, r.store.GetUserWindow)
+	return call(ctx, r.gate, "get user window", Light, q, r.store.GetUserWindow)
 }
 
 // UserTimeseries reads a user's time series through the gate.
 func (r *Reader) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
-	return call(ctx, r.gate, "user timeseries", q, r.store.UserTimeseries)
+	return call(ctx, r.gate, "user timeseries", Light, q, r.store.UserTimeseries)
 }
 
 // ListSessions lists sessions through the gate.
 func (r *Reader) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	return call(ctx, r.gate, "list sessions", q, r.store.ListSessions)
+	return call(ctx, r.gate, "list sessions", sessionListWeight(q), q, r.store.ListSessions)
 }
 
 // GetSession reads a session through the gate.
 func (r *Reader) GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error) {
-	return call(ctx, r.gate, "get session", sessionID, r.store.GetSession)
+	return call(ctx, r.gate, "get session", Light, sessionID, r.store.GetSession)
 }
 
 // GetRun reads a run through the gate.
 func (r *Reader) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
-	return call(ctx, r.gate, "get run", id, r.store.GetRun)
+	return call(ctx, r.gate, "get run", Light, id, r.store.GetRun)
 }
 
 // Overview reads the overview through the gate.
 func (r *Reader) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
-	return call(ctx, r.gate, "overview", q, r.store.Overview)
+	return call(ctx, r.gate, "overview", Heavy, q, r.store.Overview)
 }
 
 // UsageStats reads the usage statistics through the gate.
 func (r *Reader) UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error) {
-	return call(ctx, r.gate, "abuse-flag statistics", q, r.store.UsageStats)
+	return call(ctx, r.gate, "abuse-flag statistics", Heavy, q, r.store.UsageStats)
 }
 
 // ListAgents lists the agents through the gate.
 func (r *Reader) ListAgents(ctx context.Context) ([]string, error) {
-	return call(ctx, r.gate, "list agents", struct{}{},
+	return call(ctx, r.gate, "list agents", Light, struct{}{},
 		func(ctx context.Context, _ struct{}) ([]string, error) { return r.store.ListAgents(ctx) })
+}
+
+// userListWeight is Heavy for the lists whose cost grows with the users they
+// select: a time window's aggregates, and the lifetime list filtered by
+// time, agent or search (counting the matches reads them all). An
+// unfiltered lifetime page reads its page from a sort index.
+func userListWeight(q store.UserQuery) Weight {
+	if q.Window || q.Agent != "" || q.Search != "" || !q.Start.IsZero() || !q.End.IsZero() {
+		return Heavy
+	}
+	return Light
+}
+
+// sessionListWeight is Heavy for the session lists filtered by time or
+// agent, which read the runs that match; the others read a sort index, or
+// one user's sessions.
+func sessionListWeight(q store.SessionQuery) Weight {
+	if q.Agent != "" || !q.Start.IsZero() || !q.End.IsZero() {
+		return Heavy
+	}
+	return Light
 }

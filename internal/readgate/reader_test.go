@@ -73,40 +73,41 @@ func (f *fakeStore) ListAgents(ctx context.Context) ([]string, error) {
 func TestReaderGatesEveryRead(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
-		op   string
-		arg  any
-		want any
-		read func(context.Context, *Reader) (any, error)
+		op    string
+		heavy bool
+		arg   any
+		want  any
+		read  func(context.Context, *Reader) (any, error)
 	}{
-		{"list users", store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list users", false, store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListUsers(ctx, store.UserQuery{Limit: 7})
 		}},
-		{"get user", "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get user", false, "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetUser(ctx, "u1")
 		}},
-		{"get user window", store.WindowDetailQuery{UserID: "u2", Start: start}, store.UserDetail{Summary: store.UserSummary{UserID: "u2"}},
+		{"get user window", false, store.WindowDetailQuery{UserID: "u2", Start: start}, store.UserDetail{Summary: store.UserSummary{UserID: "u2"}},
 			func(ctx context.Context, r *Reader) (any, error) {
 				return r.GetUserWindow(ctx, store.WindowDetailQuery{UserID: "u2", Start: start})
 			}},
-		{"user timeseries", store.TimeseriesQuery{UserID: "u3"}, []store.Point{{T: 1}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"user timeseries", false, store.TimeseriesQuery{UserID: "u3"}, []store.Point{{T: 1}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.UserTimeseries(ctx, store.TimeseriesQuery{UserID: "u3"})
 		}},
-		{"list sessions", store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list sessions", false, store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListSessions(ctx, store.SessionQuery{UserID: "u4"})
 		}},
-		{"get session", "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get session", false, "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetSession(ctx, "s1")
 		}},
-		{"get run", int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get run", false, int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetRun(ctx, 42)
 		}},
-		{"overview", store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
+		{"overview", true, store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.Overview(ctx, store.OverviewQuery{Start: start})
 		}},
-		{"abuse-flag statistics", store.StatsQuery{Start: start}, store.UsageStats{Users: 4}, func(ctx context.Context, r *Reader) (any, error) {
+		{"abuse-flag statistics", true, store.StatsQuery{Start: start}, store.UsageStats{Users: 4}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.UsageStats(ctx, store.StatsQuery{Start: start})
 		}},
-		{"list agents", "", []string{"agent"}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list agents", false, "", []string{"agent"}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListAgents(ctx)
 		}},
 	}
@@ -124,6 +125,41 @@ func TestReaderGatesEveryRead(t *testing.T) {
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tc.op, te.Op)
 			assert.False(t, te.Queued)
+			assert.Equal(t, tc.heavy, te.Heavy, "the read's weight")
 		})
+	}
+}
+
+func TestListWeights(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	users := []struct {
+		name string
+		q    store.UserQuery
+		want Weight
+	}{
+		{"lifetime page", store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: 25}, Light},
+		{"lifetime deep cursor", store.UserQuery{After: &store.Cursor{ID: "u"}, Limit: 25}, Light},
+		{"window", store.UserQuery{Window: true, Start: at, End: at.Add(time.Hour)}, Heavy},
+		{"lifetime from a time", store.UserQuery{Start: at}, Heavy},
+		{"lifetime until a time", store.UserQuery{End: at}, Heavy},
+		{"agent", store.UserQuery{Agent: "a"}, Heavy},
+		{"search", store.UserQuery{Search: "u"}, Heavy},
+	}
+	for _, tc := range users {
+		assert.Equal(t, tc.want, userListWeight(tc.q), "users: %s", tc.name)
+	}
+	sessions := []struct {
+		name string
+		q    store.SessionQuery
+		want Weight
+	}{
+		{"page", store.SessionQuery{Sort: store.SortTotalCost, Desc: true}, Light},
+		{"one user's", store.SessionQuery{UserID: "u", Sort: store.SortTotalCost}, Light},
+		{"from a time", store.SessionQuery{Start: at}, Heavy},
+		{"until a time", store.SessionQuery{End: at}, Heavy},
+		{"agent", store.SessionQuery{Agent: "a"}, Heavy},
+	}
+	for _, tc := range sessions {
+		assert.Equal(t, tc.want, sessionListWeight(tc.q), "sessions: %s", tc.name)
 	}
 }
