@@ -10,7 +10,8 @@
 //     (peak RSS target);
 //   - postgres-reads (only when named in BENCH_PIPELINES): the full pipeline
 //     into PostgreSQL at a fixed rate, with pgx's default pool, while
-//     readers load the API with expensive reads (the query bounds).
+//     readers load the API with expensive reads, and one more with light
+//     reads (the query bounds).
 //
 // Every collector run ends with waxell-loadgen checking the API's totals
 // against what it sent. It prints a table and writes docs/performance.md and
@@ -33,7 +34,7 @@
 // sessions once the collector has migrated: what they cost the writers),
 // BENCH_PG_CONF (postgresql.conf lines separated by ';', after the bench's
 // own: "shared_buffers = 4GB;jit = off"), BENCH_READERS (API readers of
-// postgres-reads, default 6), BENCH_READS_RATE (its spans/s, default 20000),
+// expensive reads in postgres-reads, default 6, besides its light reader), BENCH_READS_RATE (its spans/s, default 20000),
 // BENCH_READS_DURATION (its length, default 3m: the reads grow more
 // expensive as the data grows).
 package main

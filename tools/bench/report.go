@@ -221,7 +221,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	w("BENCH_BATCH_SPANS=0 make bench               # one store transaction per OTLP request (no exporter batching)\n")
 	w("BENCH_PG_STATEMENTS=1 BENCH_PIPELINES=postgres make bench   # + the top statements (pg_stat_statements)\n")
 	w("BENCH_PG_DROP_SORT_INDEXES=1 BENCH_PIPELINES=postgres make bench   # what the users/sessions list indexes cost\n")
-	w("BENCH_PIPELINES=postgres-reads make bench   # ingest at a fixed rate (BENCH_READS_RATE) while BENCH_READERS readers load the API\n")
+	w("BENCH_PIPELINES=postgres-reads make bench   # ingest at a fixed rate (BENCH_READS_RATE) while BENCH_READERS readers load the API (and one light reader)\n")
 	w("go run ./cmd/waxell-loadgen -h                # the load generator on its own\n")
 	w("go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/\n```\n\n")
 	w("## Machine\n\n%s. Collector, PostgreSQL and load generator share the machine; all traffic is on loopback.\n", machine())
@@ -244,7 +244,7 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 	}
 	for _, r := range rs {
 		if r.reads != nil {
-			w("- Reads of the API during %s (each reader requests the users and the sessions of the last 6 hours sorted by cost, and the overview, in turn): %s.\n", r.name, r.reads)
+			w("- Reads of the API during %s (each heavy reader requests the users and the sessions of the last 6 hours sorted by cost, and the overview, in turn; the light reader the lifetime users list, then its first user's detail): %s.\n", r.name, r.reads)
 		}
 	}
 	for _, r := range rs {
