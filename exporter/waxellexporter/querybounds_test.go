@@ -26,15 +26,7 @@ import (
 // once the cause is gone. The read is held up by a lock on the users table.
 func TestQueryTimeout(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	env := newTestEnv(t)
-	cfg := sqliteConfig(t)
-	cfg.Store.Driver = DriverPostgres
-	cfg.Store.Postgres.DSN = configopaque.String(dsn)
-	cfg.Store.Postgres.MaxConns = 4
-	cfg.API.Get().QueryTimeout = 300 * time.Millisecond
-	cfg.API.Get().MaxConcurrentQueries = 1
-	e := startExporter(t, env, cfg)
+	env, e, dsn := startBounded(t, 300*time.Millisecond, 1)
 	serving := env.logs.FilterMessage("Serving the Waxell API").All()
 	require.Len(t, serving, 1)
 	assert.Equal(t, int64(1), serving[0].ContextMap()["max_concurrent_queries"], "the bounds are logged at start")
@@ -42,13 +34,7 @@ func TestQueryTimeout(t *testing.T) {
 	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
 	base := "http://" + e.apiAddr
 
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	conn, unlock := lockTable(t, dsn, "users")
 
 	get := func(url string) (*http.Response, string) { t.Helper(); return boundedGet(t, url) }
 	resp, body := get(base + "/api/v1/observability/users/")
@@ -75,7 +61,7 @@ func TestQueryTimeout(t *testing.T) {
 	require.Len(t, logged, 2)
 	assert.Equal(t, "abuse-flag statistics", logged[0].ContextMap()["operation"])
 
-	require.NoError(t, tx.Commit(ctx))
+	unlock()
 	resp, body = get(base + "/api/v1/observability/users/")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.True(t, strings.Contains(body, `"user_id":"alice"`), body)
@@ -87,28 +73,14 @@ func TestQueryTimeout(t *testing.T) {
 // wait; and the heavy ones finish once the lock is gone.
 func TestLightReadsPassHeavyOnes(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	env := newTestEnv(t)
-	cfg := sqliteConfig(t)
-	cfg.Store.Driver = DriverPostgres
-	cfg.Store.Postgres.DSN = configopaque.String(dsn)
-	cfg.Store.Postgres.MaxConns = 4
-	cfg.API.Get().QueryTimeout = time.Minute
-	cfg.API.Get().MaxConcurrentQueries = 2
-	e := startExporter(t, env, cfg)
+	env, e, dsn := startBounded(t, time.Minute, 2)
 	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
 	base := "http://" + e.apiAddr
 	lifetime := base + "/api/v1/observability/users/"
 	resp, body := boundedGet(t, lifetime) // and the lifetime flag statistics are cached
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, `LOCK TABLE user_hours IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	conn, unlock := lockTable(t, dsn, "user_hours")
 
 	// Two windows: requests for one window share one computation of its
 	// flag statistics, so they would take one slot between them.
@@ -138,13 +110,44 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 	assert.Equal(t, 1, waiting(), "the other heavy read waits for its slot, not in PostgreSQL")
 	assert.Empty(t, heavy, "the heavy reads are still held up")
 
-	require.NoError(t, tx.Commit(ctx))
+	unlock()
 	for range 2 {
 		got := <-heavy
 		assert.True(t, strings.HasPrefix(got, "200 "), got)
 		assert.Contains(t, got, `"user_id":"alice"`)
 	}
 	assert.Empty(t, env.logs.FilterMessageSnippet("hit the query bounds").All())
+}
+
+// startBounded starts an exporter into a new PostgreSQL database (a pool of
+// 4) whose API has the query bounds timeout and slots; it returns the
+// database's DSN too.
+func startBounded(t *testing.T, timeout time.Duration, slots int) (*testEnv, *waxellExporter, string) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	env := newTestEnv(t)
+	cfg := sqliteConfig(t)
+	cfg.Store.Driver = DriverPostgres
+	cfg.Store.Postgres.DSN = configopaque.String(dsn)
+	cfg.Store.Postgres.MaxConns = 4
+	cfg.API.Get().QueryTimeout = timeout
+	cfg.API.Get().MaxConcurrentQueries = slots
+	return env, startExporter(t, env, cfg), dsn
+}
+
+// lockTable locks table in a transaction of its own connection, which it
+// returns (to watch the lock's waiters), until unlock.
+func lockTable(t *testing.T, dsn, table string) (conn *pgx.Conn, unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `LOCK TABLE `+pgx.Identifier{table}.Sanitize()+` IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	return conn, func() { require.NoError(t, tx.Commit(ctx)) }
 }
 
 // boundedGet reads url within 20s, so that a read the gate fails to stop
