@@ -286,7 +286,12 @@ func writeDoc(path string, rs []*result, table string, dur, pgDur, rssDur time.D
 			all = false
 		}
 	}
-	w("| Exact totals at the end of every run | every collector run into a store checked per user (runs, tokens, cost) and overall | %s |\n\n", target(all))
+	w("| Exact totals at the end of every run | every collector run into a store checked per user (runs, tokens, cost) and overall | %s |\n", target(all))
+	if microTarget.ok {
+		w("| Processor hot path <= 2 µs per GenAI span | %.0f ns (BenchmarkProcessTraces/default) | %s |\n", microTarget.ns, target(microTarget.ns <= 2000))
+		w("| Processor hot path <= 10 allocations per GenAI span | %.1f | %s |\n", microTarget.allocs, target(microTarget.allocs <= 10))
+	}
+	w("\n")
 	if microOut != "" {
 		w("## Processor hot path\n\n`go test -run '^$' -bench 'Extract|ProcessTraces' -benchmem ./internal/genai/ ./processor/useraggprocessor/`, run by the bench before the load (%s):\n\n```\n%s```\n\n", strings.TrimSuffix(microSummary, "; "), microOut)
 	}
