@@ -8,4 +8,7 @@
 // fixed number of reads run at once, and gives each a deadline that covers
 // its wait for a slot; the store cancels a read whose deadline passes (in
 // PostgreSQL with a cancel request, so the server stops working on it).
+// Reads are weighed by what their cost grows with (Reader): heavy ones may
+// hold all slots but one, so a light read (a key, a page of a sort index)
+// never waits behind heavy ones alone.
 package readgate

@@ -54,11 +54,11 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("%s: the query did not finish within %s", e.Op, e.Timeout)
 }
 
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
 // HeavySlots is how many of slots heavy reads may hold at once: all but one,
 // and the only one when there is one.
 func HeavySlots(slots int) int { return max(slots-1, 1) }
-
-func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // errGateDeadline is the cause of the gate's own deadline, which tells it
 // apart from the caller's cancellation or deadline.
