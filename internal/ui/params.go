@@ -130,15 +130,30 @@ func (tr timeRange) Label() string {
 	case rangeAll:
 		return "all time"
 	}
+	start, end := boundLabel(tr.StartRaw, tr.Start, tr.StartDate()), boundLabel(tr.EndRaw, tr.End, tr.EndDate())
 	switch {
 	case !tr.Start.IsZero() && !tr.End.IsZero():
-		return tr.StartDate() + " to " + tr.EndDate()
+		return start + " to " + end
 	case !tr.Start.IsZero():
-		return "since " + tr.StartDate()
+		return "since " + start
 	case !tr.End.IsZero():
-		return "until " + tr.EndDate()
+		return "until " + end
 	}
 	return "all time"
+}
+
+// boundLabel is how a heading names a custom bound: its date (inclusive, for
+// an end) when it was given as a date, else its exact time, which a date
+// would misstate ("since 2026-11-28" for 09:00 that day).
+func boundLabel(raw string, t time.Time, date string) string {
+	if _, err := time.Parse(time.DateOnly, raw); err == nil {
+		return date
+	}
+	layout := "2006-01-02 15:04 UTC"
+	if t.Second() != 0 || t.Nanosecond() != 0 {
+		layout = "2006-01-02 15:04:05.999999999 UTC"
+	}
+	return t.UTC().Format(layout)
 }
 
 type kv struct{ k, v string }

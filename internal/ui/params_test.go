@@ -52,6 +52,29 @@ func TestListStateURLRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRangeLabel: a custom bound given as a date is named by its date (an
+// end inclusive), one given with a time by that exact time, in UTC.
+func TestRangeLabel(t *testing.T) {
+	now := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ query, want string }{
+		{"start=2026-01-05", "since 2026-01-05"},
+		{"start=2026-01-05&end=2026-01-31", "2026-01-05 to 2026-01-31"},
+		{"start=2026-01-05T09:00:00Z", "since 2026-01-05 09:00 UTC"},
+		{"start=2026-01-05T09:00:00%2B02:00", "since 2026-01-05 07:00 UTC"},
+		{"start=2026-01-05T09:00:30.5Z", "since 2026-01-05 09:00:30.5 UTC"},
+		{"end=2026-02-01T00:00:00Z", "until 2026-02-01 00:00 UTC"},
+		{"start=2026-01-05&end=2026-01-06T15:30:00Z", "2026-01-05 to 2026-01-06 15:30 UTC"},
+	} {
+		st, err := parseListState(tc.query, now)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		if got := st.Range.Label(); got != tc.want {
+			t.Errorf("label of %s = %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
+
 func TestUserURL(t *testing.T) {
 	for _, tc := range []struct {
 		id   string
