@@ -35,7 +35,7 @@ func realisticBatch() ptrace.Traces {
 // BenchmarkProcessTraces reports the cost of one realistic batch, plus ns
 // per span and per GenAI span (issue 7's unit; the batch's other spans, such
 // as HTTP server spans, are processed too), and how many of each a batch
-// holds, from which tools/bench works out allocations per span.
+// holds, from which tools/bench works out allocations per span of each kind.
 func BenchmarkProcessTraces(b *testing.B) {
 	for _, bc := range []struct {
 		name  string

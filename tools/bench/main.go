@@ -34,9 +34,9 @@
 // sessions once the collector has migrated: what they cost the writers),
 // BENCH_PG_CONF (postgresql.conf lines separated by ';', after the bench's
 // own: "shared_buffers = 4GB;jit = off"), BENCH_READERS (API readers of
-// expensive reads in postgres-reads, default 6, besides its light reader), BENCH_READS_RATE (its spans/s, default 20000),
-// BENCH_READS_DURATION (its length, default 3m: the reads grow more
-// expensive as the data grows).
+// expensive reads in postgres-reads, default 6, besides its light reader),
+// BENCH_READS_RATE (its spans/s, default 20000), BENCH_READS_DURATION (its
+// length, default 3m: the reads grow more expensive as the data grows).
 package main
 
 import (
