@@ -145,7 +145,8 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
-	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout}, e.queryTimedOut)
+	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout},
+		readgate.Observer{TimedOut: e.queryTimedOut, Admitted: e.queryAdmitted})
 	routes(mux, readgate.NewReader(gate, s), s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
@@ -188,6 +189,12 @@ func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
 	e.logger.Warn("A read of the API or the UI hit the query bounds (api.query_timeout, api.max_concurrent_queries)",
 		zap.String("operation", te.Op), zap.Bool("heavy", te.Heavy), zap.Duration("query_timeout", te.Timeout),
 		zap.Bool("queued", te.Queued), zap.Int("max_concurrent_queries", te.Slots))
+}
+
+// queryAdmitted records how long a read of the API or the UI waited for its
+// query slot.
+func (e *waxellExporter) queryAdmitted(w readgate.Weight, waited time.Duration) {
+	e.tel.queriesWait.Record(context.Background(), waited.Seconds(), e.tel.heavyOpt(w == readgate.Heavy))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/waxell/otelcol-waxell/internal/testutil/pgtest"
 )
@@ -85,6 +86,7 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 	// Two windows: requests for one window share one computation of its
 	// flag statistics, so they would take one slot between them.
 	heavy := make(chan string, 2)
+	launched := time.Now()
 	for i := range 2 {
 		window := fmt.Sprintf("%s/api/v1/observability/users/?scope=window&start=%s&end=%s", base,
 			url.QueryEscape(t0.Add(-time.Duration(3+i)*time.Hour).Format(time.RFC3339)),
@@ -110,6 +112,12 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 	assert.Equal(t, 1, waiting(), "the other heavy read waits for its slot, not in PostgreSQL")
 	assert.Empty(t, heavy, "the heavy reads are still held up")
 
+	// Hold the lock a while, so that the second heavy read's wait in the
+	// gate is long next to a loopback request's latency.
+	const hold = 200 * time.Millisecond
+	require.Eventually(t, func() bool { return time.Since(launched) >= hold }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, uint64(2), env.histogram(t, metricQueriesWait, attribute.Bool(attrHeavy, true)).Count,
+		"heavy reads admitted while the lock holds the first window's: the lifetime and that window's statistics")
 	unlock()
 	for range 2 {
 		got := <-heavy
@@ -117,6 +125,19 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 		assert.Contains(t, got, `"user_id":"alice"`)
 	}
 	assert.Empty(t, env.logs.FilterMessageSnippet("hit the query bounds").All())
+
+	// Each window's list is two heavy reads (its flag statistics, its page);
+	// the light ones are the detail, two lifetime lists (the first also
+	// computed the lifetime statistics, a heavy read) and the UI's page with
+	// its agents.
+	heavyWaits := env.histogram(t, metricQueriesWait, attribute.Bool(attrHeavy, true))
+	lightWaits := env.histogram(t, metricQueriesWait, attribute.Bool(attrHeavy, false))
+	assert.Equal(t, uint64(5), heavyWaits.Count, "heavy reads admitted")
+	assert.Equal(t, uint64(5), lightWaits.Count, "light reads admitted")
+	longest, ok := heavyWaits.Max.Value()
+	require.True(t, ok)
+	assert.GreaterOrEqual(t, longest, (hold / 2).Seconds(),
+		"the second window's read waited in the gate while the lock held the first")
 }
 
 // startBounded starts an exporter into a new PostgreSQL database (a pool of
@@ -189,4 +210,21 @@ type errorResponse struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
+}
+
+// histogram is the one data point of the histogram name with attrs.
+func (env *testEnv) histogram(t *testing.T, name string, attrs ...attribute.KeyValue) metricdata.HistogramDataPoint[float64] {
+	t.Helper()
+	m, err := env.tel.GetMetric(name)
+	require.NoError(t, err)
+	data, ok := m.Data.(metricdata.Histogram[float64])
+	require.True(t, ok)
+	want := attribute.NewSet(attrs...)
+	for _, dp := range data.DataPoints {
+		if dp.Attributes.Equals(&want) {
+			return dp
+		}
+	}
+	t.Fatalf("%s has no data point with %v", name, attrs)
+	return metricdata.HistogramDataPoint[float64]{}
 }

@@ -19,12 +19,18 @@ const (
 	metricSpansRetired     = "waxell.spans.retired"
 	metricTracesRetired    = "waxell.retention.traces"
 	metricQueriesTimedOut  = "waxell.api.queries.timed_out"
+	metricQueriesWait      = "waxell.api.queries.wait"
 )
 
 const (
 	attrPermanent = "permanent"
 	attrQueued    = "queued"
+	attrHeavy     = "heavy"
 )
+
+// queryWaitBuckets are the bounds, in seconds, of the wait for a query slot:
+// from none through a heavy read's seconds to the default query timeout.
+var queryWaitBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30}
 
 type telemetry struct {
 	spansApplied     metric.Int64Counter
@@ -35,9 +41,11 @@ type telemetry struct {
 	spansRetired     metric.Int64Counter
 	tracesRetired    metric.Int64Counter
 	queriesTimedOut  metric.Int64Counter
+	queriesWait      metric.Float64Histogram
 
 	permanentTrue, permanentFalse metric.AddOption
 	queuedTrue, queuedFalse       metric.AddOption
+	heavyTrue, heavyFalse         metric.RecordOption
 }
 
 func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
@@ -47,6 +55,8 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		permanentFalse: metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, false))),
 		queuedTrue:     metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, true))),
 		queuedFalse:    metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, false))),
+		heavyTrue:      metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrHeavy, true))),
+		heavyFalse:     metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrHeavy, false))),
 	}
 	var errs []error
 	counter := func(dst *metric.Int64Counter, name, unit, desc string) {
@@ -70,6 +80,11 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		"Traces deleted by retention (their spans, runs and calls; lifetime aggregates are kept).")
 	counter(&t.queriesTimedOut, metricQueriesTimedOut, "{query}",
 		"Reads of the API and the UI stopped by api.query_timeout, by whether they ran (false) or waited for a slot (true).")
+	wait, err := m.Float64Histogram(metricQueriesWait, metric.WithUnit("s"),
+		metric.WithDescription("How long reads of the API and the UI waited for a query slot (api.max_concurrent_queries), by whether they were heavy."),
+		metric.WithExplicitBucketBoundaries(queryWaitBuckets...))
+	errs = append(errs, err)
+	t.queriesWait = wait
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -88,4 +103,11 @@ func (t *telemetry) queuedOpt(queued bool) metric.AddOption {
 		return t.queuedTrue
 	}
 	return t.queuedFalse
+}
+
+func (t *telemetry) heavyOpt(heavy bool) metric.RecordOption {
+	if heavy {
+		return t.heavyTrue
+	}
+	return t.heavyFalse
 }

@@ -64,21 +64,29 @@ func HeavySlots(slots int) int { return max(slots-1, 1) }
 // apart from the caller's cancellation or deadline.
 var errGateDeadline = errors.New("readgate: query timeout")
 
-// Gate admits reads. Its methods are safe for concurrent use.
-type Gate struct {
-	slots     chan struct{} // every read holds one while it runs
-	heavy     chan struct{} // a heavy read holds one of these first
-	timeout   time.Duration
-	onTimeout func(*TimeoutError)
+// Observer is told what the gate does, to log and count it. Its functions
+// must not block; nil ones are skipped.
+type Observer struct {
+	// TimedOut is told of every read that timed out.
+	TimedOut func(*TimeoutError)
+	// Admitted is told of every read that got its slot, and how long it
+	// waited for it.
+	Admitted func(w Weight, waited time.Duration)
 }
 
-// New returns a gate with the bounds of cfg.
-// onTimeout, when not nil, is told of every read that timed out (to log
-// and count it); it must not block.
-func New(cfg Config, onTimeout func(*TimeoutError)) *Gate {
+// Gate admits reads. Its methods are safe for concurrent use.
+type Gate struct {
+	slots   chan struct{} // every read holds one while it runs
+	heavy   chan struct{} // a heavy read holds one of these first
+	timeout time.Duration
+	obs     Observer
+}
+
+// New returns a gate with the bounds of cfg, reporting to obs.
+func New(cfg Config, obs Observer) *Gate {
 	slots := max(cfg.MaxConcurrent, 1)
 	return &Gate{slots: make(chan struct{}, slots), heavy: make(chan struct{}, HeavySlots(slots)),
-		timeout: cfg.Timeout, onTimeout: onTimeout}
+		timeout: cfg.Timeout, obs: obs}
 }
 
 // Do runs read once a slot is free for its weight, with the gate's deadline
@@ -91,6 +99,7 @@ func (g *Gate) Do(ctx context.Context, op string, w Weight, read func(context.Co
 		ctx, cancel = context.WithTimeoutCause(ctx, g.timeout, errGateDeadline)
 		defer cancel()
 	}
+	arrived := time.Now()
 	if w == Heavy {
 		if err := acquire(ctx, g.heavy); err != nil {
 			return g.failed(ctx, op, w, true, err)
@@ -101,6 +110,9 @@ func (g *Gate) Do(ctx context.Context, op string, w Weight, read func(context.Co
 		return g.failed(ctx, op, w, true, err)
 	}
 	defer func() { <-g.slots }()
+	if g.obs.Admitted != nil {
+		g.obs.Admitted(w, time.Since(arrived))
+	}
 	if err := read(ctx); err != nil {
 		return g.failed(ctx, op, w, false, err)
 	}
@@ -127,8 +139,8 @@ func (g *Gate) failed(ctx context.Context, op string, w Weight, queued bool, err
 		return err
 	}
 	te := &TimeoutError{Op: op, Timeout: g.timeout, Queued: queued, Slots: cap(g.slots), Heavy: w == Heavy}
-	if g.onTimeout != nil {
-		g.onTimeout(te)
+	if g.obs.TimedOut != nil {
+		g.obs.TimedOut(te)
 	}
 	return te
 }

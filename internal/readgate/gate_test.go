@@ -24,7 +24,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestGateBoundsConcurrency(t *testing.T) {
 	const slots, reads = 2, 6
-	g := New(Config{MaxConcurrent: slots}, nil)
+	g := New(Config{MaxConcurrent: slots}, Observer{})
 	var inFlight, peak, started atomic.Int64
 	release := make(chan struct{})
 	var wg sync.WaitGroup
@@ -78,9 +78,9 @@ func TestGateTimeouts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var reported []*TimeoutError
-			g := New(Config{MaxConcurrent: 1, Timeout: 50 * time.Millisecond}, func(e *TimeoutError) {
+			g := New(Config{MaxConcurrent: 1, Timeout: 50 * time.Millisecond}, Observer{TimedOut: func(e *TimeoutError) {
 				reported = append(reported, e)
-			})
+			}})
 			var holder sync.WaitGroup
 			release := make(chan struct{})
 			if tc.holdSlot {
@@ -134,7 +134,7 @@ func cancelled() (context.Context, context.CancelFunc) {
 
 func TestGatePassesResults(t *testing.T) {
 	boom := errors.New("boom")
-	g := New(Config{MaxConcurrent: 1, Timeout: time.Hour}, func(*TimeoutError) { t.Error("no timeout expected") })
+	g := New(Config{MaxConcurrent: 1, Timeout: time.Hour}, Observer{TimedOut: func(*TimeoutError) { t.Error("no timeout expected") }})
 	assert.ErrorIs(t, g.Do(context.Background(), "read", Light, func(context.Context) error { return boom }), boom)
 
 	var deadline time.Time
@@ -144,7 +144,7 @@ func TestGatePassesResults(t *testing.T) {
 	}))
 	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Minute, "the read runs under the gate's deadline")
 
-	unbounded := New(Config{MaxConcurrent: 1}, nil)
+	unbounded := New(Config{MaxConcurrent: 1}, Observer{})
 	require.NoError(t, unbounded.Do(context.Background(), "read", Heavy, func(ctx context.Context) error {
 		_, has := ctx.Deadline()
 		assert.False(t, has, "no deadline without a timeout")
@@ -177,7 +177,7 @@ func TestGateKeepsASlotForLightReads(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d slots", tc.slots), func(t *testing.T) {
-			g := New(Config{MaxConcurrent: tc.slots, Timeout: time.Minute}, nil)
+			g := New(Config{MaxConcurrent: tc.slots, Timeout: time.Minute}, Observer{})
 			var heavyIn, heavyPeak atomic.Int64
 			release := make(chan struct{})
 			var wg sync.WaitGroup
@@ -212,4 +212,52 @@ func TestGateKeepsASlotForLightReads(t *testing.T) {
 			assert.Equal(t, int64(tc.wantHeavy), heavyPeak.Load(), "heavy reads in flight at once")
 		})
 	}
+}
+
+// TestGateReportsWaits: every admitted read is reported with its weight and
+// how long it waited for its slot; a read that never got one is not.
+func TestGateReportsWaits(t *testing.T) {
+	type admitted struct {
+		w      Weight
+		waited time.Duration
+	}
+	var mu sync.Mutex
+	var got []admitted
+	g := New(Config{MaxConcurrent: 1, Timeout: time.Minute}, Observer{Admitted: func(w Weight, waited time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, admitted{w, waited})
+	}})
+	held, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		assert.NoError(t, g.Do(context.Background(), "holder", Light, func(context.Context) error {
+			close(held)
+			<-release
+			return nil
+		}))
+	})
+	<-held
+	called := make(chan time.Time)
+	wg.Go(func() {
+		called <- time.Now()
+		assert.NoError(t, g.Do(context.Background(), "overview", Heavy, func(context.Context) error { return nil }))
+	})
+	const hold = 20 * time.Millisecond
+	at := <-called
+	waitFor(t, "the second read has been waiting a while", func() bool { return time.Since(at) >= hold })
+	close(release)
+	wg.Wait()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.Error(t, g.Do(ctx, "cancelled", Light, func(context.Context) error { return nil }))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 2, "the admitted reads, not the cancelled one")
+	assert.Equal(t, Light, got[0].w)
+	assert.Less(t, got[0].waited, hold, "the first read found its slot free")
+	assert.Equal(t, Heavy, got[1].w)
+	assert.GreaterOrEqual(t, got[1].waited, hold/2, "the second read waited for the first")
 }

@@ -114,13 +114,13 @@ func TestReaderGatesEveryRead(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.op, func(t *testing.T) {
 			f := &fakeStore{}
-			got, err := tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: time.Hour}, nil), f))
+			got, err := tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: time.Hour}, Observer{}), f))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.arg, f.got)
 
 			f = &fakeStore{block: true}
-			_, err = tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: 10 * time.Millisecond}, nil), f))
+			_, err = tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: 10 * time.Millisecond}, Observer{}), f))
 			var te *TimeoutError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tc.op, te.Op)
