@@ -185,7 +185,7 @@ func routes(mux *http.ServeMux, reads readgate.Store, v api.Verifier, logger *za
 // queryTimedOut logs and counts a read of the API or the UI that the query
 // bounds stopped.
 func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
-	e.tel.queriesTimedOut.Add(context.Background(), 1, e.tel.queuedOpt(te.Queued))
+	e.tel.queriesTimedOut.Add(context.Background(), 1, e.tel.queued.of(te.Queued))
 	e.logger.Warn("A read of the API or the UI hit the query bounds (api.query_timeout, api.max_concurrent_queries)",
 		zap.String("operation", te.Op), zap.Bool("heavy", te.Heavy), zap.Duration("query_timeout", te.Timeout),
 		zap.Bool("queued", te.Queued), zap.Int("max_concurrent_queries", te.Slots))
@@ -194,7 +194,7 @@ func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
 // queryAdmitted records how long a read of the API or the UI waited for its
 // query slot.
 func (e *waxellExporter) queryAdmitted(w readgate.Weight, waited time.Duration) {
-	e.tel.queriesWait.Record(context.Background(), waited.Seconds(), e.tel.heavyOpt(w == readgate.Heavy))
+	e.tel.queriesWait.Record(context.Background(), waited.Seconds(), e.tel.heavy.of(w == readgate.Heavy))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {
@@ -279,7 +279,7 @@ func (e *waxellExporter) pushTraces(ctx context.Context, td ptrace.Traces) error
 	st, err := e.store.ApplySpans(ctx, spans)
 	if err != nil {
 		permanent := e.isPermanent(err)
-		e.tel.batchesFailed.Add(ctx, 1, e.tel.failedOpt(permanent))
+		e.tel.batchesFailed.Add(ctx, 1, e.tel.permanent.of(permanent))
 		if permanent {
 			e.logger.Error("Dropped a batch the store can never accept", zap.Int("spans", len(spans)), zap.Error(err))
 			return consumererror.NewPermanent(err)

@@ -37,23 +37,18 @@ func TestQueryTimeout(t *testing.T) {
 
 	conn, unlock := lockTable(t, dsn, "users")
 
-	get := func(url string) (*http.Response, string) { t.Helper(); return boundedGet(t, url) }
-	resp, body := get(base + "/api/v1/observability/users/")
-	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, body)
+	code, body := boundedGet(t, base+"/api/v1/observability/users/")
+	require.Equal(t, http.StatusServiceUnavailable, code, body)
 	var envelope errorResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &envelope), body)
 	assert.Equal(t, "timeout", envelope.Error.Code)
 	assert.Equal(t, "abuse-flag statistics: the query did not finish within 300ms; narrow the time window or add filters",
 		envelope.Error.Message)
-	require.Eventually(t, func() bool {
-		waiting, err := pgtest.LockWaits(ctx, conn)
-		require.NoError(t, err)
-		return waiting == 0
-	}, 10*time.Second, 5*time.Millisecond,
-		"the timed-out read still waits for the lock in PostgreSQL")
+	pgtest.WaitForLockWaits(t, conn, "the timed-out read still waits for the lock in PostgreSQL",
+		func(waiting int) bool { return waiting == 0 })
 
-	resp, body = get(base + "/users/alice")
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	code, body = boundedGet(t, base+"/users/alice")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, body, "This view took too long")
 	assert.Contains(t, body, "It did not finish within 300ms.")
 
@@ -63,8 +58,8 @@ func TestQueryTimeout(t *testing.T) {
 	assert.Equal(t, "abuse-flag statistics", logged[0].ContextMap()["operation"])
 
 	unlock()
-	resp, body = get(base + "/api/v1/observability/users/")
-	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	code, body = boundedGet(t, base+"/api/v1/observability/users/")
+	require.Equal(t, http.StatusOK, code, body)
 	assert.True(t, strings.Contains(body, `"user_id":"alice"`), body)
 }
 
@@ -78,8 +73,8 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
 	base := "http://" + e.apiAddr
 	lifetime := base + "/api/v1/observability/users/"
-	resp, body := boundedGet(t, lifetime) // and the lifetime flag statistics are cached
-	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	code, body := boundedGet(t, lifetime) // and the lifetime flag statistics are cached
+	require.Equal(t, http.StatusOK, code, body)
 
 	conn, unlock := lockTable(t, dsn, "user_hours")
 
@@ -101,13 +96,13 @@ func TestLightReadsPassHeavyOnes(t *testing.T) {
 		require.NoError(t, err)
 		return n
 	}
-	require.Eventually(t, func() bool { return waiting() == 1 }, 10*time.Second, 5*time.Millisecond,
-		"one heavy read waits for the lock in PostgreSQL")
+	pgtest.WaitForLockWaits(t, conn, "one heavy read waits for the lock in PostgreSQL",
+		func(waiting int) bool { return waiting == 1 })
 
 	// Light reads that do not read user_hours themselves.
 	for _, target := range []string{base + "/api/v1/observability/users/alice/", lifetime, base + "/"} {
-		resp, body := boundedGet(t, target)
-		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s beside the heavy reads: %s", target, body)
+		code, body := boundedGet(t, target)
+		assert.Equal(t, http.StatusOK, code, "%s beside the heavy reads: %s", target, body)
 	}
 	assert.Equal(t, 1, waiting(), "the other heavy read waits for its slot, not in PostgreSQL")
 	assert.Empty(t, heavy, "the heavy reads are still held up")
@@ -172,37 +167,29 @@ func lockTable(t *testing.T, dsn, table string) (conn *pgx.Conn, unlock func()) 
 }
 
 // boundedGet reads url within 20s, so that a read the gate fails to stop
-// fails the test rather than hanging it.
-func boundedGet(t *testing.T, url string) (*http.Response, string) {
+// fails the test rather than hanging it; it returns the status and body.
+func boundedGet(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, body, err := fetchResponse(url)
+	code, body, err := fetch(url)
 	require.NoError(t, err, "the read was not stopped by the query timeout")
-	return resp, body
+	return code, body
 }
 
 // fetch is boundedGet for other goroutines than the test's.
 func fetch(url string) (int, string, error) {
-	resp, body, err := fetchResponse(url)
-	if err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, body, nil
-}
-
-func fetchResponse(url string) (*http.Response, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
 	if err != nil {
-		return nil, "", err
+		return 0, "", err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, "", err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp, string(b), err
+	return resp.StatusCode, string(b), err
 }
 
 type errorResponse struct {

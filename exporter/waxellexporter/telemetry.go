@@ -43,21 +43,31 @@ type telemetry struct {
 	queriesTimedOut  metric.Int64Counter
 	queriesWait      metric.Float64Histogram
 
-	permanentTrue, permanentFalse metric.AddOption
-	queuedTrue, queuedFalse       metric.AddOption
-	heavyTrue, heavyFalse         metric.RecordOption
+	permanent, queued, heavy boolAttr
+}
+
+// boolAttr is the measurement option of each value of one bool attribute,
+// built once rather than per measurement.
+type boolAttr [2]metric.MeasurementOption
+
+func newBoolAttr(key string) boolAttr {
+	return boolAttr{
+		metric.WithAttributeSet(attribute.NewSet(attribute.Bool(key, false))),
+		metric.WithAttributeSet(attribute.NewSet(attribute.Bool(key, true))),
+	}
+}
+
+// of is the option of the attribute set to v.
+func (a boolAttr) of(v bool) metric.MeasurementOption {
+	if v {
+		return a[1]
+	}
+	return a[0]
 }
 
 func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 	m := mp.Meter(metadata.ScopeName)
-	t := telemetry{
-		permanentTrue:  metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, true))),
-		permanentFalse: metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrPermanent, false))),
-		queuedTrue:     metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, true))),
-		queuedFalse:    metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrQueued, false))),
-		heavyTrue:      metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrHeavy, true))),
-		heavyFalse:     metric.WithAttributeSet(attribute.NewSet(attribute.Bool(attrHeavy, false))),
-	}
+	t := telemetry{permanent: newBoolAttr(attrPermanent), queued: newBoolAttr(attrQueued), heavy: newBoolAttr(attrHeavy)}
 	var errs []error
 	counter := func(dst *metric.Int64Counter, name, unit, desc string) {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -89,25 +99,4 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		return nil, err
 	}
 	return &t, nil
-}
-
-func (t *telemetry) failedOpt(permanent bool) metric.AddOption {
-	if permanent {
-		return t.permanentTrue
-	}
-	return t.permanentFalse
-}
-
-func (t *telemetry) queuedOpt(queued bool) metric.AddOption {
-	if queued {
-		return t.queuedTrue
-	}
-	return t.queuedFalse
-}
-
-func (t *telemetry) heavyOpt(heavy bool) metric.RecordOption {
-	if heavy {
-		return t.heavyTrue
-	}
-	return t.heavyFalse
 }

@@ -45,11 +45,8 @@ func TestCancelledReadStopsOnServer(t *testing.T) {
 		t.Fatal("the read did not return after its context was cancelled")
 	}
 
-	require.Eventually(t, func() bool {
-		waiting, err := pgtest.LockWaits(ctx, s.pool)
-		require.NoError(t, err)
-		return waiting == 0
-	}, 10*time.Second, 5*time.Millisecond, "the cancelled read still waits for its lock on the server")
+	pgtest.WaitForLockWaits(t, s.pool, "the cancelled read still waits for its lock on the server",
+		func(waiting int) bool { return waiting == 0 })
 
 	require.NoError(t, locker.Commit(ctx))
 	page, err := s.ListUsers(ctx, store.UserQuery{Limit: 10, Sort: store.SortLastSeen, Desc: true})

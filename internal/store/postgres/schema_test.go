@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -73,9 +73,6 @@ func TestMigrationFencesWriters(t *testing.T) {
 // a lock.
 func waitForLockWaits(t *testing.T, s *Store, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		waiting, err := pgtest.LockWaits(context.Background(), s.pool)
-		require.NoError(t, err)
-		return waiting >= n
-	}, 30*time.Second, 5*time.Millisecond, "%d sessions waiting for a lock", n)
+	pgtest.WaitForLockWaits(t, s.pool, fmt.Sprintf("%d sessions waiting for a lock", n),
+		func(waiting int) bool { return waiting >= n })
 }
