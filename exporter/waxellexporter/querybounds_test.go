@@ -61,6 +61,21 @@ func TestQueryTimeout(t *testing.T) {
 	code, body = boundedGet(t, base+"/api/v1/observability/users/")
 	require.Equal(t, http.StatusOK, code, body)
 	assert.True(t, strings.Contains(body, `"user_id":"alice"`), body)
+
+	// A CSV export that times out (its statistics are cached now) is an
+	// error response too, not a truncated file.
+	_, unlock = lockTable(t, dsn, "users")
+	code, body = boundedGet(t, base+"/api/v1/observability/users/?format=csv")
+	require.Equal(t, http.StatusServiceUnavailable, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &envelope), body)
+	assert.Equal(t, "timeout", envelope.Error.Code)
+	assert.True(t, strings.HasPrefix(envelope.Error.Message, "export users: the query did not finish within 300ms"),
+		envelope.Error.Message)
+	unlock()
+	code, body = boundedGet(t, base+"/api/v1/observability/users/?format=csv")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.True(t, strings.HasPrefix(body, "user_id,run_count,"), body)
+	assert.Contains(t, body, "\nalice,1,")
 }
 
 // TestLightReadsPassHeavyOnes: with two query slots, heavy reads (here

@@ -2,7 +2,11 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -13,23 +17,24 @@ import (
 
 // CSV export.
 //
-// format=csv streams every row matching the list's filters, in its sort
-// order, with a header row: limit, offset and cursor do not apply. Rows are
-// read page by page with keyset pagination, so memory stays bounded and no
-// read transaction stays open while the client reads. Fields are quoted as
-// RFC 4180 says (commas, quotes and line breaks in ids survive); lines end
-// with "\n". A text cell that a spreadsheet could take for a formula (it
-// starts with =, +, -, @, a tab or a carriage return), or that starts with a
-// single quote, is prefixed with a single quote: strip one leading quote from
-// such cells to recover the value. Lists (agents, users, flags) are joined
-// with ";".
+// format=csv exports every row matching the list's filters, in its sort
+// order, with a header row: limit, offset and cursor do not apply. The rows
+// are first written to a temporary file (a spool), then sent: the store's
+// reads end before the download begins, so a slow client holds no database
+// connection, query slot or transaction, a read that fails is an ordinary
+// error response rather than a truncated file, and the response has a
+// Content-Length. The users list is read by one statement (EachUser: one
+// snapshot, and a windowed list's aggregate computed once, not once per
+// page); the sessions list, whose pages its sort indexes serve, page by
+// page with keyset pagination. Fields are quoted as RFC 4180 says (commas,
+// quotes and line breaks in ids survive); lines end with "\n". A text cell
+// that a spreadsheet could take for a formula (it starts with =, +, -, @, a
+// tab or a carriage return), or that starts with a single quote, is
+// prefixed with a single quote: strip one leading quote from such cells to
+// recover the value. Lists (agents, users, flags) are joined with ";".
 
-// csvPage is how many rows one store read returns while exporting. A
-// windowed users list (scope=window) reads csvWindowPage rows at a time:
-// each of its reads aggregates the whole window again (at a million users
-// about 150 ms for a day, a second for a week), so its export takes fewer,
-// larger reads: a week's 433,000 users in 29 s instead of 446.
-var csvPage, csvWindowPage = 1000, 25000
+// csvPage is how many sessions one store read returns while exporting.
+var csvPage = 1000
 
 // csvText makes a text cell safe to open in a spreadsheet.
 func csvText(s string) string {
@@ -51,14 +56,6 @@ func csvList(items []string) string {
 	return strings.Join(out, ";")
 }
 
-// csvStream writes a CSV response row by row.
-type csvStream struct {
-	h  *handler
-	w  http.ResponseWriter
-	r  *http.Request
-	cw *csv.Writer
-}
-
 func setCSVHeaders(hdr http.Header, filename string) {
 	hdr.Set("Content-Type", "text/csv; charset=utf-8")
 	hdr.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
@@ -66,107 +63,127 @@ func setCSVHeaders(hdr http.Header, filename string) {
 	hdr.Set("Cache-Control", "no-store")
 }
 
-func (s *csvStream) write(row []string) {
+// csvSpool is an export being written to a temporary file.
+type csvSpool struct {
+	f  *os.File
+	cw *csv.Writer
+}
+
+// errSpool marks a failure to write the spool, not to read the store.
+var errSpool = errors.New("cannot write the export's temporary file")
+
+func newCSVSpool(header []string) (*csvSpool, error) {
+	f, err := os.CreateTemp("", "waxell-export-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errSpool, err)
+	}
+	s := &csvSpool{f: f, cw: csv.NewWriter(f)}
+	return s, s.write(header)
+}
+
+func (s *csvSpool) write(row []string) error {
 	if err := s.cw.Write(row); err != nil {
-		s.fail("write csv", err)
+		return fmt.Errorf("%w: %w", errSpool, err)
 	}
+	return nil
 }
 
-// flush sends what is buffered, so that a long export streams.
-func (s *csvStream) flush() {
+// remove deletes the spool; it is never kept past its request.
+func (s *csvSpool) remove() {
+	_ = s.f.Close()
+	_ = os.Remove(s.f.Name())
+}
+
+// send writes the spool as the response.
+func (s *csvSpool) send(h *handler, w http.ResponseWriter, r *http.Request, filename string) {
 	s.cw.Flush()
-	if err := s.cw.Error(); err != nil {
-		s.fail("write csv", err)
+	err := s.cw.Error()
+	var size int64
+	if err == nil {
+		size, err = s.f.Seek(0, io.SeekCurrent)
 	}
-	_ = http.NewResponseController(s.w).Flush()
+	if err == nil {
+		_, err = s.f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		h.exportError(w, r, fmt.Errorf("%w: %w", errSpool, err))
+		return
+	}
+	setCSVHeaders(w.Header(), filename)
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, s.f); err != nil {
+		h.logger.Debug("cannot send csv", zap.Error(err))
+	}
 }
 
-// fail ends a response that has begun: the status is sent, so the
-// connection is aborted, and the client sees a truncated download rather
-// than a short file that looks complete.
-func (s *csvStream) fail(op string, err error) {
-	if s.r.Context().Err() != nil {
-		s.h.logger.Debug("request canceled", zap.String("operation", op), zap.Error(err))
-	} else {
-		s.h.logger.Error("cannot export csv", zap.String("operation", op), zap.Error(err))
+// exportError answers a failed export: a store failure as any read's, a
+// failure to write the spool as an internal error logged as such.
+func (h *handler) exportError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errSpool) {
+		h.logger.Error("cannot export csv", zap.Error(err))
+		h.writeError(w, errInternal())
+		return
 	}
-	panic(http.ErrAbortHandler)
+	h.storeError(w, r, "export csv", err)
+}
+
+// exportCSV spools the header and the rows fill writes, then sends them. A
+// HEAD request gets the headers without a read.
+func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request, filename string, header []string,
+	fill func(s *csvSpool) error) {
+	if r.Method == http.MethodHead {
+		setCSVHeaders(w.Header(), filename)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	s, err := newCSVSpool(header)
+	if s != nil {
+		defer s.remove()
+	}
+	if err == nil {
+		err = fill(s)
+	}
+	if err != nil {
+		h.exportError(w, r, err)
+		return
+	}
+	s.send(h, w, r, filename)
 }
 
 func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQuery, thr thresholds) {
-	page := csvPage
-	if q.Window {
-		page = csvWindowPage
-	}
-	q.Limit, q.Offset, q.After, q.NoCount = page, 0, nil, true
-	streamCSV(h, w, r, page, "users.csv", []string{"user_id", "run_count", "first_seen", "last_seen",
-		"total_duration", "total_cost", "total_tokens", "agents", "flags"}, "list users",
-		func(after *store.Cursor) ([]store.UserSummary, error) {
-			q.After = after
-			page, err := h.reader.ListUsers(r.Context(), q)
-			return page.Users, err
-		},
-		func(u store.UserSummary) []string {
-			return []string{csvText(u.UserID), strconv.FormatInt(u.RunCount, 10), formatTime(u.FirstSeen),
+	h.exportCSV(w, r, "users.csv", []string{"user_id", "run_count", "first_seen", "last_seen",
+		"total_duration", "total_cost", "total_tokens", "agents", "flags"}, func(s *csvSpool) error {
+		return h.ext.EachUser(r.Context(), q, func(u store.UserSummary) error {
+			return s.write([]string{csvText(u.UserID), strconv.FormatInt(u.RunCount, 10), formatTime(u.FirstSeen),
 				formatTime(u.LastSeen), formatSeconds(u.TotalDuration), formatUSD(u.TotalCost),
-				strconv.FormatInt(u.TotalTokens, 10), csvList(u.Agents), csvList(thr.flags(u.RunCount, u.TotalTokens))}
-		},
-		func(u store.UserSummary) store.Cursor {
-			return store.Cursor{Value: u.SortValue(q.Sort), ID: u.UserID}
+				strconv.FormatInt(u.TotalTokens, 10), csvList(u.Agents), csvList(thr.flags(u.RunCount, u.TotalTokens))})
 		})
+	})
 }
 
 func (h *handler) sessionsCSV(w http.ResponseWriter, r *http.Request, q store.SessionQuery) {
 	q.Limit, q.Offset, q.After, q.NoCount = csvPage, 0, nil, true
-	streamCSV(h, w, r, csvPage, "sessions.csv", []string{"session_id", "run_count", "first_seen", "last_seen",
-		"total_duration", "total_cost", "total_tokens", "users", "agents"}, "list sessions",
-		func(after *store.Cursor) ([]store.SessionSummary, error) {
-			q.After = after
+	h.exportCSV(w, r, "sessions.csv", []string{"session_id", "run_count", "first_seen", "last_seen",
+		"total_duration", "total_cost", "total_tokens", "users", "agents"}, func(s *csvSpool) error {
+		for {
 			page, err := h.ext.ListSessions(r.Context(), q)
-			return page.Sessions, err
-		},
-		func(x store.SessionSummary) []string {
-			return []string{csvText(x.SessionID), strconv.FormatInt(x.RunCount, 10), formatTime(x.FirstSeen),
-				formatTime(x.LastSeen), formatSeconds(x.TotalDuration), formatUSD(x.TotalCost),
-				strconv.FormatInt(x.TotalTokens, 10), csvList(x.Users), csvList(x.Agents)}
-		},
-		func(x store.SessionSummary) store.Cursor {
-			return store.Cursor{Value: sessionSortValue(x, q.Sort), ID: x.SessionID}
-		})
-}
-
-// streamCSV writes the header and every row of the pages fetch returns,
-// page after page (page rows each) until a short page. A failure to read
-// the first page is an ordinary error response; a later one aborts the
-// response.
-func streamCSV[T any](h *handler, w http.ResponseWriter, r *http.Request, page int, filename string, header []string, op string,
-	fetch func(after *store.Cursor) ([]T, error), row func(T) []string, cursor func(T) store.Cursor) {
-	hdr := w.Header()
-	if r.Method == http.MethodHead {
-		setCSVHeaders(hdr, filename)
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	rows, err := fetch(nil)
-	if err != nil {
-		h.storeError(w, r, op, err)
-		return
-	}
-	setCSVHeaders(hdr, filename)
-	w.WriteHeader(http.StatusOK)
-	s := &csvStream{h: h, w: w, r: r, cw: csv.NewWriter(w)}
-	s.write(header)
-	for {
-		for _, x := range rows {
-			s.write(row(x))
+			if err != nil {
+				return err
+			}
+			for _, x := range page.Sessions {
+				if err := s.write([]string{csvText(x.SessionID), strconv.FormatInt(x.RunCount, 10),
+					formatTime(x.FirstSeen), formatTime(x.LastSeen), formatSeconds(x.TotalDuration),
+					formatUSD(x.TotalCost), strconv.FormatInt(x.TotalTokens, 10), csvList(x.Users),
+					csvList(x.Agents)}); err != nil {
+					return err
+				}
+			}
+			if len(page.Sessions) < csvPage {
+				return nil
+			}
+			last := page.Sessions[len(page.Sessions)-1]
+			q.After = &store.Cursor{Value: sessionSortValue(last, q.Sort), ID: last.SessionID}
 		}
-		s.flush()
-		if len(rows) < page {
-			return
-		}
-		c := cursor(rows[len(rows)-1])
-		if rows, err = fetch(&c); err != nil {
-			s.fail(op, err)
-		}
-	}
+	})
 }

@@ -1,9 +1,9 @@
 package api
 
-// SetCSVPagesForTest sets the page sizes of CSV exports (lists, windowed
-// users lists) and returns a function that restores them.
-func SetCSVPagesForTest(page, windowPage int) func() {
-	old, oldWindow := csvPage, csvWindowPage
-	csvPage, csvWindowPage = page, windowPage
-	return func() { csvPage, csvWindowPage = old, oldWindow }
+// SetCSVPageForTest sets how many sessions one read of a CSV export
+// returns, and returns a function that restores it.
+func SetCSVPageForTest(page int) func() {
+	old := csvPage
+	csvPage = page
+	return func() { csvPage = old }
 }

@@ -15,6 +15,9 @@ import (
 // serves only the seed endpoints; the others answer 404 and user rows carry
 // no flags.
 type ExtendedReader interface {
+	// EachUser calls fn with every user matching q's filters, in q's order,
+	// from one read; an error from fn ends it and is returned.
+	EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error
 	// GetUserWindow returns store.ErrNotFound for an unknown user.
 	GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error)
 	// UserTimeseries returns store.ErrNotFound for an unknown user.

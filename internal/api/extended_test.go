@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -715,8 +717,68 @@ func readCSV(t *testing.T, srv *storeServer, target string) ([][]string, http.He
 	return rows, res.Header
 }
 
+// countingStore counts the users reads a request makes of a real store.
+type countingStore struct {
+	fullStore
+	lists, exports atomic.Int64
+}
+
+func (c *countingStore) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	c.lists.Add(1)
+	return c.fullStore.ListUsers(ctx, q)
+}
+
+func (c *countingStore) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
+	c.exports.Add(1)
+	return c.fullStore.EachUser(ctx, q, fn)
+}
+
+// TestCSVExportSpool checks how an export is sent: written whole to a
+// temporary file first (which never outlives the request), with its
+// Content-Length, a users export from one read of the store, and a failure
+// before the download as an ordinary error response.
+func TestCSVExportSpool(t *testing.T) {
+	base := ts("2026-05-01T00:00:00Z")
+	world := manyUsers(90, base, func(i int) string { return fmt.Sprintf("u-%03d", i) })
+	bothStores(t, world, func(t *testing.T, srv *storeServer) {
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		st := &countingStore{fullStore: srv.st}
+		h := api.NewHandler(st)
+		for _, target := range []string{
+			usersURL + "?format=csv&scope=window&start=2026-05-01T01:00:00Z&end=2026-05-01T06:30:00Z&sort=-total_cost",
+			usersURL + "?format=csv&sort=first_seen",
+			sessionsURL + "?format=csv",
+		} {
+			st.lists.Store(0)
+			st.exports.Store(0)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+			require.Equal(t, http.StatusOK, rec.Code, target)
+			assert.Equal(t, strconv.Itoa(rec.Body.Len()), rec.Header().Get("Content-Length"), target)
+			rows, err := csv.NewReader(rec.Body).ReadAll()
+			require.NoError(t, err)
+			assert.Greater(t, len(rows), 20, target)
+			if strings.HasPrefix(target, usersURL) {
+				assert.EqualValues(t, 1, st.exports.Load(), "%s: one read for every row", target)
+				assert.Zero(t, st.lists.Load(), target)
+			}
+			left, err := os.ReadDir(tmp)
+			require.NoError(t, err)
+			assert.Empty(t, left, "%s: the spool is removed", target)
+		}
+
+		// Nowhere to spool: an error response, not a truncated download.
+		t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, usersURL+"?format=csv", nil))
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	})
+}
+
 func TestCSVExport(t *testing.T) {
-	restore := api.SetCSVPagesForTest(50, 30)
+	restore := api.SetCSVPageForTest(7)
 	defer restore()
 	odd := []string{"a,b", `say "hi"`, "line\nbreak", "=cmd()", "-1", "'quoted", "plain"}
 	base := ts("2026-05-01T00:00:00Z")
@@ -755,7 +817,7 @@ func TestCSVExport(t *testing.T) {
 		require.Len(t, rows, 3)
 		assert.Equal(t, []string{"a,b", "1"}, rows[1][:2])
 		assert.Equal(t, []string{`say "hi"`, "2"}, rows[2][:2]) // two runs, both in the window
-		// A window holding every run, read in pages of its own size: every
+		// A window holding every run (read in one statement, not in pages): every
 		// user once, in the order and with the numbers of the lifetime list.
 		lifetime, _ := readCSV(t, srv, usersURL+"?format=csv&sort=-total_cost")
 		rows, _ = readCSV(t, srv, usersURL+"?format=csv&scope=window&start=2026-01-01&end=2027-01-01&sort=-total_cost")

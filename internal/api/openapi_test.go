@@ -20,6 +20,9 @@ import (
 // fakeExt is a store with every read, answering with empty results.
 type fakeExt struct{ fakeReader }
 
+func (*fakeExt) EachUser(context.Context, store.UserQuery, func(store.UserSummary) error) error {
+	return nil
+}
 func (*fakeExt) GetUserWindow(context.Context, store.WindowDetailQuery) (store.UserDetail, error) {
 	return store.UserDetail{}, nil
 }
@@ -191,4 +194,8 @@ func TestOpenAPIServed(t *testing.T) {
 		"/api/v1/observability/overview/", "/api/v1/observability/users/u/timeseries/?start=2026-01-01&end=2026-01-02"} {
 		assert.Equal(t, http.StatusNotFound, serve(t, h, http.MethodGet, target).Code, target)
 	}
+	// and the users list has no CSV export.
+	rec = serve(t, h, http.MethodGet, "/api/v1/observability/users/?format=csv")
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"parameter":"format"`)
 }

@@ -74,6 +74,9 @@ func (h *handler) parseUsersExtra(rawQuery string, p *listParams) (usersExtra, e
 	if x.format, err = q.format(); err != nil {
 		return usersExtra{}, err
 	}
+	if x.format == formatCSV && h.ext == nil {
+		return usersExtra{}, &paramError{param: paramFormat, msg: "csv is not supported by this store"}
+	}
 	kRaw, err := q.get(paramFlagK)
 	if err != nil {
 		return usersExtra{}, err

@@ -9,6 +9,7 @@ import (
 // Store is every read the API and the UI make.
 type Store interface {
 	ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error)
+	EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error
 	GetUser(ctx context.Context, userID string) (store.UserDetail, error)
 	GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error)
 	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
@@ -34,6 +35,12 @@ func NewReader(g *Gate, s Store) *Reader { return &Reader{gate: g, store: s} }
 // ListUsers lists users through the gate.
 func (r *Reader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
 	return call(ctx, r.gate, "list users", userListWeight(q), q, r.store.ListUsers)
+}
+
+// EachUser reads every user of a list through the gate: a heavy read,
+// whose slot and timeout cover fn too.
+func (r *Reader) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
+	return r.gate.Do(ctx, "export users", Heavy, func(ctx context.Context) error { return r.store.EachUser(ctx, q, fn) })
 }
 
 // GetUser reads a user through the gate.

@@ -2,6 +2,7 @@ package readgate
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -30,6 +31,14 @@ func answer[A, T any](f *fakeStore, ctx context.Context, arg A, out T) (T, error
 
 func (f *fakeStore) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
 	return answer(f, ctx, q, store.UserPage{Count: 1})
+}
+
+func (f *fakeStore) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
+	u, err := answer(f, ctx, q, store.UserSummary{UserID: "each"})
+	if err != nil {
+		return err
+	}
+	return fn(u)
 }
 
 func (f *fakeStore) GetUser(ctx context.Context, id string) (store.UserDetail, error) {
@@ -81,6 +90,14 @@ func TestReaderGatesEveryRead(t *testing.T) {
 	}{
 		{"list users", false, store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListUsers(ctx, store.UserQuery{Limit: 7})
+		}},
+		{"export users", true, store.UserQuery{Search: "x"}, []store.UserSummary{{UserID: "each"}}, func(ctx context.Context, r *Reader) (any, error) {
+			var got []store.UserSummary
+			err := r.EachUser(ctx, store.UserQuery{Search: "x"}, func(u store.UserSummary) error {
+				got = append(got, u)
+				return nil
+			})
+			return got, err
 		}},
 		{"get user", false, "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetUser(ctx, "u1")
@@ -162,4 +179,59 @@ func TestListWeights(t *testing.T) {
 	for _, tc := range sessions {
 		assert.Equal(t, tc.want, sessionListWeight(tc.q), "sessions: %s", tc.name)
 	}
+}
+
+// TestEveryFilterIsWeighed fails when a field is added to a list query
+// without deciding here whether it makes the list heavy: each field, set
+// alone, must give the weight listed for it.
+func TestEveryFilterIsWeighed(t *testing.T) {
+	users := map[string]Weight{
+		"Search": Heavy, "Agent": Heavy, "Start": Heavy, "End": Heavy, "Window": Heavy,
+		"Sort": Light, "Desc": Light, "Limit": Light, "Offset": Light, "After": Light, "Before": Light,
+		"Above": Light, "NoCount": Light,
+	}
+	sessions := map[string]Weight{
+		"Agent": Heavy, "Start": Heavy, "End": Heavy,
+		"UserID": Light, "Sort": Light, "Desc": Light, "Limit": Light, "Offset": Light, "After": Light,
+		"NoCount": Light,
+	}
+	checkWeights(t, users, userListWeight)
+	checkWeights(t, sessions, sessionListWeight)
+}
+
+func checkWeights[Q any](t *testing.T, want map[string]Weight, weigh func(Q) Weight) {
+	typ := reflect.TypeFor[Q]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		w, ok := want[f.Name]
+		if !assert.True(t, ok, "%s.%s is not weighed: add it to userListWeight or sessionListWeight and here", typ, f.Name) {
+			continue
+		}
+		var q Q
+		reflect.ValueOf(&q).Elem().Field(i).Set(nonZero(t, f.Type))
+		assert.Equal(t, w, weigh(q), "%s.%s set alone", typ, f.Name)
+	}
+	assert.Len(t, want, typ.NumField(), "fields listed here that %s no longer has", typ)
+}
+
+// nonZero is a value of type typ other than its zero value.
+func nonZero(t *testing.T, typ reflect.Type) reflect.Value {
+	switch {
+	case typ == reflect.TypeFor[time.Time]():
+		return reflect.ValueOf(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	case typ.Kind() == reflect.Pointer:
+		return reflect.New(typ.Elem())
+	}
+	v := reflect.New(typ).Elem()
+	switch typ.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	default:
+		t.Fatalf("no non-zero value of %s for the test", typ)
+	}
+	return v
 }

@@ -57,6 +57,13 @@ type UserQuery struct {
 	NoCount bool
 }
 
+// Unpaged is q without its page: every matching user, in q's order, not
+// counted (what a store's EachUser reads).
+func (q UserQuery) Unpaged() UserQuery {
+	q.Limit, q.Offset, q.After, q.Before, q.NoCount = 0, 0, nil, nil, true
+	return q
+}
+
 // UserSummary is one user's lifetime aggregates. Times are Unix nanoseconds,
 // durations nanoseconds and costs nano-USD.
 type UserSummary struct {

@@ -11,7 +11,8 @@ type listSpec = sqllist.Spec
 
 // dialect is how this store spells what the stores' shared SQL leaves open.
 func dialect() sqllist.Dialect {
-	return sqllist.Dialect{NoLimit: "ALL", Int8: "::int8", Greatest: "greatest", SplitSums: true}
+	return sqllist.Dialect{NoLimit: "ALL", Int8: "::int8", Greatest: "greatest", SplitSums: true,
+		AgentsAgg: "array_agg(DISTINCT agent_name ORDER BY agent_name)"}
 }
 
 // argList returns a placeholder allocator appending to *args.

@@ -24,17 +24,44 @@ const agentsOf = `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name)
 // number of users unless the filters are very selective; the count reads
 // every matching user.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	var page store.UserPage
+	n, err := s.eachUser(ctx, q, func(u store.UserSummary) error {
+		page.Users = append(page.Users, u)
+		return nil
+	})
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	}
+	page.Count = n
+	return page, nil
+}
+
+// EachUser calls fn with every user matching q's filters, in q's order
+// (q.Unpaged), as one statement reads them: one snapshot, and a windowed
+// list's aggregate computed once. fn runs while the statement's rows are
+// open, holding a connection: it must not wait on anything slow. An error
+// from fn ends the read and is returned, wrapped.
+func (s *Store) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
+	if _, err := s.eachUser(ctx, q.Unpaged(), fn); err != nil {
+		return fmt.Errorf("cannot export users: %w", err)
+	}
+	return nil
+}
+
+// eachUser passes the users of q's page to fn and returns how many users
+// match (0 with q.NoCount).
+func (s *Store) eachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	if q.Window {
-		return s.listUsersWindow(ctx, q)
+		return s.listUsersWindow(ctx, q, fn)
 	}
 	lq, err := buildListUsers(q)
 	if err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		return 0, err
 	}
 	if lq.counted {
 		// The pattern decides between the trigram index and reading every
 		// user: planned with its value, not as a cached generic plan.
-		return s.listCountedUsers(ctx, q.NoCount, lq.pageSQL, append([]any{pgx.QueryExecModeExec}, lq.pageArgs...)...)
+		return s.listCountedUsers(ctx, q.NoCount, fn, lq.pageSQL, append([]any{pgx.QueryExecModeExec}, lq.pageArgs...)...)
 	}
 	b := &pgx.Batch{}
 	if lq.countSQL != "" {
@@ -44,28 +71,27 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 
-	var page store.UserPage
+	var n int64
 	if lq.countSQL != "" {
-		if err := br.QueryRow().Scan(&page.Count); err != nil {
-			return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		if err := br.QueryRow().Scan(&n); err != nil {
+			return 0, err
 		}
 	}
 	rows, _ := br.Query()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			rows.Close()
-			return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
-		}
-		page.Users = append(page.Users, u)
+	var u store.UserSummary
+	if _, err := pgx.ForEachRow(rows, []any{&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
+		&u.TotalCost, &u.TotalTokens, &u.Agents}, func() error { return fn(withAgents(u)) }); err != nil {
+		return 0, err
 	}
-	if err := rows.Err(); err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+	return n, br.Close()
+}
+
+// withAgents is u with an empty agents list as nil.
+func withAgents(u store.UserSummary) store.UserSummary {
+	if len(u.Agents) == 0 {
+		u.Agents = nil
 	}
-	if err := br.Close(); err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
-	}
-	return page, nil
+	return u
 }
 
 // listUsersQuery is the SQL of one ListUsers call.
@@ -161,43 +187,38 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	return lq, nil
 }
 
-// listCountedUsers runs a CountedUsersSQL statement; the count is 0 when
-// none was asked for.
-func (s *Store) listCountedUsers(ctx context.Context, noCount bool, sql string, args ...any) (store.UserPage, error) {
+// listCountedUsers runs a CountedUsersSQL statement, passing its users to
+// fn, and returns the count (0 when none was asked for).
+func (s *Store) listCountedUsers(ctx context.Context, noCount bool, fn func(store.UserSummary) error, sql string,
+	args ...any) (int64, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		return 0, err
 	}
-	var out store.UserPage
+	var n int64
 	var id *string
 	var u store.UserSummary
-	if _, err := pgx.ForEachRow(rows, []any{&out.Count, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen,
+	if _, err := pgx.ForEachRow(rows, []any{&n, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen,
 		&u.TotalDuration, &u.TotalCost, &u.TotalTokens, &u.Agents}, func() error {
-		if id != nil {
-			u.UserID = *id
-			if len(u.Agents) == 0 {
-				u.Agents = nil
-			}
-			out.Users = append(out.Users, u)
+		if id == nil {
+			return nil
 		}
-		return nil
+		u.UserID = *id
+		return fn(withAgents(u))
 	}); err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		return 0, err
 	}
 	if noCount {
-		out.Count = 0
+		n = 0
 	}
-	return out, nil
+	return n, nil
 }
 
 func scanUser(rows pgx.Rows) (store.UserSummary, error) {
 	var u store.UserSummary
 	err := rows.Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost,
 		&u.TotalTokens, &u.Agents)
-	if len(u.Agents) == 0 {
-		u.Agents = nil
-	}
-	return u, err
+	return withAgents(u), err
 }
 
 // GetUser returns a user's aggregates, cost by model and most recent runs,

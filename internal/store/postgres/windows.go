@@ -11,20 +11,21 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-// listUsersWindow lists users with a run in the window, with window
-// aggregates. Its cost grows with the number of (user, hour) rows and edge
-// runs inside the window: every such user's aggregates are needed to sort.
-func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+// listUsersWindow passes the users of q's page, with window aggregates, to
+// fn and returns how many users had a run in the window (eachUser). Its
+// cost grows with the number of (user, hour) rows and edge runs inside the
+// window: every such user's aggregates are needed to sort.
+func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
-		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
+		return 0, err
 	}
 	var args []any
 	arg := argList(&args)
 	search := func(q string) string { return searchCond("u.search_key", q, arg) }
 	agents := func(lo, hi string) string { return ", " + windowAgentsOf("p.user_id", lo, hi) }
 	sql := dialect().WindowList(q, col, arg, search, cleanText(q.Agent), agents)
-	return s.listCountedUsers(ctx, q.NoCount, sql, args...)
+	return s.listCountedUsers(ctx, q.NoCount, fn, sql, args...)
 }
 
 // windowAgentsOf is a select-list expression: the agents (sorted) of the

@@ -32,12 +32,39 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // ListUsers returns one page of the users matching q and how many match.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	var page store.UserPage
+	n, err := s.eachUser(ctx, q, func(u store.UserSummary) error {
+		page.Users = append(page.Users, u)
+		return nil
+	})
+	if err != nil {
+		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+	}
+	page.Count = n
+	return page, nil
+}
+
+// EachUser calls fn with every user matching q's filters, in q's order
+// (q.Unpaged), as one statement reads them in one read transaction: one
+// snapshot, and a windowed list's aggregate computed once. fn runs inside
+// the transaction: it must not wait on anything slow. An error from fn ends
+// the read and is returned, wrapped.
+func (s *Store) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
+	if _, err := s.eachUser(ctx, q.Unpaged(), fn); err != nil {
+		return fmt.Errorf("sqlite: cannot export users: %w", err)
+	}
+	return nil
+}
+
+// eachUser passes the users of q's page to fn and returns how many users
+// match (0 with q.NoCount).
+func (s *Store) eachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	if q.Window {
-		return s.listUsersWindow(ctx, q)
+		return s.listUsersWindow(ctx, q, fn)
 	}
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+		return 0, err
 	}
 
 	// where holds the page's conditions; count those of the count, which
@@ -90,13 +117,13 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 		Desc: q.Desc, After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	pageSQL := l.SQL(arg)
 
-	var page store.UserPage
+	var n int64
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if !q.NoCount {
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, countArgs...).Scan(&page.Count); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users u`+cond, countArgs...).Scan(&n); err != nil {
 				return err
 			}
-			if page.Count == 0 {
+			if n == 0 {
 				return nil
 			}
 		}
@@ -105,22 +132,54 @@ func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPag
 			return err
 		}
 		defer rows.Close()
+		out := userChunks{fill: func(users []store.UserSummary) error { return loadAgents(ctx, tx, users) }, fn: fn}
 		for rows.Next() {
 			var u store.UserSummary
 			if err := rows.Scan(&u.UserID, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration, &u.TotalCost, &u.TotalTokens); err != nil {
 				return err
 			}
-			page.Users = append(page.Users, u)
+			if err := out.add(u); err != nil {
+				return err
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return loadAgents(ctx, tx, page.Users)
+		return out.flush()
 	})
-	if err != nil {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+	return n, err
+}
+
+// userChunks passes users to fn agentsChunk at a time, once fill has read
+// the agents of the chunk (in the transaction whose rows are still open).
+type userChunks struct {
+	fill func([]store.UserSummary) error
+	fn   func(store.UserSummary) error
+	buf  []store.UserSummary
+}
+
+func (c *userChunks) add(u store.UserSummary) error {
+	c.buf = append(c.buf, u)
+	if len(c.buf) < agentsChunk {
+		return nil
 	}
-	return page, nil
+	return c.flush()
+}
+
+func (c *userChunks) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	if err := c.fill(c.buf); err != nil {
+		return err
+	}
+	for _, u := range c.buf {
+		if err := c.fn(u); err != nil {
+			return err
+		}
+	}
+	c.buf = c.buf[:0]
+	return nil
 }
 
 // loadAgents fills the agents of users, a chunk of users per query.

@@ -11,12 +11,13 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
-// listUsersWindow lists users with a run in the window, with window
-// aggregates (sqllist.WindowList); the page's agents are read afterwards.
-func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+// listUsersWindow passes the users of q's page, with window aggregates
+// (sqllist.WindowList), to fn, their agents read a chunk at a time, and
+// returns how many users had a run in the window (eachUser).
+func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
+		return 0, err
 	}
 	var args []any
 	arg := argList(&args)
@@ -24,37 +25,38 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery) (store.U
 	query := dialect().WindowList(q, col, arg, search, q.Agent, nil)
 	lo, hi := store.Bounds(q.Start, q.End)
 
-	var out store.UserPage
+	var n int64
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		out := userChunks{fill: func(users []store.UserSummary) error { return loadWindowAgents(ctx, tx, users, lo, hi) }, fn: fn}
 		for rows.Next() {
 			var id sql.NullString
 			var u store.UserSummary
-			if err := rows.Scan(&out.Count, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
+			if err := rows.Scan(&n, &id, &u.RunCount, &u.FirstSeen, &u.LastSeen, &u.TotalDuration,
 				&u.TotalCost, &u.TotalTokens); err != nil {
 				return err
 			}
-			if id.Valid {
-				u.UserID = id.String
-				out.Users = append(out.Users, u)
+			if !id.Valid {
+				continue
+			}
+			u.UserID = id.String
+			if err := out.add(u); err != nil {
+				return err
 			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return loadWindowAgents(ctx, tx, out.Users, lo, hi)
+		return out.flush()
 	})
-	if err != nil {
-		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
-	}
 	if q.NoCount {
-		out.Count = 0
+		n = 0
 	}
-	return out, nil
+	return n, err
 }
 
 // loadWindowAgents fills the agents of users: those of their runs that

@@ -23,6 +23,10 @@ type Dialect struct {
 	Greatest string
 	// SplitSums sums int8 columns as two int4 halves (PostgreSQL: see Sum).
 	SplitSums bool
+	// AgentsAgg is the aggregate of a group's distinct agent_name values,
+	// sorted, as the store reads a user's agents; "" where the store reads
+	// agents apart (SQLite).
+	AgentsAgg string
 }
 
 // UserColumns are the columns of a user's aggregates, in the users table

@@ -48,6 +48,7 @@ func RunExtended(t *testing.T, o Opener) {
 		{"Runs", testRuns},
 		{"Overview", testOverview},
 		{"UsageStats", testUsageStats},
+		{"EachUser", testEachUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
