@@ -28,6 +28,8 @@ type helmValues struct {
 	Resources          resources                `yaml:"resources"`
 	PodSecurityContext podSecurityContext       `yaml:"podSecurityContext"`
 	SecurityContext    containerSecurityContext `yaml:"securityContext"`
+	ExtraVolumes       []volume                 `yaml:"extraVolumes"`
+	ExtraVolumeMounts  []volumeMount            `yaml:"extraVolumeMounts"`
 	Ports              map[string]struct {
 		Enabled       bool   `yaml:"enabled"`
 		ContainerPort int    `yaml:"containerPort"`
@@ -138,6 +140,12 @@ func TestHelmValues(t *testing.T) {
 	}
 	if ps := v.PodSecurityContext; ps.RunAsUser == nil || *ps.RunAsUser != runtimeUser {
 		t.Errorf("podSecurityContext.runAsUser must be %d (the image's user)", runtimeUser)
+	}
+	// CSV exports are written to /tmp; the root filesystem is read-only.
+	if ro := v.SecurityContext.ReadOnlyRootFilesystem; ro != nil && *ro &&
+		(mountPathOf(container{VolumeMounts: v.ExtraVolumeMounts}, "tmp") != "/tmp" ||
+			!slices.ContainsFunc(v.ExtraVolumes, func(x volume) bool { return x.Name == "tmp" && x.EmptyDir != nil })) {
+		t.Error("readOnlyRootFilesystem needs a writable /tmp (extraVolumes tmp, an emptyDir, mounted by extraVolumeMounts) for CSV exports")
 	}
 }
 

@@ -182,10 +182,6 @@ func TestGatewayStatefulSet(t *testing.T) {
 	if !slices.Contains(anyStrings(get(cfg, "service", "extensions")), storage) {
 		t.Errorf("service.extensions does not enable %s", storage)
 	}
-	// SQLite writes temporary files; the root filesystem is read-only.
-	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem && mountPathOf(c, "tmp") != "/tmp" {
-		t.Error("readOnlyRootFilesystem needs a writable /tmp (emptyDir) for SQLite")
-	}
 }
 
 // TestSidecarOperator checks sidecar-operator.yaml: OpenTelemetryCollector
@@ -300,6 +296,15 @@ func checkCollectorPod(t *testing.T, m *manifest, w *workload, image string) (ma
 	}
 	if ps := spec.SecurityContext; ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot || ps.RunAsUser == nil || *ps.RunAsUser != runtimeUser {
 		t.Errorf("%s: pod securityContext must set runAsNonRoot: true and runAsUser: %d (the image's user)", where, runtimeUser)
+	}
+
+	// SQLite's temporary files and the API's CSV exports are written to
+	// /tmp; the root filesystem is read-only.
+	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem &&
+		(mountPathOf(c, "tmp") != "/tmp" || !slices.ContainsFunc(spec.Volumes, func(v volume) bool {
+			return v.Name == "tmp" && v.EmptyDir != nil
+		})) {
+		t.Errorf("%s: readOnlyRootFilesystem needs a writable /tmp (volume tmp, an emptyDir) for SQLite and CSV exports", where)
 	}
 
 	// --config points into a mounted ConfigMap that holds a collector
