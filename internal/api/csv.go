@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -151,13 +152,13 @@ func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request, filename str
 	s.send(h, w, r, filename)
 }
 
-func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQuery, thr thresholds) {
+func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQuery, thr flags.Thresholds) {
 	h.exportCSV(w, r, "users.csv", []string{"user_id", "run_count", "first_seen", "last_seen",
 		"total_duration", "total_cost", "total_tokens", "agents", "flags"}, func(s *csvSpool) error {
 		return h.ext.EachUser(r.Context(), q, func(u store.UserSummary) error {
 			return s.write([]string{csvText(u.UserID), strconv.FormatInt(u.RunCount, 10), formatTime(u.FirstSeen),
 				formatTime(u.LastSeen), formatSeconds(u.TotalDuration), formatUSD(u.TotalCost),
-				strconv.FormatInt(u.TotalTokens, 10), csvList(u.Agents), csvList(thr.flags(u.RunCount, u.TotalTokens))})
+				strconv.FormatInt(u.TotalTokens, 10), csvList(u.Agents), csvList(thr.Flags(u.RunCount, u.TotalTokens))})
 		})
 	})
 }

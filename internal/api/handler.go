@@ -29,6 +29,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
@@ -58,6 +59,9 @@ func NewHandler(r Reader, opts ...Option) http.Handler {
 	h.ext, _ = r.(ExtendedReader)
 	for _, o := range opts {
 		o(h)
+	}
+	if h.x.stats == nil && h.ext != nil {
+		h.x.stats = flags.NewCache(h.ext, h.x.statsTTL)
 	}
 	return h
 }

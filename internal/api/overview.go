@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -93,10 +94,10 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oq := store.OverviewQuery{Start: start, End: end, TopUsers: topUsers, Outliers: maxAnomalies}
-	if n, ok := above(thr.runCount); ok {
+	if n, ok := flags.Above(thr.RunCount); ok {
 		oq.RunCountAbove = &n
 	}
-	if n, ok := above(thr.tokens); ok {
+	if n, ok := flags.Above(thr.Tokens); ok {
 		oq.TokensAbove = &n
 	}
 	o, err := h.ext.Overview(ctx, oq)
@@ -114,15 +115,15 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		TopUsers:       make([]userRowJSON, 0, len(o.TopUsers)),
 		CostByModel:    renderUserDetail(store.UserDetail{CostByModel: o.CostByModel}).CostByModel,
 		Anomalies:      []anomalyJSON{},
-		HighUsage: highUsageJSON{K: k, Users: thr.stats.Users, RunCount: metricOf(thr.stats.RunCount, thr.runCount),
-			TotalTokens: metricOf(thr.stats.TotalTokens, thr.tokens)},
+		HighUsage: highUsageJSON{K: k, Users: thr.Stats.Users, RunCount: metricOf(thr.Stats.RunCount, thr.RunCount),
+			TotalTokens: metricOf(thr.Stats.TotalTokens, thr.Tokens)},
 	}
 	if o.RunCount > 0 {
 		s := round6(float64(o.UserRuns) / float64(o.RunCount))
 		out.UserIDShare = &s
 	}
 	for _, u := range renderUserList(store.UserPage{Users: o.TopUsers}, &listParams{}).Results {
-		out.TopUsers = append(out.TopUsers, userRowJSON{userJSON: u, Flags: thr.flags(u.RunCount, u.TotalTokens)})
+		out.TopUsers = append(out.TopUsers, userRowJSON{userJSON: u, Flags: thr.Flags(u.RunCount, u.TotalTokens)})
 	}
 
 	for _, m := range []struct {
@@ -132,13 +133,13 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		dist   store.Dist
 		value  func(store.UserSummary) int64
 	}{
-		{metricRunCount, o.HighRunCount, thr.runCount, thr.stats.RunCount, func(u store.UserSummary) int64 { return u.RunCount }},
-		{metricTotalTokens, o.HighTokens, thr.tokens, thr.stats.TotalTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
+		{metricRunCount, o.HighRunCount, thr.RunCount, thr.Stats.RunCount, func(u store.UserSummary) int64 { return u.RunCount }},
+		{metricTotalTokens, o.HighTokens, thr.Tokens, thr.Stats.TotalTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
 	} {
 		for _, u := range m.users {
 			v := m.value(u)
-			out.Anomalies = append(out.Anomalies, anomalyJSON{UserID: u.UserID, Flag: flagHighUsage, Metric: m.metric,
-				Value: v, Median: round6(m.dist.Median), Threshold: round6(m.thr), Score: round6(score(m.dist, v))})
+			out.Anomalies = append(out.Anomalies, anomalyJSON{UserID: u.UserID, Flag: flags.HighUsage, Metric: m.metric,
+				Value: v, Median: round6(m.dist.Median), Threshold: round6(m.thr), Score: round6(flags.Score(m.dist, v))})
 		}
 	}
 	sort.SliceStable(out.Anomalies, func(i, j int) bool {

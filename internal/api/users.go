@@ -147,7 +147,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	out := userListExtJSON{Results: make([]userRowJSON, len(seed.Results)), Count: seed.Count,
 		Next: seed.Next, Previous: seed.Previous, NextCursor: nextCursor}
 	for i, u := range seed.Results {
-		out.Results[i] = userRowJSON{userJSON: u, Flags: thr.flags(u.RunCount, u.TotalTokens)}
+		out.Results[i] = userRowJSON{userJSON: u, Flags: thr.Flags(u.RunCount, u.TotalTokens)}
 	}
 	if x.cursor != nil {
 		// Keyset pages link forward only.
@@ -285,7 +285,7 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request, userID string)
 		h.storeError(w, r, "compute usage statistics", err)
 		return
 	}
-	flags := thr.flags(d.Summary.RunCount, d.Summary.TotalTokens)
+	flags := thr.Flags(d.Summary.RunCount, d.Summary.TotalTokens)
 	seed := renderUserDetail(d)
 	if !window {
 		h.writeJSON(w, http.StatusOK, userDetailExtJSON{userDetailJSON: seed, Flags: flags})

@@ -1,0 +1,45 @@
+package flags
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+func TestHighUsageRule(t *testing.T) {
+	// MAD > 0: threshold = median + k * MAD / 0.6745.
+	runs := []int64{1, 2, 2, 3, 3, 3, 4, 5, 40}
+	d := store.DistOf(append([]int64(nil), runs...))
+	assert.Equal(t, 3.0, d.Median)
+	assert.Equal(t, 1.0, d.MAD)
+	thr := Threshold(d, 3.5)
+	assert.InDelta(t, 3+3.5/0.6745, thr, 1e-9) // 8.19
+	th := Thresholds{RunCount: thr, Tokens: math.Inf(1)}
+	assert.Equal(t, []string{HighUsage}, th.Flags(40, 0))
+	assert.Equal(t, []string{}, th.Flags(8, 1e12))
+	assert.True(t, th.Flagged(9, 0))
+	assert.False(t, th.Flagged(8, 0))
+	assert.InDelta(t, 0.6745*37, Score(d, 40), 1e-9)
+
+	// MAD = 0 (most users share the median): the mean absolute deviation.
+	d = store.DistOf([]int64{1, 1, 1, 1, 1, 1, 1, 9, 30})
+	assert.Equal(t, 0.0, d.MAD)
+	assert.InDelta(t, 37.0/9, d.MeanAD, 1e-12)
+	assert.InDelta(t, 1+3.5*1.253314*37.0/9, Threshold(d, 3.5), 1e-9) // 19.0
+	th = NewThresholds(store.UsageStats{RunCount: d, TotalTokens: d}, 3.5)
+	assert.Equal(t, []string{HighUsage}, th.Flags(30, 0))
+	assert.Equal(t, []string{}, th.Flags(9, 9))
+
+	// Everybody equal, or nobody: nobody is flagged.
+	assert.True(t, math.IsInf(Threshold(store.DistOf([]int64{5, 5, 5}), 3.5), 1))
+	assert.True(t, math.IsInf(Threshold(store.DistOf(nil), 3.5), 1))
+	_, ok := Above(math.Inf(1))
+	assert.False(t, ok)
+	n, ok := Above(8.19)
+	assert.True(t, ok)
+	assert.Equal(t, int64(8), n)
+	assert.Equal(t, []string{}, None.Flags(math.MaxInt64, math.MaxInt64))
+}
