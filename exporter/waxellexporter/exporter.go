@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/waxell/otelcol-waxell/internal/api"
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/ratelog"
 	"github.com/waxell/otelcol-waxell/internal/readgate"
@@ -60,7 +61,8 @@ type waxellExporter struct {
 
 	server    *http.Server
 	serveDone chan struct{}
-	apiAddr   string // the address the API listens on, once started
+	apiAddr   string       // the address the API listens on, once started
+	flagStats *flags.Cache // the abuse-flag statistics the API and the UI share
 
 	retention *retention // nil when retention is off
 }
@@ -147,7 +149,9 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 	mux := http.NewServeMux()
 	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout},
 		readgate.Observer{TimedOut: e.queryTimedOut, Admitted: e.queryAdmitted})
-	routes(mux, readgate.NewReader(gate, s), s, e.logger)
+	reads := readgate.NewReader(gate, s)
+	e.flagStats = flags.NewCache(reads, flags.DefaultTTL)
+	routes(mux, reads, e.flagStats, s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
 		_ = ln.Close()
@@ -175,11 +179,12 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 
 // routes mounts everything the exporter serves over HTTP: the REST API under
 // /api/ (the handler expects the full path, so no prefix is stripped) and the
-// web UI at /, both reading through reads. Verify, an opt-in admin check
-// that reads everything, is not bounded by the query bounds.
-func routes(mux *http.ServeMux, reads readgate.Store, v api.Verifier, logger *zap.Logger) {
-	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v)))
-	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger)))
+// web UI at /, both reading through reads and sharing the abuse-flag
+// statistics in stats. Verify, an opt-in admin check that reads everything,
+// is not bounded by the query bounds.
+func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, v api.Verifier, logger *zap.Logger) {
+	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v), api.WithFlagCache(stats)))
+	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats)))
 }
 
 // queryTimedOut logs and counts a read of the API or the UI that the query
@@ -210,6 +215,11 @@ func (e *waxellExporter) shutdown(ctx context.Context) error {
 		}
 		<-e.serveDone
 		e.server = nil
+	}
+	if e.flagStats != nil {
+		// A recomputation in the background reads the store closed below.
+		e.flagStats.Wait()
+		e.flagStats = nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/waxell/otelcol-waxell/internal/api"
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -66,7 +67,10 @@ func newBrowserSession(t *testing.T) *browserSession {
 	st := openStore(t, []genai.Span(spans))
 	// The REST API next to the UI, as the exporter serves them, so that
 	// pages can be checked against the API's.
-	apiHandler, uiHandler := api.NewHandler(st), newTestHandler(st, WithSessionURL("/sessions/{session_id}"))
+	// Both share the abuse-flag statistics, as in the exporter.
+	stats := flags.NewCache(st, time.Minute)
+	apiHandler := api.NewHandler(st, api.WithFlagCache(stats))
+	uiHandler := newTestHandler(st, WithSessionURL("/sessions/{session_id}"), WithFlags(stats))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			apiHandler.ServeHTTP(w, r)
@@ -554,5 +558,56 @@ func TestBrowserCursorPaging(t *testing.T) {
 		s.open(tc.ui)
 		s.navigate(chromedp.Click(chromedp.CSS(`a[rel="last"]`)))
 		check(len(want)-1, "last")
+	}
+}
+
+// TestBrowserHighUsage: the users the list marks "High usage" are exactly
+// those the REST API flags high_usage, the mark is visible, and a marked
+// user's page says why while an unmarked user's page does not.
+func TestBrowserHighUsage(t *testing.T) {
+	s := newBrowserSession(t)
+	res, err := http.Get(s.srv.URL + "/api/v1/observability/users/?sort=-run_count&limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Results []struct {
+			UserID string   `json:"user_id"`
+			Flags  []string `json:"flags"`
+		} `json:"results"`
+		Count int64 `json:"count"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&body)
+	_ = res.Body.Close()
+	if err != nil || body.Count > 100 {
+		t.Fatalf("the API's list: %v (count %d, one page expected)", err, body.Count)
+	}
+	var flagged, plain []string
+	for _, u := range body.Results {
+		if slices.Contains(u.Flags, flags.HighUsage) {
+			flagged = append(flagged, u.UserID)
+		} else {
+			plain = append(plain, u.UserID)
+		}
+	}
+	if len(flagged) == 0 || len(plain) == 0 {
+		t.Fatalf("the test data must have flagged and unflagged users: %d and %d", len(flagged), len(plain))
+	}
+
+	s.open("/?sort=-run_count&limit=100")
+	marked := eval[[]string](s, `Array.from(document.querySelectorAll("th.col-user"))
+		.filter(th => { const f = th.querySelector(".flag"); return f && f.offsetWidth > 0 && f.textContent === "High usage"; })
+		.map(th => th.querySelector("a.uid").title)`)
+	if !slices.Equal(marked, flagged) {
+		t.Errorf("marked %v, the API flags %v", marked, flagged)
+	}
+
+	s.open(userURL(flagged[0], timeRange{}))
+	if got := s.text("#flag-note"); !strings.HasPrefix(got, "High usage ") || !strings.Contains(got, "where a typical user has") {
+		t.Errorf("%s's flag note: %q", flagged[0], got)
+	}
+	s.open(userURL(plain[0], timeRange{}))
+	if n := eval[int](s, `document.querySelectorAll("#flag-note").length`); n != 0 {
+		t.Errorf("%s's page has a flag note", plain[0])
 	}
 }

@@ -2,10 +2,12 @@ package ui
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -20,7 +22,34 @@ type detailView struct {
 	Chart   chartView
 	Ranges  []option
 	BackURL string
-	Window  string // what the chart covers, for people
+	Window  string     // what the chart covers, for people
+	Flags   []flagNote // the metrics that flag the user high_usage
+}
+
+// flagNote says why a user is flagged high_usage: one metric above its
+// threshold, against the population's median.
+type flagNote struct {
+	Label   string
+	Value   int64
+	Typical int64 // the median, rounded
+	Limit   int64 // more than this is flagged
+}
+
+// flagNotes are the notes of the metrics of u above t's thresholds.
+func flagNotes(t flags.Thresholds, u store.UserSummary) []flagNote {
+	var out []flagNote
+	for _, m := range []struct {
+		label string
+		value int64
+		thr   float64
+		dist  store.Dist
+	}{{"Runs", u.RunCount, t.RunCount, t.Stats.RunCount}, {"Tokens", u.TotalTokens, t.Tokens, t.Stats.TotalTokens}} {
+		limit, ok := flags.Above(m.thr)
+		if ok && m.value > limit {
+			out = append(out, flagNote{Label: m.label, Value: m.value, Typical: int64(math.Round(m.dist.Median)), Limit: limit})
+		}
+	}
+	return out
 }
 
 type modelRow struct {
@@ -55,6 +84,11 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		h.storeError(w, r, "get user", err)
 		return
 	}
+	thr, err := h.thresholds(r.Context())
+	if err != nil {
+		h.storeError(w, r, "abuse-flag statistics", err)
+		return
+	}
 	win := chartWindowFor(st.Range, now, d.Summary.FirstSeen, d.Summary.LastSeen)
 	points, err := h.reader.UserTimeseries(r.Context(), store.TimeseriesQuery{
 		UserID: id, Start: win.Start, End: win.End, Bucket: win.Bucket,
@@ -74,6 +108,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		Now:      now.UnixNano(),
 		User:     d.Summary,
 		Chart:    buildChart(points, win),
+		Flags:    flagNotes(thr, d.Summary),
 	}
 	for _, rg := range rangeLabels {
 		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})

@@ -27,6 +27,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/readgate"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
@@ -86,6 +87,13 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithFlags marks users flagged high_usage (package flags) on the list and
+// their page, from the lifetime statistics in c, which the REST API may
+// share. Without it no user is marked.
+func WithFlags(c *flags.Cache) Option {
+	return func(h *handler) { h.flags = c }
+}
+
 // DefaultOTLPEndpoint is the endpoint hint of the empty state: the
 // collector's default OTLP/HTTP receiver.
 const DefaultOTLPEndpoint = "http://localhost:4318"
@@ -101,6 +109,7 @@ func NewHandler(r Reader, opts ...Option) http.Handler {
 
 type handler struct {
 	reader     Reader
+	flags      *flags.Cache // nil: nobody is marked
 	logger     *zap.Logger
 	endpoint   string
 	sessionURL string
@@ -255,6 +264,19 @@ func (h *handler) badRequest(w http.ResponseWriter, r *http.Request, err error, 
 	}
 	h.renderErrorView(w, r, errorView{Status: http.StatusBadRequest, Heading: "That view cannot be shown",
 		Message: msg, Param: param, pageData: pageData{ResetURL: reset}})
+}
+
+// thresholds are the high_usage thresholds of the lifetime population (the
+// UI shows lifetime aggregates), with the rule's default k.
+func (h *handler) thresholds(ctx context.Context) (flags.Thresholds, error) {
+	if h.flags == nil {
+		return flags.None, nil
+	}
+	st, err := h.flags.Get(ctx, store.StatsQuery{})
+	if err != nil {
+		return flags.Thresholds{}, err
+	}
+	return flags.NewThresholds(st, flags.DefaultK), nil
 }
 
 // pageData is the data every page's layout uses.

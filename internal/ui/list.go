@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -31,7 +32,7 @@ type listView struct {
 	Ranges    []option
 	Limits    []option
 	Columns   []column
-	Users     []store.UserSummary
+	Users     []userRow
 	Count     int64
 	From, To  int64
 	Page      int64
@@ -44,6 +45,12 @@ type listView struct {
 	Empty     string // "store", "filter" or "page" when no rows show
 	Endpoint  string
 	Sorts     []option // the sort select (narrow screens, where headers are hidden)
+}
+
+// userRow is a row of the users table.
+type userRow struct {
+	store.UserSummary
+	HighUsage bool // flagged high_usage
 }
 
 type option struct {
@@ -95,24 +102,27 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The page and the agents are independent reads.
+	// The page, the agents and the flags' thresholds are independent reads.
 	var (
-		pg              listPage
-		agents          []string
-		pgErr, agentErr error
-		wg              sync.WaitGroup
+		pg                      listPage
+		agents                  []string
+		thr                     flags.Thresholds
+		pgErr, agentErr, thrErr error
+		wg                      sync.WaitGroup
 	)
 	wg.Go(func() { agents, agentErr = h.reader.ListAgents(r.Context()) })
+	wg.Go(func() { thr, thrErr = h.thresholds(r.Context()) })
 	pg, pgErr = h.fetchPage(r.Context(), st)
 	wg.Wait()
 	tm.store = time.Since(tm.start)
-	if pgErr != nil {
-		h.storeError(w, r, "list users", pgErr)
-		return
-	}
-	if agentErr != nil {
-		h.storeError(w, r, "list agents", agentErr)
-		return
+	for _, e := range []struct {
+		what string
+		err  error
+	}{{"list users", pgErr}, {"list agents", agentErr}, {"abuse-flag statistics", thrErr}} {
+		if e.err != nil {
+			h.storeError(w, r, e.what, e.err)
+			return
+		}
 	}
 
 	v := listView{
@@ -120,10 +130,12 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		State:    st,
 		Now:      now.UnixNano(),
 		Agents:   agents,
-		Users:    pg.users,
 		Count:    pg.count,
 		Endpoint: h.endpoint,
 		SortDesc: sortNoun(st.Sort, st.Desc),
+	}
+	for _, u := range pg.users {
+		v.Users = append(v.Users, userRow{UserSummary: u, HighUsage: thr.Flagged(u.RunCount, u.TotalTokens)})
 	}
 	if st.Agent != "" {
 		v.AgentGone = true

@@ -25,6 +25,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -61,7 +62,7 @@ func openStore(dir, name string, spans []genai.Span) (*sqlite.Store, error) {
 
 func handler(s *sqlite.Store) http.Handler {
 	return ui.NewHandler(s, ui.WithClock(func() time.Time { return now }),
-		ui.WithSessionURL("/api/v1/observability/sessions/{session_id}/"))
+		ui.WithSessionURL("/api/v1/observability/sessions/{session_id}/"), ui.WithFlags(flags.NewCache(s, time.Minute)))
 }
 
 func run(out, chromium, serve string) error {
