@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -844,5 +845,79 @@ func TestCSVExport(t *testing.T) {
 		assert.Equal(t, "text/csv; charset=utf-8", res.Header.Get("Content-Type"))
 
 		assert.Equal(t, "format", errParam(t, srv, usersURL+"?format=xlsx"))
+	})
+}
+
+// TestHighUsageFilter: flag=high_usage lists exactly the users whose rows
+// say high_usage, lifetime and windowed, counted, paged by cursor (the
+// links keep the filter) and exported; any other value is a 400.
+func TestHighUsageFilter(t *testing.T) {
+	base := ts("2026-06-01T00:00:00Z")
+	// manyUsers gives user i 1 + i%7 runs: with 70 users the top of the
+	// run counts is not far from the rest, so the heavy users come apart.
+	world := manyUsers(70, base, func(i int) string { return fmt.Sprintf("u-%02d", i) })
+	for i := range 3 {
+		for r := range 40 + 10*i {
+			b := newTrace()
+			s := base.Add(time.Duration(r) * time.Minute)
+			root := b.agent(noParent, "bulk-agent", s, dur(s, "1s"), withUser(fmt.Sprintf("heavy-%d", i)))
+			b.llm(root, "gpt-4o", s, dur(s, "1s"), 10, 5, 1000, false)
+			world = append(world, b)
+		}
+	}
+	flagged := func(rows []userRow) []string {
+		out := []string{}
+		for _, u := range rows {
+			if slices.Contains(u.Flags, "high_usage") {
+				out = append(out, u.UserID)
+			}
+		}
+		return out
+	}
+	bothStores(t, world, func(t *testing.T, srv *storeServer) {
+		for _, scope := range []string{"", "&scope=window&start=2026-06-01T00:00:00Z&end=2026-06-01T05:00:00Z"} {
+			var all userList
+			getJSON(t, srv, usersURL+"?sort=-total_cost&limit=100"+scope, 200, &all)
+			want := flagged(all.Results)
+			require.NotEmpty(t, want, scope)
+			require.Less(t, len(want), len(all.Results), scope)
+
+			var l userList
+			getJSON(t, srv, usersURL+"?sort=-total_cost&limit=100&flag=high_usage"+scope, 200, &l)
+			assert.Equal(t, want, ids(l.Results), scope)
+			assert.EqualValues(t, len(want), l.Count, scope)
+			assert.Equal(t, want, flagged(l.Results), "%s: every row listed is flagged", scope)
+
+			// Cursor pages, and links that keep the filter.
+			var got []string
+			link := "?sort=-total_cost&limit=2&flag=high_usage" + scope
+			for link != "" {
+				var p userList
+				getJSON(t, srv, usersURL+link, 200, &p)
+				got = append(got, ids(p.Results)...)
+				link = ""
+				if p.NextCursor != nil {
+					require.NotNil(t, p.Next)
+					assert.Contains(t, *p.Next, "flag=high_usage")
+					link = "?sort=-total_cost&limit=2&flag=high_usage" + scope + "&cursor=" + url.QueryEscape(*p.NextCursor)
+				}
+			}
+			assert.Equal(t, want, got, scope)
+
+			rows, _ := readCSV(t, srv, usersURL+"?format=csv&sort=-total_cost&flag=high_usage"+scope)
+			var csvIDs []string
+			for _, r := range rows[1:] {
+				csvIDs = append(csvIDs, r[0])
+				assert.Equal(t, "high_usage", r[8])
+			}
+			assert.Equal(t, want, csvIDs, scope)
+		}
+		// A cursor of the unfiltered list does not continue the filtered one.
+		var p userList
+		getJSON(t, srv, usersURL+"?sort=-total_cost&limit=2", 200, &p)
+		require.NotNil(t, p.NextCursor)
+		assert.Equal(t, "cursor", errParam(t, srv, usersURL+"?sort=-total_cost&limit=2&flag=high_usage&cursor="+
+			url.QueryEscape(*p.NextCursor)))
+		assert.Equal(t, "flag", errParam(t, srv, usersURL+"?flag=abuse"))
 	})
 }

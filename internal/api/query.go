@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -30,6 +31,7 @@ const (
 	paramCursor    = "cursor"
 	paramFormat    = "format"
 	paramFlagK     = "flag_k"
+	paramFlag      = "flag"
 	paramBucket    = "bucket"
 	paramSessionID = "session_id"
 	paramRunID     = "id"
@@ -37,7 +39,7 @@ const (
 
 var routeSpecs = []routeSpec{
 	{routeListUsers, "/api/v1/observability/users/", []string{paramSearch, paramAgent, paramStart, paramEnd, paramSort,
-		paramLimit, paramOffset, paramScope, paramCursor, paramFormat, paramFlagK}},
+		paramLimit, paramOffset, paramScope, paramCursor, paramFormat, paramFlagK, paramFlag}},
 	{routeGetUser, "/api/v1/observability/users/{user_id}/", []string{paramScope, paramStart, paramEnd, paramFlagK}},
 	{routeUserTimeseries, "/api/v1/observability/users/{user_id}/timeseries/", []string{paramStart, paramEnd, paramBucket}},
 	{routeListSessions, "/api/v1/observability/sessions/", []string{paramUserID, paramAgent, paramStart, paramEnd,
@@ -146,8 +148,14 @@ func (q *query) format() (string, error) {
 	return "", &paramError{param: paramFormat, msg: "must be json or csv"}
 }
 
-// defaultFlagK is k of the high_usage rule (see flags.go).
-const defaultFlagK = 3.5
+// flag is the flag a list is filtered by: "" or flags.HighUsage.
+func (q *query) flag() (string, error) {
+	f, err := q.get(paramFlag)
+	if err != nil || f == "" || f == flags.HighUsage {
+		return f, err
+	}
+	return "", &paramError{param: paramFlag, msg: "must be " + flags.HighUsage}
+}
 
 func (q *query) flagK(def float64) (float64, error) {
 	s, err := q.get(paramFlagK)

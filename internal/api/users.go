@@ -25,6 +25,7 @@ type usersExtra struct {
 	fp     string
 	format string
 	k      float64
+	flag   string // the flag the list is filtered by, or ""
 }
 
 // parseScope parses scope; window needs at least one of start and end.
@@ -63,8 +64,15 @@ func (h *handler) parseUsersExtra(rawQuery string, p *listParams) (usersExtra, e
 	if err != nil {
 		return usersExtra{}, err
 	}
-	x.fp = fingerprint("users", strconv.FormatBool(x.window), p.query.Search, p.query.Agent, timeKey(p.query.Start),
-		timeKey(p.query.End), p.query.Sort, strconv.FormatBool(p.query.Desc))
+	if x.flag, err = q.flag(); err != nil {
+		return usersExtra{}, err
+	}
+	parts := []string{"users", strconv.FormatBool(x.window), p.query.Search, p.query.Agent, timeKey(p.query.Start),
+		timeKey(p.query.End), p.query.Sort, strconv.FormatBool(p.query.Desc)}
+	if x.flag != "" { // only then, so that cursors of unfiltered lists stay valid
+		parts = append(parts, x.flag)
+	}
+	x.fp = fingerprint(parts...)
 	if x.cursor, err = decodeCursor(c, "users", x.fp); err != nil {
 		return usersExtra{}, err
 	}
@@ -86,6 +94,7 @@ func (h *handler) parseUsersExtra(rawQuery string, p *listParams) (usersExtra, e
 	}
 	p.addEcho(paramScope, scope)
 	p.addEcho(paramFlagK, kRaw)
+	p.addEcho(paramFlag, x.flag)
 	return x, nil
 }
 
@@ -124,6 +133,9 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.storeError(w, r, "compute usage statistics", err)
 		return
+	}
+	if x.flag != "" {
+		q.HighUsage = highUsageBounds(thr)
 	}
 	if x.format == formatCSV {
 		h.usersCSV(w, r, q, thr)

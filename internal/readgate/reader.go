@@ -91,10 +91,10 @@ func (r *Reader) ListAgents(ctx context.Context) ([]string, error) {
 
 // userListWeight is Heavy for the lists whose cost grows with the users they
 // select: a time window's aggregates, and the lifetime list filtered by
-// time, agent or search (counting the matches reads them all). An
+// time, agent, search or usage (counting the matches reads them all). An
 // unfiltered lifetime page reads its page from a sort index.
 func userListWeight(q store.UserQuery) Weight {
-	if q.Window || q.Agent != "" || q.Search != "" || !q.Start.IsZero() || !q.End.IsZero() {
+	if q.Window || q.Agent != "" || q.Search != "" || !q.Start.IsZero() || !q.End.IsZero() || q.HighUsage != nil {
 		return Heavy
 	}
 	return Light

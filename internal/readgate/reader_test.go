@@ -188,7 +188,7 @@ func TestEveryFilterIsWeighed(t *testing.T) {
 	users := map[string]Weight{
 		"Search": Heavy, "Agent": Heavy, "Start": Heavy, "End": Heavy, "Window": Heavy,
 		"Sort": Light, "Desc": Light, "Limit": Light, "Offset": Light, "After": Light, "Before": Light,
-		"Above": Light, "NoCount": Light,
+		"Above": Light, "NoCount": Light, "HighUsage": Heavy,
 	}
 	sessions := map[string]Weight{
 		"Agent": Heavy, "Start": Heavy, "End": Heavy,

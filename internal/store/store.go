@@ -53,8 +53,18 @@ type UserQuery struct {
 	Before *Cursor
 	// Above, when set, lists only users whose sort value is greater.
 	Above *int64
+	// HighUsage, when set, lists only the users whose run count or token
+	// total is above its bounds (those the high_usage rule flags).
+	HighUsage *UsageBounds
 	// NoCount skips counting the matching users (Count is then 0).
 	NoCount bool
+}
+
+// UsageBounds are the largest run count and token total that are not
+// above the population's (for UserQuery.HighUsage).
+type UsageBounds struct {
+	RunCount int64
+	Tokens   int64
 }
 
 // Unpaged is q without its page: every matching user, in q's order, not

@@ -147,6 +147,9 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 	if q.Above != nil {
 		conds = append(conds, "u."+col+" > "+arg(*q.Above))
 	}
+	if q.HighUsage != nil {
+		conds = append(conds, sqllist.HighUsageCond("u", *q.HighUsage, arg))
+	}
 	var lq listUsersQuery
 	if q.Search != "" {
 		// One pass over the matching users (search.go) serves both the

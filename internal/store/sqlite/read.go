@@ -98,6 +98,9 @@ func (s *Store) eachUser(ctx context.Context, q store.UserQuery, fn func(store.U
 	if q.Above != nil {
 		where = append(where, `u.`+col+` > `+arg(*q.Above))
 	}
+	if q.HighUsage != nil {
+		where = append(where, sqllist.HighUsageCond("u", *q.HighUsage, arg))
+	}
 	count = append(count, where...)
 	if q.Agent != "" {
 		agent := arg(q.Agent)

@@ -57,6 +57,12 @@ var sortColumns = map[string]string{
 	store.SortTotalDuration: "total_duration",
 }
 
+// HighUsageCond is the condition of store.UserQuery.HighUsage on the
+// aggregates of the row alias (u: a users row, w: a window's).
+func HighUsageCond(alias string, b store.UsageBounds, arg func(any) string) string {
+	return "(" + alias + ".run_count > " + arg(b.RunCount) + " OR " + alias + ".total_tokens > " + arg(b.Tokens) + ")"
+}
+
 // SortColumn returns the column of sort field; "" is store.SortLastSeen.
 func SortColumn(field string) (string, error) {
 	if field == "" {

@@ -131,6 +131,9 @@ func (d Dialect) WindowList(q store.UserQuery, col string, arg func(any) string,
 	if q.Above != nil {
 		conds = append(conds, "w."+col+" > "+arg(*q.Above))
 	}
+	if q.HighUsage != nil {
+		conds = append(conds, HighUsageCond("w", *q.HighUsage, arg))
+	}
 	l := Spec{Dialect: d, From: "f", Alias: "f", Key: "user_id", Cols: UserColumns, SortCol: col, Desc: q.Desc,
 		After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 	with := "WITH w AS (" + w + "), f AS MATERIALIZED (SELECT w.* FROM w" + Where(conds...) + ")"

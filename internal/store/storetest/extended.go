@@ -49,6 +49,7 @@ func RunExtended(t *testing.T, o Opener) {
 		{"Overview", testOverview},
 		{"UsageStats", testUsageStats},
 		{"EachUser", testEachUser},
+		{"HighUsage", testHighUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
