@@ -55,19 +55,6 @@ func newExtState() *extState {
 	return &extState{flagK: flags.DefaultK, statsTTL: flags.DefaultTTL}
 }
 
-// highUsageBounds are the bounds of store.UserQuery.HighUsage that select
-// the users t flags.
-func highUsageBounds(t flags.Thresholds) *store.UsageBounds {
-	b := store.UsageBounds{RunCount: math.MaxInt64, Tokens: math.MaxInt64}
-	if n, ok := flags.Above(t.RunCount); ok {
-		b.RunCount = n
-	}
-	if n, ok := flags.Above(t.Tokens); ok {
-		b.Tokens = n
-	}
-	return &b
-}
-
 // thresholdsFor returns the thresholds of a population, or flags.None when
 // the store has no statistics. A failure to compute them fails the request
 // (flags must not silently disappear).

@@ -135,7 +135,8 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if x.flag != "" {
-		q.HighUsage = highUsageBounds(thr)
+		b := thr.Bounds()
+		q.HighUsage = &b
 	}
 	if x.format == formatCSV {
 		h.usersCSV(w, r, q, thr)

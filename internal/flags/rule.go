@@ -96,6 +96,19 @@ func (t Thresholds) Flagged(runCount, tokens int64) bool {
 	return float64(runCount) > t.RunCount || float64(tokens) > t.Tokens
 }
 
+// Bounds are the bounds of store.UserQuery.HighUsage that select the users
+// t flags.
+func (t Thresholds) Bounds() store.UsageBounds {
+	b := store.UsageBounds{RunCount: math.MaxInt64, Tokens: math.MaxInt64}
+	if n, ok := Above(t.RunCount); ok {
+		b.RunCount = n
+	}
+	if n, ok := Above(t.Tokens); ok {
+		b.Tokens = n
+	}
+	return b
+}
+
 // Above returns the largest integer a metric may have without being
 // flagged, for store.UserQuery.Above; ok is false when nobody is flagged.
 func Above(t float64) (int64, bool) {

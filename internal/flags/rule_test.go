@@ -43,3 +43,15 @@ func TestHighUsageRule(t *testing.T) {
 	assert.Equal(t, int64(8), n)
 	assert.Equal(t, []string{}, None.Flags(math.MaxInt64, math.MaxInt64))
 }
+
+func TestBounds(t *testing.T) {
+	assert.Equal(t, store.UsageBounds{RunCount: 8, Tokens: math.MaxInt64},
+		Thresholds{RunCount: 8.19, Tokens: math.Inf(1)}.Bounds())
+	assert.Equal(t, store.UsageBounds{RunCount: math.MaxInt64, Tokens: math.MaxInt64}, None.Bounds())
+	// A user is above the bounds exactly when it is flagged.
+	th := Thresholds{RunCount: 6.52, Tokens: 7170.5}
+	b := th.Bounds()
+	for _, u := range [][2]int64{{6, 7170}, {7, 0}, {0, 7171}, {6, 7171}} {
+		assert.Equal(t, th.Flagged(u[0], u[1]), u[0] > b.RunCount || u[1] > b.Tokens, "%v", u)
+	}
+}

@@ -602,6 +602,20 @@ func TestBrowserHighUsage(t *testing.T) {
 		t.Errorf("marked %v, the API flags %v", marked, flagged)
 	}
 
+	// The usage select submits the filter by itself: the flagged users
+	// alone, in the list's order.
+	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
+		const sel = document.getElementById("f-flag");
+		sel.value = "high_usage";
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`))
+	if got := s.location(); got != "/?flag=high_usage&limit=100&sort=-run_count" {
+		t.Errorf("location after the usage filter %q", got)
+	}
+	if got := s.rows(); !slices.Equal(got, flagged) {
+		t.Errorf("filtered rows %v, the API flags %v", got, flagged)
+	}
+
 	s.open(userURL(flagged[0], timeRange{}))
 	if got := s.text("#flag-note"); !strings.HasPrefix(got, "High usage ") || !strings.Contains(got, "where a typical user has") {
 		t.Errorf("%s's flag note: %q", flagged[0], got)

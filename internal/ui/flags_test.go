@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,10 +63,35 @@ func TestHighUsageMarks(t *testing.T) {
 		t.Error("u-03's page has a flag note")
 	}
 
-	// Without flags nobody is marked.
+	// The filter keeps the flagged users, and every link of the view keeps it.
+	res = get(t, h, "/?flag=high_usage&sort=total_cost")
+	doc = parseHTML(t, res.body)
+	var rows []string
+	for _, a := range findAll(doc, byTagClass("a", "uid")) {
+		rows = append(rows, text(a))
+	}
+	if len(rows) != 1 || rows[0] != "heavy" {
+		t.Errorf("flag=high_usage lists %v, want [heavy]", rows)
+	}
+	mustContain(t, res.body, "1 user flagged for high usage, sorted by cost, lowest first",
+		`<option value="high_usage" selected>High usage only</option>`)
+	for _, a := range findAll(doc, byTagClass("a", "sort")) {
+		if href := attr(a, "href"); !strings.Contains(href, "flag=high_usage") {
+			t.Errorf("sort link %q drops the filter", href)
+		}
+	}
+	if res := get(t, h, "/?flag=heavy"); res.status != http.StatusBadRequest {
+		t.Errorf("flag=heavy: status %d, want 400", res.status)
+	} else {
+		mustContain(t, res.body, "The “flag” parameter must be high_usage.")
+	}
+
+	// Without flags nobody is marked, there is no usage filter, and a link
+	// with one lists nobody (rather than everybody).
 	plain := newTestHandler(st)
-	mustNotContain(t, get(t, plain, "/").body, "High usage")
+	mustNotContain(t, get(t, plain, "/").body, "High usage", `name="flag"`)
 	mustNotContain(t, get(t, plain, "/users/heavy").body, "flag-note")
+	mustContain(t, get(t, plain, "/?flag=high_usage").body, "Nobody is flagged for high usage.")
 }
 
 // TestHighUsageStatisticsFail: a failure to compute the statistics is an

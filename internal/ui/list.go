@@ -45,6 +45,7 @@ type listView struct {
 	Empty     string // "store", "filter" or "page" when no rows show
 	Endpoint  string
 	Sorts     []option // the sort select (narrow screens, where headers are hidden)
+	FlagsOn   bool     // users are marked (and can be filtered) by the high_usage flag
 }
 
 // userRow is a row of the users table.
@@ -102,7 +103,8 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The page, the agents and the flags' thresholds are independent reads.
+	// The page, the agents and the flags' thresholds are independent reads,
+	// unless the page keeps only flagged users.
 	var (
 		pg                      listPage
 		agents                  []string
@@ -111,14 +113,22 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		wg                      sync.WaitGroup
 	)
 	wg.Go(func() { agents, agentErr = h.reader.ListAgents(r.Context()) })
-	wg.Go(func() { thr, thrErr = h.thresholds(r.Context()) })
-	pg, pgErr = h.fetchPage(r.Context(), st)
+	if st.HighUsage {
+		if thr, thrErr = h.thresholds(r.Context()); thrErr == nil {
+			b := thr.Bounds()
+			st.bounds = &b
+			pg, pgErr = h.fetchPage(r.Context(), st)
+		}
+	} else {
+		wg.Go(func() { thr, thrErr = h.thresholds(r.Context()) })
+		pg, pgErr = h.fetchPage(r.Context(), st)
+	}
 	wg.Wait()
 	tm.store = time.Since(tm.start)
 	for _, e := range []struct {
 		what string
 		err  error
-	}{{"list users", pgErr}, {"list agents", agentErr}, {"abuse-flag statistics", thrErr}} {
+	}{{"abuse-flag statistics", thrErr}, {"list users", pgErr}, {"list agents", agentErr}} {
 		if e.err != nil {
 			h.storeError(w, r, e.what, e.err)
 			return
@@ -133,6 +143,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		Count:    pg.count,
 		Endpoint: h.endpoint,
 		SortDesc: sortNoun(st.Sort, st.Desc),
+		FlagsOn:  h.flags != nil,
 	}
 	for _, u := range pg.users {
 		v.Users = append(v.Users, userRow{UserSummary: u, HighUsage: thr.Flagged(u.RunCount, u.TotalTokens)})

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
 // Query parameters. The users list mirrors the REST API's parameters
-// (search, agent, start, end, sort, limit, offset, cursor) and adds range,
-// before and page.
+// (search, agent, start, end, sort, limit, offset, cursor, flag) and adds
+// range, before and page.
 const (
 	paramSearch = "search"
 	paramAgent  = "agent"
@@ -27,6 +28,7 @@ const (
 	paramCursor = "cursor"
 	paramBefore = "before"
 	paramPage   = "page"
+	paramFlag   = "flag"
 )
 
 // pageLast is the page parameter of the last page.
@@ -297,9 +299,10 @@ func parseTime(s string, end bool) (time.Time, bool) {
 // Last is the last page. Offset, or a page number alone, are offset pages
 // (old bookmarks), which the store must count through.
 type listState struct {
-	Search string
-	Agent  string
-	Range  timeRange
+	Search    string
+	Agent     string
+	HighUsage bool // only users flagged high_usage
+	Range     timeRange
 	Sort   string // a store sort field
 	Desc   bool
 	Limit  int
@@ -308,6 +311,10 @@ type listState struct {
 	After  *store.Cursor
 	Before *store.Cursor
 	Last   bool
+
+	// bounds select the flagged users when HighUsage is set (set by the
+	// handler from the population's statistics).
+	bounds *store.UsageBounds
 }
 
 // cursorJSON is a page cursor in a URL: a row's sort value and user id,
@@ -351,6 +358,14 @@ func parseListState(rawQuery string, now time.Time) (listState, error) {
 	}
 	if s.Agent, err = g.get(paramAgent); err != nil {
 		return listState{}, err
+	}
+	switch f, err := g.get(paramFlag); {
+	case err != nil:
+		return listState{}, err
+	case f == flags.HighUsage:
+		s.HighUsage = true
+	case f != "":
+		return listState{}, &paramError{param: paramFlag, msg: "must be " + flags.HighUsage}
 	}
 	if s.Range, err = parseRange(g, now, rangeAll); err != nil {
 		return listState{}, err
@@ -439,7 +454,7 @@ func intParam(g getter, name string, def int) (int, error) {
 func (s listState) query() store.UserQuery {
 	return store.UserQuery{
 		Search: s.Search, Agent: s.Agent, Start: s.Range.Start, End: s.Range.End,
-		Sort: s.Sort, Desc: s.Desc, Limit: s.Limit,
+		Sort: s.Sort, Desc: s.Desc, Limit: s.Limit, HighUsage: s.bounds,
 	}
 }
 
@@ -453,7 +468,7 @@ func (s listState) sortParam() string {
 
 // filtered reports whether any filter narrows the list.
 func (s listState) Filtered() bool {
-	return s.Search != "" || s.Agent != "" || s.Range.Kind != rangeAll
+	return s.Search != "" || s.Agent != "" || s.HighUsage || s.Range.Kind != rangeAll
 }
 
 // URL is the canonical URL of the state; default values are left out.
@@ -464,6 +479,9 @@ func (s listState) URL() string {
 	}
 	if s.Agent != "" {
 		v = append(v, kv{paramAgent, s.Agent})
+	}
+	if s.HighUsage {
+		v = append(v, kv{paramFlag, flags.HighUsage})
 	}
 	s.Range.addTo(&v, rangeAll)
 	if p := s.sortParam(); p != defaultSort {
