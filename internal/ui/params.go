@@ -303,14 +303,14 @@ type listState struct {
 	Agent     string
 	HighUsage bool // only users flagged high_usage
 	Range     timeRange
-	Sort   string // a store sort field
-	Desc   bool
-	Limit  int
-	Offset int
-	Page   int // 1-based; 0 when not given
-	After  *store.Cursor
-	Before *store.Cursor
-	Last   bool
+	Sort      string // a store sort field
+	Desc      bool
+	Limit     int
+	Offset    int
+	Page      int // 1-based; 0 when not given
+	After     *store.Cursor
+	Before    *store.Cursor
+	Last      bool
 
 	// bounds select the flagged users when HighUsage is set (set by the
 	// handler from the population's statistics).
