@@ -59,8 +59,8 @@ func (s *Store) eachUser(ctx context.Context, q store.UserQuery, fn func(store.U
 		return 0, err
 	}
 	if lq.counted {
-		// The pattern decides between the trigram index and reading every
-		// user: planned with its value, not as a cached generic plan.
+		// Planned with its values, not as a cached generic plan: a search
+		// pattern decides between the trigram index and reading every user.
 		return s.listCountedUsers(ctx, q.NoCount, fn, lq.pageSQL, append([]any{pgx.QueryExecModeExec}, lq.pageArgs...)...)
 	}
 	b := &pgx.Batch{}
@@ -101,7 +101,8 @@ type listUsersQuery struct {
 	pageSQL   string
 	pageArgs  []any
 	// counted: pageSQL alone answers the count and the page
-	// (listCountedUsers), and is planned with its values.
+	// (listCountedUsers), and is planned with its values (search and
+	// usage filters).
 	counted bool
 }
 
@@ -159,6 +160,18 @@ func buildListUsers(q store.UserQuery) (listUsersQuery, error) {
 			After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
 		lq.pageSQL = "WITH " + searchMatchesSQL(q.Search, conds, arg, searchCandidates) + "\n" +
 			l.CountedUsersSQL(arg, "p.first_seen", "p.last_seen", ", "+agentsOf)
+		lq.pageArgs, lq.counted = args, true
+		return lq, nil
+	}
+	if q.HighUsage != nil {
+		// The users above the bounds, wherever the sort puts them (an
+		// ascending page would otherwise walk the sort index past most
+		// users), read once for the count and the page.
+		l := listSpec{Dialect: dialect(),
+			From: "m", Alias: "m", Key: "user_id", Cols: sqllist.UserColumns, SortCol: col, Desc: q.Desc,
+			After: q.After, Before: q.Before, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+		lq.pageSQL = "WITH m AS MATERIALIZED (SELECT " + sqllist.UserColumns + " FROM users u WHERE " +
+			strings.Join(conds, " AND ") + ")\n" + l.CountedUsersSQL(arg, "p.first_seen", "p.last_seen", ", "+agentsOf)
 		lq.pageArgs, lq.counted = args, true
 		return lq, nil
 	}
