@@ -659,19 +659,30 @@ func TestCursorPagination(t *testing.T) {
 		// Sessions page by cursor too.
 		var all sessionList
 		getJSON(t, srv, sessionsURL+"?sort=-total_tokens&limit=100", 200, &all)
-		var got []string
-		link := "?sort=-total_tokens&limit=6"
-		for link != "" {
-			var p sessionList
-			getJSON(t, srv, sessionsURL+link, 200, &p)
-			got = append(got, ids(p.Results)...)
-			link = ""
-			if p.NextCursor != nil {
-				link = "?sort=-total_tokens&limit=6&cursor=" + *p.NextCursor
-			}
-		}
-		assert.Equal(t, ids(all.Results), got)
+		assert.Equal(t, ids(all.Results), cursorWalk[sessionRow](t, srv, sessionsURL, "?sort=-total_tokens&limit=6", nil))
 	})
+}
+
+// cursorWalk reads path+query, then each page its next_cursor points to,
+// and returns the ids of every row; each, when not nil, sees every page
+// before the next one is read.
+func cursorWalk[T interface{ id() string }](t *testing.T, srv *storeServer, path, query string,
+	each func(listPage[T])) []string {
+	t.Helper()
+	var got []string
+	for link := query; link != ""; {
+		var p listPage[T]
+		getJSON(t, srv, path+link, 200, &p)
+		got = append(got, ids(p.Results)...)
+		if each != nil {
+			each(p)
+		}
+		link = ""
+		if p.NextCursor != nil {
+			link = query + "&cursor=" + url.QueryEscape(*p.NextCursor)
+		}
+	}
+	return got
 }
 
 // TestCursorStableWhileInserting pages through users while new users
@@ -683,19 +694,12 @@ func TestCursorStableWhileInserting(t *testing.T) {
 	bothStores(t, world, func(t *testing.T, srv *storeServer) {
 		var before userList
 		getJSON(t, srv, usersURL+"?limit=100", 200, &before) // -last_seen
-		var got []string
-		link := "?limit=4"
-		for i := 0; link != ""; i++ {
-			var l userList
-			getJSON(t, srv, usersURL+link, 200, &l)
-			got = append(got, ids(l.Results)...)
+		i := 0
+		got := cursorWalk(t, srv, usersURL, "?limit=4", func(userList) {
 			// New users, newer than everyone: they sort first.
 			srv.apply(t, manyUsers(2, base.Add(time.Duration(100+i)*24*time.Hour), func(k int) string { return fmt.Sprintf("new-%d-%d", i, k) })...)
-			link = ""
-			if l.NextCursor != nil {
-				link = "?limit=4&cursor=" + *l.NextCursor
-			}
-		}
+			i++
+		})
 		assert.Equal(t, ids(before.Results), got)
 
 		// The same walk by offset shows users twice.
@@ -889,19 +893,12 @@ func TestHighUsageFilter(t *testing.T) {
 			assert.Equal(t, want, flagged(l.Results), "%s: every row listed is flagged", scope)
 
 			// Cursor pages, and links that keep the filter.
-			var got []string
-			link := "?sort=-total_cost&limit=2&flag=high_usage" + scope
-			for link != "" {
-				var p userList
-				getJSON(t, srv, usersURL+link, 200, &p)
-				got = append(got, ids(p.Results)...)
-				link = ""
+			got := cursorWalk(t, srv, usersURL, "?sort=-total_cost&limit=2&flag=high_usage"+scope, func(p userList) {
 				if p.NextCursor != nil {
 					require.NotNil(t, p.Next)
 					assert.Contains(t, *p.Next, "flag=high_usage")
-					link = "?sort=-total_cost&limit=2&flag=high_usage" + scope + "&cursor=" + url.QueryEscape(*p.NextCursor)
 				}
-			}
+			})
 			assert.Equal(t, want, got, scope)
 
 			rows, _ := readCSV(t, srv, usersURL+"?format=csv&sort=-total_cost&flag=high_usage"+scope)

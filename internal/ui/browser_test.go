@@ -145,6 +145,17 @@ func (s *browserSession) navigate(actions ...chromedp.Action[chromedp.Void]) {
 
 func (s *browserSession) open(path string) { s.navigate(chromedp.Navigate(s.srv.URL + path)) }
 
+// choose picks value in the select with this id, as a person would, and
+// waits for the page its form submits (by its own script).
+func (s *browserSession) choose(id, value string) {
+	s.t.Helper()
+	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
+		const sel = document.getElementById(` + jsString(id) + `);
+		sel.value = ` + jsString(value) + `;
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`))
+}
+
 func eval[T any](s *browserSession, js string) T {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
@@ -259,11 +270,7 @@ func TestBrowserUsersList(t *testing.T) {
 	// Choose an agent: the select submits the form by itself (with
 	// JavaScript); clear the search first.
 	s.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("f-search").value = ""`))
-	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
-		const sel = document.getElementById("f-agent");
-		sel.value = "code-agent";
-		sel.dispatchEvent(new Event("change", {bubbles: true}));
-	})()`))
+	s.choose("f-agent", "code-agent")
 	if got := s.location(); got != "/?agent=code-agent&sort=total_cost" {
 		t.Errorf("location after agent %q", got)
 	}
@@ -388,11 +395,7 @@ func TestBrowserUserDetail(t *testing.T) {
 	}
 
 	// Change the chart range with the select (the form submits itself).
-	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
-		const sel = document.getElementById("d-range");
-		sel.value = "7d";
-		sel.dispatchEvent(new Event("change", {bubbles: true}));
-	})()`))
+	s.choose("d-range", "7d")
 	if got := s.location(); got != userPath(top.UserID)+"?range=7d" {
 		t.Errorf("location %q", got)
 	}
@@ -604,11 +607,7 @@ func TestBrowserHighUsage(t *testing.T) {
 
 	// The usage select submits the filter by itself: the flagged users
 	// alone, in the list's order.
-	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
-		const sel = document.getElementById("f-flag");
-		sel.value = "high_usage";
-		sel.dispatchEvent(new Event("change", {bubbles: true}));
-	})()`))
+	s.choose("f-flag", "high_usage")
 	if got := s.location(); got != "/?flag=high_usage&limit=100&sort=-run_count" {
 		t.Errorf("location after the usage filter %q", got)
 	}
