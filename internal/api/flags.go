@@ -13,12 +13,6 @@ import (
 // package flags. k is set per request with flag_k, or per server with
 // WithHighUsageK.
 
-// Metrics of the high_usage rule.
-const (
-	metricRunCount    = "run_count"
-	metricTotalTokens = "total_tokens"
-)
-
 // WithHighUsageK sets the default k of the high_usage rule (3.5).
 func WithHighUsageK(k float64) Option {
 	return func(h *handler) {

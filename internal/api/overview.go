@@ -3,7 +3,6 @@ package api
 import (
 	"math"
 	"net/http"
-	"sort"
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -94,12 +93,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oq := store.OverviewQuery{Start: start, End: end, TopUsers: topUsers, Outliers: maxAnomalies}
-	if n, ok := flags.Above(thr.RunCount); ok {
-		oq.RunCountAbove = &n
-	}
-	if n, ok := flags.Above(thr.Tokens); ok {
-		oq.TokensAbove = &n
-	}
+	thr.SetOutliers(&oq)
 	o, err := h.ext.Overview(ctx, oq)
 	if err != nil {
 		h.storeError(w, r, "read overview", err)
@@ -126,34 +120,9 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		out.TopUsers = append(out.TopUsers, userRowJSON{userJSON: u, Flags: thr.Flags(u.RunCount, u.TotalTokens)})
 	}
 
-	for _, m := range []struct {
-		metric string
-		users  []store.UserSummary
-		thr    float64
-		dist   store.Dist
-		value  func(store.UserSummary) int64
-	}{
-		{metricRunCount, o.HighRunCount, thr.RunCount, thr.Stats.RunCount, func(u store.UserSummary) int64 { return u.RunCount }},
-		{metricTotalTokens, o.HighTokens, thr.Tokens, thr.Stats.TotalTokens, func(u store.UserSummary) int64 { return u.TotalTokens }},
-	} {
-		for _, u := range m.users {
-			v := m.value(u)
-			out.Anomalies = append(out.Anomalies, anomalyJSON{UserID: u.UserID, Flag: flags.HighUsage, Metric: m.metric,
-				Value: v, Median: round6(m.dist.Median), Threshold: round6(m.thr), Score: round6(flags.Score(m.dist, v))})
-		}
-	}
-	sort.SliceStable(out.Anomalies, func(i, j int) bool {
-		a, b := out.Anomalies[i], out.Anomalies[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if a.UserID != b.UserID {
-			return a.UserID < b.UserID
-		}
-		return a.Metric < b.Metric
-	})
-	if len(out.Anomalies) > maxAnomalies {
-		out.Anomalies = out.Anomalies[:maxAnomalies]
+	for _, a := range thr.Anomalies(o, maxAnomalies) {
+		out.Anomalies = append(out.Anomalies, anomalyJSON{UserID: a.UserID, Flag: flags.HighUsage, Metric: a.Metric,
+			Value: a.Value, Median: round6(a.Median), Threshold: round6(a.Threshold), Score: round6(a.Score)})
 	}
 	h.writeJSON(w, http.StatusOK, out)
 }
