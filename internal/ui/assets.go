@@ -89,13 +89,15 @@ func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 
 // Templates: one set per page, each with the shared layout.
 var (
-	listTmpl   = parsePage("list.html")
-	detailTmpl = parsePage("detail.html")
-	errorTmpl  = parsePage("error.html")
+	listTmpl     = parsePage("list.html")
+	detailTmpl   = parsePage("detail.html")
+	errorTmpl    = parsePage("error.html")
+	overviewTmpl = parsePage("overview.html")
 )
 
 func parsePage(name string) *template.Template {
-	return template.Must(template.New(name).Funcs(templateFuncs).ParseFS(assetsFS, "templates/layout.html", "templates/"+name))
+	return template.Must(template.New(name).Funcs(templateFuncs).ParseFS(assetsFS, "templates/layout.html",
+		"templates/parts.html", "templates/"+name))
 }
 
 var templateFuncs = template.FuncMap{

@@ -433,6 +433,11 @@ func TestBrowserXSS(t *testing.T) {
 	if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
 		t.Errorf("list: %d injected elements", n)
 	}
+	// The overview lists them among its top users, as text.
+	s.open("/overview?range=all")
+	if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
+		t.Errorf("overview: %d injected elements", n)
+	}
 }
 
 func TestBrowserWithoutJavaScript(t *testing.T) {
@@ -622,5 +627,66 @@ func TestBrowserHighUsage(t *testing.T) {
 	s.open(userURL(plain[0], timeRange{}))
 	if n := eval[int](s, `document.querySelectorAll("#flag-note").length`); n != 0 {
 		t.Errorf("%s's page has a flag note", plain[0])
+	}
+}
+
+// TestBrowserOverview reaches the overview from the navigation, chooses a
+// range with its select, and checks the page against the REST API's
+// overview of the same range: totals, top users and anomalies.
+func TestBrowserOverview(t *testing.T) {
+	s := newBrowserSession(t)
+	s.open("/")
+	s.navigate(chromedp.Click(chromedp.CSS(`nav a[href="/overview"]`)))
+	if got := s.location(); got != "/overview" {
+		t.Fatalf("location %q after the navigation link", got)
+	}
+	s.choose("o-range", "all")
+	if got := s.location(); got != "/overview?range=all" {
+		t.Errorf("location after the range %q", got)
+	}
+
+	res, err := http.Get(s.srv.URL + "/api/v1/observability/overview/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Totals struct {
+			RunCount int64 `json:"run_count"`
+		} `json:"totals"`
+		UniqueUsers int64 `json:"unique_users"`
+		TopUsers    []struct {
+			UserID string `json:"user_id"`
+		} `json:"top_users"`
+		Anomalies []struct {
+			UserID string `json:"user_id"`
+			Metric string `json:"metric"`
+		} `json:"anomalies"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&o)
+	_ = res.Body.Close()
+	if err != nil || len(o.Anomalies) == 0 {
+		t.Fatalf("the API's overview: %v, %d anomalies (the test data must have some)", err, len(o.Anomalies))
+	}
+	if got, want := s.text("#card-runs"), formatInt(o.Totals.RunCount); got != want {
+		t.Errorf("runs card %q, the API says %s", got, want)
+	}
+	if got, want := s.text("#card-users"), formatInt(o.UniqueUsers); got != want {
+		t.Errorf("users card %q, the API says %s", got, want)
+	}
+	var top, anomalies []string
+	for _, u := range o.TopUsers {
+		top = append(top, u.UserID)
+	}
+	for _, a := range o.Anomalies {
+		label := map[string]string{"run_count": "Runs", "total_tokens": "Tokens"}[a.Metric]
+		anomalies = append(anomalies, a.UserID+" "+label)
+	}
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll("#top-users a.uid"), a => a.title)`); !slices.Equal(got, top) {
+		t.Errorf("top users %v, the API's %v", got, top)
+	}
+	got := eval[[]string](s, `Array.from(document.querySelectorAll("#anomalies tbody tr"),
+		tr => tr.querySelector("a.uid").title + " " + tr.cells[1].textContent)`)
+	if !slices.Equal(got, anomalies) {
+		t.Errorf("anomalies %v, the API's %v", got, anomalies)
 	}
 }

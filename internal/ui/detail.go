@@ -58,6 +58,20 @@ type modelRow struct {
 	ShareWidth float64 // 0..100, the share bar's width
 }
 
+// modelRows are the rows of a cost-by-model table whose costs add up to
+// total.
+func modelRows(costs []store.ModelCost, total int64) []modelRow {
+	var out []modelRow
+	for _, m := range costs {
+		row := modelRow{ModelCost: m, Share: formatPercent(m.TotalCost, total)}
+		if total > 0 && m.TotalCost > 0 {
+			row.ShareWidth = round1(100 * float64(m.TotalCost) / float64(total))
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
 type runRow struct {
 	store.RunSummary
 	SessionURL string
@@ -84,7 +98,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		h.storeError(w, r, "get user", err)
 		return
 	}
-	thr, err := h.thresholds(r.Context())
+	thr, err := h.thresholds(r.Context(), store.StatsQuery{})
 	if err != nil {
 		h.storeError(w, r, "abuse-flag statistics", err)
 		return
@@ -103,7 +117,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	tm.store = time.Since(tm.start)
 
 	v := detailView{
-		pageData: pageData{Title: "User " + truncateID(id, 48), ResetURL: userPath(id)},
+		pageData: pageData{Title: "User " + truncateID(id, 48), ResetURL: userPath(id), Nav: navUsers},
 		State:    st,
 		Now:      now.UnixNano(),
 		User:     d.Summary,
@@ -122,13 +136,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	if win.Clipped {
 		v.Window += " (the last 366 days shown)"
 	}
-	for _, m := range d.CostByModel {
-		row := modelRow{ModelCost: m, Share: formatPercent(m.TotalCost, d.Summary.TotalCost)}
-		if d.Summary.TotalCost > 0 && m.TotalCost > 0 {
-			row.ShareWidth = round1(100 * float64(m.TotalCost) / float64(d.Summary.TotalCost))
-		}
-		v.Models = append(v.Models, row)
-	}
+	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
 	for _, run := range d.Runs {
 		row := runRow{RunSummary: run}
 		if run.SessionID != "" && h.sessionURL != "" {

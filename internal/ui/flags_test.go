@@ -11,6 +11,7 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
 	"github.com/waxell/otelcol-waxell/internal/ui/internal/demo"
 )
 
@@ -21,17 +22,7 @@ import (
 // runs 1 + 3.5 x 1.253314 x 39/31 = 6.52, tokens 1,100 + 3.5 x 1.253314 x
 // 42,900/31 = 7,170.5.
 func TestHighUsageMarks(t *testing.T) {
-	b := demo.NewBuilder(10)
-	var spans []genai.Span
-	for i := range 30 {
-		spans = append(spans, runSpans(b, fmt.Sprintf("u-%02d", i), "chat-agent", "", testNow.Add(-time.Duration(i+1)*time.Hour),
-			time.Second, false, "gpt-4o")...)
-	}
-	for i := range 40 {
-		spans = append(spans, runSpans(b, "heavy", "chat-agent", "", testNow.Add(-time.Duration(i+1)*time.Minute),
-			time.Second, false, "gpt-4o")...)
-	}
-	st := openStore(t, spans)
+	st := highUsageStore(t)
 	h := newTestHandler(st, WithFlags(flags.NewCache(st, time.Minute)))
 
 	res := get(t, h, "/?sort=-run_count")
@@ -92,6 +83,22 @@ func TestHighUsageMarks(t *testing.T) {
 	mustNotContain(t, get(t, plain, "/").body, "High usage", `name="flag"`)
 	mustNotContain(t, get(t, plain, "/users/heavy").body, "flag-note")
 	mustContain(t, get(t, plain, "/?flag=high_usage").body, "Nobody is flagged for high usage.")
+}
+
+// highUsageStore holds thirty users with one run (1,100 tokens) in the
+// last 30 hours and "heavy" with 40 runs in the last 40 minutes.
+func highUsageStore(t *testing.T) *sqlite.Store {
+	b := demo.NewBuilder(10)
+	var spans []genai.Span
+	for i := range 30 {
+		spans = append(spans, runSpans(b, fmt.Sprintf("u-%02d", i), "chat-agent", "", testNow.Add(-time.Duration(i+1)*time.Hour),
+			time.Second, false, "gpt-4o")...)
+	}
+	for i := range 40 {
+		spans = append(spans, runSpans(b, "heavy", "chat-agent", "", testNow.Add(-time.Duration(i+1)*time.Minute),
+			time.Second, false, "gpt-4o")...)
+	}
+	return openStore(t, spans)
 }
 
 // TestHighUsageStatisticsFail: a failure to compute the statistics is an

@@ -215,3 +215,6 @@ func formatPercent(part, whole int64) string {
 	}
 	return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10) + "%"
 }
+
+// formatOneDecimal formats x with one decimal: "24.9".
+func formatOneDecimal(x float64) string { return strconv.FormatFloat(round1(x), 'f', 1, 64) }

@@ -4,6 +4,7 @@
 //
 //	GET /                 users list (search, agent, time range, sort, pagination; state in the URL)
 //	GET /users/{user_id}  one user: summary cards, cost per day chart, cost by model, recent runs
+//	GET /overview         totals of a time range, cost by model, top users, high-usage anomalies
 //	GET /static/...       embedded CSS, icon and a small optional script
 //
 // Every page works without JavaScript. Pages are rendered into a buffer
@@ -40,6 +41,7 @@ type Reader interface {
 	// UserTimeseries returns store.ErrNotFound for an unknown user.
 	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
 	ListAgents(ctx context.Context) ([]string, error)
+	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
 }
 
 // Option configures the handler.
@@ -140,6 +142,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveList(w, r)
 	case strings.HasPrefix(path, "/static/"):
 		serveStatic(w, r, strings.TrimPrefix(path, "/static/"))
+	case path == "/overview":
+		h.serveOverview(w, r)
 	case path == "/favicon.ico":
 		serveStatic(w, r, "favicon.svg")
 	case path == "/users" || path == "/users/":
@@ -266,13 +270,14 @@ func (h *handler) badRequest(w http.ResponseWriter, r *http.Request, err error, 
 		Message: msg, Param: param, pageData: pageData{ResetURL: reset}})
 }
 
-// thresholds are the high_usage thresholds of the lifetime population (the
-// UI shows lifetime aggregates), with the rule's default k.
-func (h *handler) thresholds(ctx context.Context) (flags.Thresholds, error) {
+// thresholds are the high_usage thresholds of a population (the lifetime
+// one for the users list and pages, which show lifetime aggregates), with
+// the rule's default k.
+func (h *handler) thresholds(ctx context.Context, pop store.StatsQuery) (flags.Thresholds, error) {
 	if h.flags == nil {
 		return flags.None, nil
 	}
-	st, err := h.flags.Get(ctx, store.StatsQuery{})
+	st, err := h.flags.Get(ctx, pop)
 	if err != nil {
 		return flags.Thresholds{}, err
 	}
@@ -283,7 +288,14 @@ func (h *handler) thresholds(ctx context.Context) (flags.Thresholds, error) {
 type pageData struct {
 	Title    string
 	ResetURL string
+	Nav      string // the main navigation's current entry: navUsers or navOverview
 }
+
+// Main navigation entries.
+const (
+	navUsers    = "users"
+	navOverview = "overview"
+)
 
 // truncateID shortens long ids for display (the full id goes in a title).
 func truncateID(s string, n int) string {

@@ -52,7 +52,7 @@ func newTestHandler(r Reader, opts ...Option) http.Handler {
 func TestSecurityHeadersEverywhere(t *testing.T) {
 	h := newTestHandler(fixture(t))
 	for _, target := range []string{"/", "/?sort=bogus", "/users/alice", "/users/nobody", "/static/style.css",
-		"/static/app.js", "/static/nope.css", "/nope", "/favicon.ico", "/users/a/b"} {
+		"/static/app.js", "/static/nope.css", "/nope", "/favicon.ico", "/users/a/b", "/overview", "/overview?range=x"} {
 		res := get(t, h, target)
 		if got := res.header.Get("Content-Security-Policy"); got != contentSecurityPolicy {
 			t.Errorf("%s: CSP = %q", target, got)
@@ -71,7 +71,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 
 func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	h := newTestHandler(fixture(t))
-	for _, target := range []string{"/", "/users/alice", "/?sort=bogus"} {
+	for _, target := range []string{"/", "/users/alice", "/?sort=bogus", "/overview?range=all"} {
 		doc := parseHTML(t, get(t, h, target).body)
 		for _, s := range findAll(doc, byTag("script")) {
 			if attr(s, "src") == "" {
@@ -559,6 +559,9 @@ func (f failingReader) UserTimeseries(context.Context, store.TimeseriesQuery) ([
 	return nil, f.err
 }
 func (f failingReader) ListAgents(context.Context) ([]string, error) { return nil, f.err }
+func (f failingReader) Overview(context.Context, store.OverviewQuery) (store.Overview, error) {
+	return store.Overview{}, f.err
+}
 
 func TestStoreErrors(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)

@@ -114,13 +114,13 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	)
 	wg.Go(func() { agents, agentErr = h.reader.ListAgents(r.Context()) })
 	if st.HighUsage {
-		if thr, thrErr = h.thresholds(r.Context()); thrErr == nil {
+		if thr, thrErr = h.thresholds(r.Context(), store.StatsQuery{}); thrErr == nil {
 			b := thr.Bounds()
 			st.bounds = &b
 			pg, pgErr = h.fetchPage(r.Context(), st)
 		}
 	} else {
-		wg.Go(func() { thr, thrErr = h.thresholds(r.Context()) })
+		wg.Go(func() { thr, thrErr = h.thresholds(r.Context(), store.StatsQuery{}) })
 		pg, pgErr = h.fetchPage(r.Context(), st)
 	}
 	wg.Wait()
@@ -136,7 +136,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := listView{
-		pageData: pageData{Title: "Users", ResetURL: "/"},
+		pageData: pageData{Title: "Users", ResetURL: "/", Nav: navUsers},
 		State:    st,
 		Now:      now.UnixNano(),
 		Agents:   agents,

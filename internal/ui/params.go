@@ -532,6 +532,23 @@ func parseDetailState(userID, rawQuery string, now time.Time) (detailState, erro
 	return detailState{UserID: userID, Range: tr}, nil
 }
 
+// overviewState is the validated state of the overview: its time range.
+type overviewState struct {
+	Range timeRange
+}
+
+func parseOverviewState(rawQuery string, now time.Time) (overviewState, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return overviewState{}, &paramError{param: "query", msg: "is not a valid query string"}
+	}
+	tr, err := parseRange(getter(vals), now, range24h)
+	if err != nil {
+		return overviewState{}, err
+	}
+	return overviewState{Range: tr}, nil
+}
+
 // userPath is the path of a user's page. Ids are one escaped path segment
 // ("/" becomes %2F); "." and ".." cannot be path segments in a browser, so
 // they go in the query instead.

@@ -5,7 +5,7 @@
 //
 // It fills private SQLite stores with the demo data sets (light and a
 // realistic 50 users), serves the UI on a loopback port and captures the
-// users list and a user's page at desktop and phone widths. With -serve it
+// users list, a user's page and the overview at desktop and phone widths. With -serve it
 // only serves the realistic data set until interrupted.
 package main
 
@@ -131,6 +131,7 @@ func run(out, chromium, serve string) error {
 		{"user-detail-phone.png", "realistic", "/users/" + url.PathEscape(topUser), 390, true, ""},
 		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280, false, ""},
 		{"users-list-empty.png", "empty", "/", 1280, false, ""},
+		{"overview.png", "realistic", "/overview?range=30d", 1280, false, ""},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))
