@@ -218,7 +218,7 @@ func (e *waxellExporter) shutdown(ctx context.Context) error {
 	}
 	if e.flagStats != nil {
 		// A recomputation in the background reads the store closed below.
-		e.flagStats.Wait()
+		e.flagStats.Close()
 		e.flagStats = nil
 	}
 	e.mu.Lock()

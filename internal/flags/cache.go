@@ -27,11 +27,14 @@ const maxEntries = 256
 // statistics take about a second, which one request a minute would
 // otherwise wait for. A recomputation that fails drops the entry, so the
 // request after it computes them again and reports the failure. Statistics
-// are thus at most a TTL plus one computation old.
+// are thus at most a TTL plus one computation old. Close stops the
+// recomputations.
 type Cache struct {
-	r   StatsReader
-	ttl time.Duration
-	now func() time.Time
+	r      StatsReader
+	ttl    time.Duration
+	now    func() time.Time
+	ctx    context.Context // of the recomputations in the background
+	cancel context.CancelFunc
 
 	mu         sync.Mutex
 	entries    map[store.StatsQuery]*entry
@@ -52,7 +55,8 @@ func NewCache(r StatsReader, ttl time.Duration) *Cache {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Cache{r: r, ttl: ttl, now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Cache{r: r, ttl: ttl, now: time.Now, ctx: ctx, cancel: cancel}
 }
 
 // Get returns the statistics of q's population.
@@ -95,7 +99,7 @@ func (c *Cache) Get(ctx context.Context, q store.StatsQuery) (store.UsageStats, 
 	if c.now().Sub(e.at) > c.ttl && !e.refreshing {
 		e.refreshing = true
 		c.refreshing.Add(1)
-		go c.refresh(context.WithoutCancel(ctx), q, e)
+		go c.refresh(q, e)
 	}
 	st := e.stats
 	c.mu.Unlock()
@@ -103,9 +107,9 @@ func (c *Cache) Get(ctx context.Context, q store.StatsQuery) (store.UsageStats, 
 }
 
 // refresh recomputes the statistics of entry e of q.
-func (c *Cache) refresh(ctx context.Context, q store.StatsQuery, e *entry) {
+func (c *Cache) refresh(q store.StatsQuery, e *entry) {
 	defer c.refreshing.Done()
-	st, err := c.r.UsageStats(ctx, q)
+	st, err := c.r.UsageStats(c.ctx, q)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.refreshing = false
@@ -118,6 +122,11 @@ func (c *Cache) refresh(ctx context.Context, q store.StatsQuery, e *entry) {
 	e.stats, e.at = st, c.now()
 }
 
-// Wait waits for the recomputations in the background to end; call it
-// before closing the store they read.
-func (c *Cache) Wait() { c.refreshing.Wait() }
+// Close cancels the recomputations in the background and waits for them to
+// end; call it before closing the store they read. Requests may still use
+// the cache, which then computes in the foreground only: a recomputation
+// started after Close fails at once and drops its entry.
+func (c *Cache) Close() {
+	c.cancel()
+	c.refreshing.Wait()
+}

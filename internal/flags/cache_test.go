@@ -99,7 +99,7 @@ func TestCacheSharesAComputation(t *testing.T) {
 	clk.add(time.Minute)
 	st, _ = c.Get(ctx, q)
 	assert.Equal(t, int64(1), st.Users)
-	c.Wait()
+	c.refreshing.Wait()
 	assert.Equal(t, int64(2), r.calls.Load())
 }
 
@@ -123,7 +123,7 @@ func TestCacheRevalidatesInTheBackground(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return r.calls.Load() == 2 }, 10*time.Second, time.Millisecond)
 	r.gate <- struct{}{}
-	c.Wait()
+	c.refreshing.Wait()
 	assert.Equal(t, int64(2), r.calls.Load(), "one recomputation for every stale request")
 	st, err = c.Get(ctx, store.StatsQuery{})
 	require.NoError(t, err)
@@ -151,7 +151,7 @@ func TestCacheFailures(t *testing.T) {
 	st, err = c.Get(ctx, store.StatsQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), st.Users, "stale, while the recomputation runs")
-	c.Wait()
+	c.refreshing.Wait()
 	_, err = c.Get(ctx, store.StatsQuery{})
 	require.ErrorIs(t, err, errStats)
 	assert.Equal(t, int64(4), r.calls.Load())
@@ -174,4 +174,36 @@ func TestCacheWaiterCanLeave(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	close(r.gate)
 	assert.Equal(t, int64(1), (<-first).Users)
+}
+
+// blockingStats answers its first computation, waits for its context on
+// the second, and fails the others (a closed store).
+type blockingStats struct{ calls atomic.Int64 }
+
+func (b *blockingStats) UsageStats(ctx context.Context, _ store.StatsQuery) (store.UsageStats, error) {
+	switch b.calls.Add(1) {
+	case 1:
+		return store.UsageStats{Users: 1}, nil
+	case 2:
+		<-ctx.Done()
+		return store.UsageStats{}, ctx.Err()
+	}
+	return store.UsageStats{}, errStats
+}
+
+// TestCacheClose: Close cancels a recomputation in flight and waits for it.
+func TestCacheClose(t *testing.T) {
+	r := &blockingStats{}
+	c, clk := newTestCache(r)
+	ctx := context.Background()
+	_, err := c.Get(ctx, store.StatsQuery{})
+	require.NoError(t, err)
+	clk.add(2 * time.Minute)
+	st, err := c.Get(ctx, store.StatsQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), st.Users)
+	require.Eventually(t, func() bool { return r.calls.Load() == 2 }, 10*time.Second, time.Millisecond)
+	c.Close() // returns only once the recomputation ended (goleak checks none is left)
+	_, err = c.Get(ctx, store.StatsQuery{})
+	require.ErrorIs(t, err, errStats, "the cancelled recomputation dropped the entry: computed again")
 }
