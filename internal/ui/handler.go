@@ -89,9 +89,10 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithFlags marks users flagged high_usage (package flags) on the list and
-// their page, from the lifetime statistics in c, which the REST API may
-// share. Without it no user is marked.
+// WithFlags marks users flagged high_usage (package flags) on the list, on
+// their page and among the overview's top users, lets the list show them
+// alone and the overview list its anomalies, from the statistics in c,
+// which the REST API may share. Without it no user is marked.
 func WithFlags(c *flags.Cache) Option {
 	return func(h *handler) { h.flags = c }
 }
