@@ -14,16 +14,16 @@ import (
 // detailView is the data of a user's page.
 type detailView struct {
 	pageData
-	State   detailState
-	Now     int64
-	User    store.UserSummary
-	Models  []modelRow
-	Runs    []runRow
-	Chart   chartView
-	Ranges  []option
-	BackURL string
-	Window  string     // what the chart covers, for people
-	Flags   []flagNote // the metrics that flag the user high_usage
+	State       detailState
+	Now         int64
+	User        store.UserSummary
+	Models      []modelRow
+	Runs        []runRow
+	Chart       chartView
+	RangeFields rangeFields
+	BackURL     string
+	Window      string     // what the chart covers, for people
+	Flags       []flagNote // the metrics that flag the user high_usage
 }
 
 // flagNote says why a user is flagged high_usage: one metric above its
@@ -124,9 +124,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		Chart:    buildChart(points, win),
 		Flags:    flagNotes(thr, d.Summary),
 	}
-	for _, rg := range rangeLabels {
-		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})
-	}
+	v.RangeFields = newRangeFields("d", "Range", range30d, st.Range)
 	back := listState{Range: st.Range, Sort: "last_seen", Desc: true, Limit: defaultLimit}
 	if !st.Range.Explicit {
 		back.Range = timeRange{Kind: rangeAll}

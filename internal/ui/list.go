@@ -25,27 +25,27 @@ type column struct {
 // listView is the data of the users list.
 type listView struct {
 	pageData
-	State     listState
-	Now       int64
-	Agents    []string
-	AgentGone bool // the selected agent is not among the known ones
-	Ranges    []option
-	Limits    []option
-	Columns   []column
-	Users     []userRow
-	Count     int64
-	From, To  int64
-	Page      int64
-	Pages     int64
-	FirstURL  string
-	PrevURL   string
-	NextURL   string
-	LastURL   string
-	SortDesc  string // "cost, highest first"
-	Empty     string // "store", "filter" or "page" when no rows show
-	Endpoint  string
-	Sorts     []option // the sort select (narrow screens, where headers are hidden)
-	FlagsOn   bool     // users are marked (and can be filtered) by the high_usage flag
+	State       listState
+	Now         int64
+	Agents      []string
+	AgentGone   bool // the selected agent is not among the known ones
+	RangeFields rangeFields
+	Limits      []option
+	Columns     []column
+	Users       []userRow
+	Count       int64
+	From, To    int64
+	Page        int64
+	Pages       int64
+	FirstURL    string
+	PrevURL     string
+	NextURL     string
+	LastURL     string
+	SortDesc    string // "cost, highest first"
+	Empty       string // "store", "filter" or "page" when no rows show
+	Endpoint    string
+	Sorts       []option // the sort select (narrow screens, where headers are hidden)
+	FlagsOn     bool     // users are marked (and can be filtered) by the high_usage flag
 }
 
 // userRow is a row of the users table.
@@ -156,9 +156,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	for _, rg := range rangeLabels {
-		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})
-	}
+	v.RangeFields = newRangeFields("f", "Active in", rangeAll, st.Range)
 	for _, l := range limitChoices {
 		v.Limits = append(v.Limits, option{Value: strconv.Itoa(l), Label: strconv.Itoa(l) + " per page", Selected: l == st.Limit})
 	}

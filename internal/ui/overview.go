@@ -18,16 +18,16 @@ const (
 // overviewView is the data of the overview page.
 type overviewView struct {
 	pageData
-	State     overviewState
-	Now       int64
-	Ranges    []option
-	Window    string // the range, for people
-	O         store.Overview
-	UserShare string // share of the runs that carry a user id; "" without runs
-	Models    []modelRow
-	TopUsers  []userRow
-	Anomalies []anomalyRow
-	FlagsOn   bool
+	State       overviewState
+	Now         int64
+	RangeFields rangeFields
+	Window      string // the range, for people
+	O           store.Overview
+	UserShare   string // share of the runs that carry a user id; "" without runs
+	Models      []modelRow
+	TopUsers    []userRow
+	Anomalies   []anomalyRow
+	FlagsOn     bool
 }
 
 // anomalyRow is a flagged metric of a user, as people read it.
@@ -76,9 +76,7 @@ func (h *handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 	if o.RunCount > 0 {
 		v.UserShare = formatPercent(o.UserRuns, o.RunCount)
 	}
-	for _, rg := range rangeLabels {
-		v.Ranges = append(v.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == st.Range.Kind})
-	}
+	v.RangeFields = newRangeFields("o", "Range", range24h, st.Range)
 	for _, u := range o.TopUsers {
 		v.TopUsers = append(v.TopUsers, userRow{UserSummary: u, HighUsage: thr.Flagged(u.RunCount, u.TotalTokens)})
 	}

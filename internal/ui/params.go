@@ -521,15 +521,37 @@ type detailState struct {
 }
 
 func parseDetailState(userID, rawQuery string, now time.Time) (detailState, error) {
-	vals, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return detailState{}, &paramError{param: "query", msg: "is not a valid query string"}
-	}
-	tr, err := parseRange(getter(vals), now, range30d)
+	tr, err := parseRangeQuery(rawQuery, now, range30d)
 	if err != nil {
 		return detailState{}, err
 	}
 	return detailState{UserID: userID, Range: tr}, nil
+}
+
+// rangeFields are a form's time range fields: the range select (label
+// Label, default Default) and the custom dates, with ids prefixed by ID.
+type rangeFields struct {
+	ID, Label, Default string
+	Ranges             []option
+	Range              timeRange
+}
+
+func newRangeFields(id, label, def string, tr timeRange) rangeFields {
+	f := rangeFields{ID: id, Label: label, Default: def, Range: tr}
+	for _, rg := range rangeLabels {
+		f.Ranges = append(f.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == tr.Kind})
+	}
+	return f
+}
+
+// parseRangeQuery reads the time range of a page's query string; def is
+// the range without one.
+func parseRangeQuery(rawQuery string, now time.Time, def string) (timeRange, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return timeRange{}, &paramError{param: "query", msg: "is not a valid query string"}
+	}
+	return parseRange(getter(vals), now, def)
 }
 
 // overviewState is the validated state of the overview: its time range.
@@ -538,11 +560,7 @@ type overviewState struct {
 }
 
 func parseOverviewState(rawQuery string, now time.Time) (overviewState, error) {
-	vals, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return overviewState{}, &paramError{param: "query", msg: "is not a valid query string"}
-	}
-	tr, err := parseRange(getter(vals), now, range24h)
+	tr, err := parseRangeQuery(rawQuery, now, range24h)
 	if err != nil {
 		return overviewState{}, err
 	}
