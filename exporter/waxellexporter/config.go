@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
 )
 
@@ -90,6 +91,12 @@ type APIConfig struct {
 	// pool has one connection). Default: 2.
 	MaxConcurrentQueries int `mapstructure:"max_concurrent_queries"`
 
+	// HighUsageK is k of the high_usage abuse flag (docs/api.md, "Abuse
+	// flags"): a user is flagged when the modified z-score of its run count
+	// or tokens exceeds it. The API's default (a request may set flag_k)
+	// and the UI's marks, filter and anomalies. Default: 3.5.
+	HighUsageK float64 `mapstructure:"high_usage_k"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -150,6 +157,10 @@ func (cfg *Config) Validate() error {
 				"or, if something else protects the port, api.allow_unauthenticated: true", api.NetAddr.Endpoint))
 		}
 		errs = append(errs, api.validateQueryBounds(cfg.Store)...)
+		if !(api.HighUsageK > 0 && api.HighUsageK <= flags.MaxK) { // NaN fails too
+			errs = append(errs, fmt.Errorf("api.high_usage_k: must be a positive number up to %g, such as 3.5; got %g",
+				flags.MaxK, api.HighUsageK))
+		}
 	}
 	if cfg.Retention < 0 {
 		errs = append(errs, fmt.Errorf("retention: must not be negative, got %s", cfg.Retention))

@@ -2,6 +2,7 @@ package waxellexporter
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -36,6 +37,7 @@ func TestLoadConfig(t *testing.T) {
 		AuthenticatorID: component.MustNewID("bearertokenauth")}})
 	pg.API.Get().QueryTimeout = time.Minute
 	pg.API.Get().MaxConcurrentQueries = 6
+	pg.API.Get().HighUsageK = 5
 	pg.Retention = 2160 * time.Hour
 	pg.RetentionInterval = 30 * time.Minute
 	pg.Timeout = 10 * time.Second
@@ -173,6 +175,10 @@ func TestValidateErrors(t *testing.T) {
 			"api.query_timeout: must not be negative, got -1s"},
 		{"no query slot", func(c *Config) { c.API.Get().MaxConcurrentQueries = 0 },
 			"api.max_concurrent_queries: must be at least 1, got 0"},
+		{"k of zero", func(c *Config) { c.API.Get().HighUsageK = 0 },
+			"api.high_usage_k: must be a positive number up to 1e+06, such as 3.5; got 0"},
+		{"k too large", func(c *Config) { c.API.Get().HighUsageK = 2e6 }, "api.high_usage_k: must be a positive number"},
+		{"k not a number", func(c *Config) { c.API.Get().HighUsageK = math.NaN() }, "api.high_usage_k: must be a positive number"},
 		{"reads could take the whole postgres pool", func(c *Config) {
 			c.Store.Driver = DriverPostgres
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"

@@ -151,7 +151,7 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 		readgate.Observer{TimedOut: e.queryTimedOut, Admitted: e.queryAdmitted})
 	reads := readgate.NewReader(gate, s)
 	e.flagStats = flags.NewCache(reads, flags.DefaultTTL)
-	routes(mux, reads, e.flagStats, s, e.logger)
+	routes(mux, reads, e.flagStats, api.HighUsageK, s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
 		_ = ln.Close()
@@ -180,11 +180,12 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 // routes mounts everything the exporter serves over HTTP: the REST API under
 // /api/ (the handler expects the full path, so no prefix is stripped) and the
 // web UI at /, both reading through reads and sharing the abuse-flag
-// statistics in stats. Verify, an opt-in admin check that reads everything,
-// is not bounded by the query bounds.
-func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, v api.Verifier, logger *zap.Logger) {
-	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v), api.WithFlagCache(stats)))
-	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats)))
+// statistics in stats and their k. Verify, an opt-in admin check that reads
+// everything, is not bounded by the query bounds.
+func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, k float64, v api.Verifier, logger *zap.Logger) {
+	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v), api.WithFlagCache(stats),
+		api.WithHighUsageK(k)))
+	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats), ui.WithHighUsageK(k)))
 }
 
 // queryTimedOut logs and counts a read of the API or the UI that the query

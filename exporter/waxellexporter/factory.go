@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/waxell/otelcol-waxell/exporter/waxellexporter/internal/metadata"
+	"github.com/waxell/otelcol-waxell/internal/flags"
 )
 
 const (
@@ -51,6 +52,7 @@ func createDefaultConfig() component.Config {
 	api.MaxRequestBodySize = defaultAPIMaxBodyBytes
 	api.QueryTimeout = defaultQueryTimeout
 	api.MaxConcurrentQueries = defaultMaxConcurrentQueries
+	api.HighUsageK = flags.DefaultK
 	return &Config{
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultTimeout},
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),

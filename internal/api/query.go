@@ -163,7 +163,7 @@ func (q *query) flagK(def float64) (float64, error) {
 		return def, err
 	}
 	k, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(k) || math.IsInf(k, 0) || k <= 0 || k > 1e6 {
+	if err != nil || math.IsNaN(k) || math.IsInf(k, 0) || k <= 0 || k > flags.MaxK {
 		return 0, &paramError{param: paramFlagK, msg: "must be a positive number such as 3.5"}
 	}
 	return k, nil

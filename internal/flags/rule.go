@@ -29,8 +29,11 @@ import (
 const HighUsage = "high_usage"
 
 // DefaultK is k of the high_usage rule unless a request or the server sets
-// another.
-const DefaultK = 3.5
+// another; MaxK is the largest k accepted.
+const (
+	DefaultK = 3.5
+	MaxK     = 1e6
+)
 
 // Thresholds are the values above which a metric is flagged (+Inf: never),
 // with the statistics and k they come from.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -97,13 +98,23 @@ func WithFlags(c *flags.Cache) Option {
 	return func(h *handler) { h.flags = c }
 }
 
+// WithHighUsageK sets k of the high_usage rule for WithFlags (3.5), as
+// api.WithHighUsageK does for the REST API's default.
+func WithHighUsageK(k float64) Option {
+	return func(h *handler) {
+		if k > 0 && !math.IsInf(k, 0) {
+			h.flagK = k
+		}
+	}
+}
+
 // DefaultOTLPEndpoint is the endpoint hint of the empty state: the
 // collector's default OTLP/HTTP receiver.
 const DefaultOTLPEndpoint = "http://localhost:4318"
 
 // NewHandler serves the UI from r, which must not be nil. Mount it at "/".
 func NewHandler(r Reader, opts ...Option) http.Handler {
-	h := &handler{reader: r, logger: zap.NewNop(), endpoint: DefaultOTLPEndpoint, now: time.Now}
+	h := &handler{reader: r, logger: zap.NewNop(), endpoint: DefaultOTLPEndpoint, now: time.Now, flagK: flags.DefaultK}
 	for _, o := range opts {
 		o(h)
 	}
@@ -113,6 +124,7 @@ func NewHandler(r Reader, opts ...Option) http.Handler {
 type handler struct {
 	reader     Reader
 	flags      *flags.Cache // nil: nobody is marked
+	flagK      float64
 	logger     *zap.Logger
 	endpoint   string
 	sessionURL string
@@ -273,7 +285,7 @@ func (h *handler) badRequest(w http.ResponseWriter, r *http.Request, err error, 
 
 // thresholds are the high_usage thresholds of a population (the lifetime
 // one for the users list and pages, which show lifetime aggregates), with
-// the rule's default k.
+// the handler's k.
 func (h *handler) thresholds(ctx context.Context, pop store.StatsQuery) (flags.Thresholds, error) {
 	if h.flags == nil {
 		return flags.None, nil
@@ -282,7 +294,7 @@ func (h *handler) thresholds(ctx context.Context, pop store.StatsQuery) (flags.T
 	if err != nil {
 		return flags.Thresholds{}, err
 	}
-	return flags.NewThresholds(st, flags.DefaultK), nil
+	return flags.NewThresholds(st, h.flagK), nil
 }
 
 // pageData is the data every page's layout uses.

@@ -1,0 +1,49 @@
+package waxellexporter
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestHighUsageK: api.high_usage_k is the k of the API's default and of the
+// UI. Ten users have one run and "heavy" has ten: with k = 3.5 the run
+// counts' threshold is 1 + 3.5 x 1.253314 x 9/11 = 4.6, so heavy is
+// flagged; with k = 100 it is 103.6, and nobody is, unless a request
+// asks for k itself.
+func TestHighUsageK(t *testing.T) {
+	for _, tc := range []struct {
+		k       float64
+		flagged int64
+		ui      string
+	}{
+		{3.5, 1, "1 user flagged for high usage"},
+		{100, 0, "Nobody is flagged for high usage."},
+	} {
+		t.Run(fmt.Sprint(tc.k), func(t *testing.T) {
+			cfg := sqliteConfig(t)
+			cfg.API.Get().HighUsageK = tc.k
+			e := startExporter(t, newTestEnv(t), cfg)
+			ctx := context.Background()
+			for i := range 10 {
+				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
+				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(101+i), "heavy")))
+			}
+			base := "http://" + e.apiAddr
+			var list struct {
+				Count int64 `json:"count"`
+			}
+			require.Equal(t, http.StatusOK, getJSON(t, base+"/api/v1/observability/users/?flag=high_usage", &list))
+			assert.Equal(t, tc.flagged, list.Count, "the API's default k")
+			require.Equal(t, http.StatusOK, getJSON(t, base+"/api/v1/observability/users/?flag=high_usage&flag_k=3.5", &list))
+			assert.Equal(t, int64(1), list.Count, "a request's own k")
+			resp, body := get(t, base+"/?flag=high_usage", nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Contains(t, body, tc.ui, "the UI's k")
+		})
+	}
+}
