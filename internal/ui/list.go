@@ -46,6 +46,7 @@ type listView struct {
 	Endpoint    string
 	Sorts       []option // the sort select (narrow screens, where headers are hidden)
 	FlagsOn     bool     // users are marked (and can be filtered) by the high_usage flag
+	CSVURL      string   // the REST API's CSV export of every user of the list
 }
 
 // userRow is a row of the users table.
@@ -144,6 +145,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 		Endpoint: h.endpoint,
 		SortDesc: sortNoun(st.Sort, st.Desc),
 		FlagsOn:  h.flags != nil,
+		CSVURL:   st.csvURL(),
 	}
 	for _, u := range pg.users {
 		v.Users = append(v.Users, userRow{UserSummary: u, HighUsage: thr.Flagged(u.RunCount, u.TotalTokens)})

@@ -508,6 +508,31 @@ func (s listState) URL() string {
 	return encode("/", v)
 }
 
+// csvURL is the REST API's CSV export of the list: every user matching its
+// filters, in its sort, with lifetime aggregates (as the list shows them).
+// A preset range is resolved to its start now, so the export selects the
+// users the page counted.
+func (s listState) csvURL() string {
+	v := []kv{{"format", "csv"}}
+	if s.Search != "" {
+		v = append(v, kv{paramSearch, s.Search})
+	}
+	if s.Agent != "" {
+		v = append(v, kv{paramAgent, s.Agent})
+	}
+	if s.HighUsage {
+		v = append(v, kv{paramFlag, flags.HighUsage})
+	}
+	if !s.Range.Start.IsZero() {
+		v = append(v, kv{paramStart, s.Range.Start.UTC().Format(time.RFC3339Nano)})
+	}
+	if !s.Range.End.IsZero() {
+		v = append(v, kv{paramEnd, s.Range.End.UTC().Format(time.RFC3339Nano)})
+	}
+	v = append(v, kv{paramSort, s.sortParam()})
+	return encode("/api/v1/observability/users/", v)
+}
+
 // firstPage is the state without paging: the first page of the same view.
 func (s listState) firstPage() listState {
 	s.Offset, s.Page, s.After, s.Before, s.Last = 0, 0, nil, nil, false

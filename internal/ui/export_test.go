@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/api"
+	"github.com/waxell/otelcol-waxell/internal/flags"
+)
+
+// TestExportLink: the list's "Export CSV" link is the REST API's export of
+// the same users in the same order, for filtered, sorted and ranged views
+// (a preset range resolved to its start).
+func TestExportLink(t *testing.T) {
+	st := highUsageStore(t)
+	stats := flags.NewCache(st, time.Minute)
+	h := newTestHandler(st, WithFlags(stats))
+	apiHandler := api.NewHandler(st, api.WithFlagCache(stats))
+	for _, view := range []string{
+		"/?limit=100",
+		"/?limit=100&sort=total_cost&search=u-1",
+		"/?limit=100&range=24h&sort=-run_count",
+		"/?limit=100&range=custom&start=2026-02-06&end=2026-02-07&sort=first_seen",
+		"/?limit=100&flag=high_usage",
+		"/?limit=100&agent=chat-agent&sort=-total_tokens",
+	} {
+		doc := parseHTML(t, get(t, h, view).body)
+		var want []string
+		for _, a := range findAll(doc, byTagClass("a", "uid")) {
+			want = append(want, text(a))
+		}
+		if len(want) == 0 {
+			t.Fatalf("%s lists nobody; the test data is wrong", view)
+		}
+		href := attr(find(doc, byID("export-csv")), "href")
+		if !strings.HasPrefix(href, "/api/v1/observability/users/?format=csv&") {
+			t.Fatalf("%s: export link %q", view, href)
+		}
+		res := get(t, apiHandler, href)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: %s answered %d: %s", view, href, res.status, res.body)
+		}
+		rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[0])
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: the export %s has %v, the page %v", view, href, got, want)
+		}
+	}
+}
