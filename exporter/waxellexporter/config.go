@@ -157,7 +157,7 @@ func (cfg *Config) Validate() error {
 				"or, if something else protects the port, api.allow_unauthenticated: true", api.NetAddr.Endpoint))
 		}
 		errs = append(errs, api.validateQueryBounds(cfg.Store)...)
-		if !(api.HighUsageK > 0 && api.HighUsageK <= flags.MaxK) { // NaN fails too
+		if !flags.ValidK(api.HighUsageK) {
 			errs = append(errs, fmt.Errorf("api.high_usage_k: must be a positive number up to %g, such as 3.5; got %g",
 				flags.MaxK, api.HighUsageK))
 		}

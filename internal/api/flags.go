@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
@@ -16,7 +15,7 @@ import (
 // WithHighUsageK sets the default k of the high_usage rule (3.5).
 func WithHighUsageK(k float64) Option {
 	return func(h *handler) {
-		if k > 0 && !math.IsInf(k, 0) {
+		if flags.ValidK(k) {
 			h.x.flagK = k
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -163,7 +162,7 @@ func (q *query) flagK(def float64) (float64, error) {
 		return def, err
 	}
 	k, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(k) || math.IsInf(k, 0) || k <= 0 || k > flags.MaxK {
+	if err != nil || !flags.ValidK(k) {
 		return 0, &paramError{param: paramFlagK, msg: "must be a positive number such as 3.5"}
 	}
 	return k, nil

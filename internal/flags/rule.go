@@ -35,6 +35,10 @@ const (
 	MaxK     = 1e6
 )
 
+// ValidK reports whether k can be the rule's k: positive and at most MaxK
+// (NaN and infinities are not).
+func ValidK(k float64) bool { return k > 0 && k <= MaxK }
+
 // Thresholds are the values above which a metric is flagged (+Inf: never),
 // with the statistics and k they come from.
 type Thresholds struct {

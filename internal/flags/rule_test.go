@@ -55,3 +55,10 @@ func TestBounds(t *testing.T) {
 		assert.Equal(t, th.Flagged(u[0], u[1]), u[0] > b.RunCount || u[1] > b.Tokens, "%v", u)
 	}
 }
+
+func TestValidK(t *testing.T) {
+	for k, want := range map[float64]bool{3.5: true, MaxK: true, 0.01: true, 0: false, -1: false, MaxK * 2: false,
+		math.Inf(1): false, math.NaN(): false} {
+		assert.Equal(t, want, ValidK(k), "%v", k)
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -102,7 +101,7 @@ func WithFlags(c *flags.Cache) Option {
 // api.WithHighUsageK does for the REST API's default.
 func WithHighUsageK(k float64) Option {
 	return func(h *handler) {
-		if k > 0 && !math.IsInf(k, 0) {
+		if flags.ValidK(k) {
 			h.flagK = k
 		}
 	}

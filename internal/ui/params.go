@@ -471,8 +471,9 @@ func (s listState) Filtered() bool {
 	return s.Search != "" || s.Agent != "" || s.HighUsage || s.Range.Kind != rangeAll
 }
 
-// URL is the canonical URL of the state; default values are left out.
-func (s listState) URL() string {
+// filters are the parameters of the list's search, agent and usage
+// filters, which the UI and the REST API spell alike.
+func (s listState) filters() []kv {
 	var v []kv
 	if s.Search != "" {
 		v = append(v, kv{paramSearch, s.Search})
@@ -483,6 +484,12 @@ func (s listState) URL() string {
 	if s.HighUsage {
 		v = append(v, kv{paramFlag, flags.HighUsage})
 	}
+	return v
+}
+
+// URL is the canonical URL of the state; default values are left out.
+func (s listState) URL() string {
+	v := s.filters()
 	s.Range.addTo(&v, rangeAll)
 	if p := s.sortParam(); p != defaultSort {
 		v = append(v, kv{paramSort, p})
@@ -513,16 +520,7 @@ func (s listState) URL() string {
 // A preset range is resolved to its start now, so the export selects the
 // users the page counted.
 func (s listState) csvURL() string {
-	v := []kv{{"format", "csv"}}
-	if s.Search != "" {
-		v = append(v, kv{paramSearch, s.Search})
-	}
-	if s.Agent != "" {
-		v = append(v, kv{paramAgent, s.Agent})
-	}
-	if s.HighUsage {
-		v = append(v, kv{paramFlag, flags.HighUsage})
-	}
+	v := append([]kv{{"format", "csv"}}, s.filters()...)
 	if !s.Range.Start.IsZero() {
 		v = append(v, kv{paramStart, s.Range.Start.UTC().Format(time.RFC3339Nano)})
 	}
