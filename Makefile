@@ -20,11 +20,10 @@ IMAGE       ?= ghcr.io/waxell/otelcol-waxell:0.1.0
 
 # Packages tested without the race detector, because -race makes them far
 # slower on 2 cores (measured): the PostgreSQL store's suite (7 min instead of
-# 45 s), the web UI's (13.5 min instead of 35 s; its 100,000-user page-time
-# budget cannot hold under -race anyway) and test/exactness (over 15 min
-# instead of 7; 6 min even with -short). Everything else runs with -race.
-# One package at a time (-p 1): the web UI's page-time budget does not hold
-# while test/exactness loads both cores.
+# 45 s), the web UI's (13.5 min instead of 35 s, most of it loading two
+# 100,000-user stores) and test/exactness (over 15 min instead of 7; 6 min
+# even with -short). Everything else runs with -race. One package at a time
+# (-p 1): each loads both cores on its own.
 NORACE_PKGS := ./internal/store/postgres/ ./internal/ui/ ./test/exactness/
 TEST_FLAGS  ?= -count=1 -timeout 15m
 

@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// recordingReader records the store reads of a page and their answers, to
+// check the reads and to replay the answers without the store.
+type recordingReader struct {
+	Reader
+	mu     sync.Mutex
+	reads  []string
+	lists  []store.UserQuery
+	pages  []store.UserPage
+	agents []string
+	user   *store.UserDetail
+	points []store.Point
+}
+
+// record notes a read and stores its answer, under the lock: a list
+// page reads its rows and the agents at once.
+func (r *recordingReader) record(read string, keep func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reads = append(r.reads, read)
+	keep()
+}
+
+func (r *recordingReader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
+	pg, err := r.Reader.ListUsers(ctx, q)
+	r.record("ListUsers", func() { r.lists, r.pages = append(r.lists, q), append(r.pages, pg) })
+	return pg, err
+}
+
+func (r *recordingReader) ListAgents(ctx context.Context) ([]string, error) {
+	a, err := r.Reader.ListAgents(ctx)
+	r.record("ListAgents", func() { r.agents = a })
+	return a, err
+}
+
+func (r *recordingReader) GetUser(ctx context.Context, id string) (store.UserDetail, error) {
+	d, err := r.Reader.GetUser(ctx, id)
+	r.record("GetUser", func() { r.user = &d })
+	return d, err
+}
+
+func (r *recordingReader) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
+	p, err := r.Reader.UserTimeseries(ctx, q)
+	r.record("UserTimeseries", func() { r.points = p })
+	return p, err
+}
+
+// checkReads fails t unless page p made the reads of one page: a users
+// list one ListUsers read (two for a Previous link whose cursor lost its
+// rows), of at most a page and one row, by keyset unless p is an offset
+// bookmark; a user's page one GetUser and one UserTimeseries. It returns
+// the number of users the page shows, at most limit.
+func (r *recordingReader) checkReads(t *testing.T, p largePage, limit int) int {
+	t.Helper()
+	if r.user != nil {
+		if got := slices.Sorted(slices.Values(r.reads)); !slices.Equal(got, []string{"GetUser", "UserTimeseries"}) {
+			t.Errorf("%s: reads %v", p.name, r.reads)
+		}
+		return 1
+	}
+	if n := len(r.lists); n == 0 || n > 2 {
+		t.Errorf("%s: %d ListUsers reads", p.name, n)
+		return 0
+	}
+	for _, q := range r.lists {
+		if q.Limit > maxLimit+1 {
+			t.Errorf("%s: a read of %d rows", p.name, q.Limit)
+		}
+		if q.Offset != 0 && p.name != "list/old-offset-bookmark" {
+			t.Errorf("%s: a read at offset %d instead of by keyset", p.name, q.Offset)
+		}
+	}
+	return min(len(r.pages[len(r.pages)-1].Users), limit)
+}
+
+// replay returns a Reader that answers what r recorded, from memory.
+func (r *recordingReader) replay() Reader {
+	return &replayReader{rec: r}
+}
+
+type replayReader struct {
+	Reader // nil: a read that was not recorded panics
+	rec    *recordingReader
+	mu     sync.Mutex
+	next   int
+}
+
+func (r *replayReader) ListUsers(context.Context, store.UserQuery) (store.UserPage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pg := r.rec.pages[r.next%len(r.rec.pages)]
+	r.next++
+	return pg, nil
+}
+
+func (r *replayReader) ListAgents(context.Context) ([]string, error) { return r.rec.agents, nil }
+
+func (r *replayReader) GetUser(context.Context, string) (store.UserDetail, error) {
+	return *r.rec.user, nil
+}
+
+func (r *replayReader) UserTimeseries(context.Context, store.TimeseriesQuery) ([]store.Point, error) {
+	return r.rec.points, nil
+}
