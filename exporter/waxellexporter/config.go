@@ -97,6 +97,14 @@ type APIConfig struct {
 	// and the UI's marks, filter and anomalies. Default: 3.5.
 	HighUsageK float64 `mapstructure:"high_usage_k"`
 
+	// HighUsageStatsTTL is how long the population statistics behind the
+	// high_usage flag are served before they are recomputed, in the
+	// background while the old ones are still served. Computing them reads
+	// every user of the population (about a second at a million users in
+	// PostgreSQL): a longer TTL spares the database, a shorter one flags
+	// new heavy users sooner. Default: 1m.
+	HighUsageStatsTTL time.Duration `mapstructure:"high_usage_stats_ttl"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -160,6 +168,9 @@ func (cfg *Config) Validate() error {
 		if !flags.ValidK(api.HighUsageK) {
 			errs = append(errs, fmt.Errorf("api.high_usage_k: must be a positive number up to %g, such as 3.5; got %g",
 				flags.MaxK, api.HighUsageK))
+		}
+		if api.HighUsageStatsTTL <= 0 {
+			errs = append(errs, fmt.Errorf("api.high_usage_stats_ttl: must be positive, such as 1m; got %s", api.HighUsageStatsTTL))
 		}
 	}
 	if cfg.Retention < 0 {

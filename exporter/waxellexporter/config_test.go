@@ -38,6 +38,7 @@ func TestLoadConfig(t *testing.T) {
 	pg.API.Get().QueryTimeout = time.Minute
 	pg.API.Get().MaxConcurrentQueries = 6
 	pg.API.Get().HighUsageK = 5
+	pg.API.Get().HighUsageStatsTTL = 5 * time.Minute
 	pg.Retention = 2160 * time.Hour
 	pg.RetentionInterval = 30 * time.Minute
 	pg.Timeout = 10 * time.Second
@@ -179,6 +180,8 @@ func TestValidateErrors(t *testing.T) {
 			"api.high_usage_k: must be a positive number up to 1e+06, such as 3.5; got 0"},
 		{"k too large", func(c *Config) { c.API.Get().HighUsageK = 2e6 }, "api.high_usage_k: must be a positive number"},
 		{"k not a number", func(c *Config) { c.API.Get().HighUsageK = math.NaN() }, "api.high_usage_k: must be a positive number"},
+		{"statistics never reused", func(c *Config) { c.API.Get().HighUsageStatsTTL = 0 },
+			"api.high_usage_stats_ttl: must be positive, such as 1m; got 0s"},
 		{"reads could take the whole postgres pool", func(c *Config) {
 			c.Store.Driver = DriverPostgres
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"

@@ -150,7 +150,7 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout},
 		readgate.Observer{TimedOut: e.queryTimedOut, Admitted: e.queryAdmitted})
 	reads := readgate.NewReader(gate, s)
-	e.flagStats = flags.NewCache(reads, flags.DefaultTTL)
+	e.flagStats = flags.NewCache(reads, api.HighUsageStatsTTL)
 	routes(mux, reads, e.flagStats, api.HighUsageK, s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {

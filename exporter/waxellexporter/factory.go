@@ -53,6 +53,7 @@ func createDefaultConfig() component.Config {
 	api.QueryTimeout = defaultQueryTimeout
 	api.MaxConcurrentQueries = defaultMaxConcurrentQueries
 	api.HighUsageK = flags.DefaultK
+	api.HighUsageStatsTTL = flags.DefaultTTL
 	return &Config{
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultTimeout},
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),

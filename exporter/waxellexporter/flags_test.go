@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,6 +45,50 @@ func TestHighUsageK(t *testing.T) {
 			resp, body := get(t, base+"/?flag=high_usage", nil)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Contains(t, body, tc.ui, "the UI's k")
+		})
+	}
+}
+
+// TestHighUsageStatsTTL: api.high_usage_stats_ttl is how long the flags'
+// statistics are reused. Ten users have one run and "heavy" ten: heavy is
+// flagged (threshold 4.6 runs, above). Then ten more users run ten times
+// each: the median becomes 10 and the threshold 10 + 3.5 x 1.253314 x 90/21
+// = 28.8, so nobody is flagged, once the statistics are recomputed. Until
+// then the eleven users with ten runs are all above the old threshold.
+func TestHighUsageStatsTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ttl   time.Duration
+		fresh bool
+	}{{time.Hour, false}, {time.Millisecond, true}} {
+		t.Run(tc.ttl.String(), func(t *testing.T) {
+			cfg := sqliteConfig(t)
+			cfg.API.Get().HighUsageStatsTTL = tc.ttl
+			e := startExporter(t, newTestEnv(t), cfg)
+			ctx := context.Background()
+			for i := range 10 {
+				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
+				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(101+i), "heavy")))
+			}
+			flagged := func() int64 {
+				var list struct {
+					Count int64 `json:"count"`
+				}
+				require.Equal(t, http.StatusOK, getJSON(t, "http://"+e.apiAddr+"/api/v1/observability/users/?flag=high_usage", &list))
+				return list.Count
+			}
+			require.Equal(t, int64(1), flagged())
+			for u := range 10 {
+				for r := range 10 {
+					require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(111+10*u+r), fmt.Sprintf("busy-%d", u))))
+				}
+			}
+			if tc.fresh {
+				require.Eventually(t, func() bool { return flagged() == 0 }, 10*time.Second, 5*time.Millisecond,
+					"recomputed statistics flag nobody")
+				return
+			}
+			assert.Equal(t, int64(11), flagged(), "the statistics of the first request")
+			assert.Equal(t, int64(11), flagged(), "still within the TTL")
 		})
 	}
 }

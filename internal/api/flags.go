@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -21,16 +20,6 @@ func WithHighUsageK(k float64) Option {
 	}
 }
 
-// WithStatsTTL sets how long population statistics are served before they
-// are recomputed (one minute), unless WithFlagCache gives the cache.
-func WithStatsTTL(d time.Duration) Option {
-	return func(h *handler) {
-		if d > 0 {
-			h.x.statsTTL = d
-		}
-	}
-}
-
 // WithFlagCache makes the handler read population statistics through c,
 // which the web UI may share.
 func WithFlagCache(c *flags.Cache) Option {
@@ -39,13 +28,12 @@ func WithFlagCache(c *flags.Cache) Option {
 
 // extState is the handler's state beyond the seed API.
 type extState struct {
-	flagK    float64
-	statsTTL time.Duration
-	stats    *flags.Cache // nil until the handler is built, or without an ExtendedReader
+	flagK float64
+	stats *flags.Cache // nil until the handler is built, or without an ExtendedReader
 }
 
 func newExtState() *extState {
-	return &extState{flagK: flags.DefaultK, statsTTL: flags.DefaultTTL}
+	return &extState{flagK: flags.DefaultK}
 }
 
 // thresholdsFor returns the thresholds of a population, or flags.None when

@@ -61,7 +61,7 @@ func NewHandler(r Reader, opts ...Option) http.Handler {
 		o(h)
 	}
 	if h.x.stats == nil && h.ext != nil {
-		h.x.stats = flags.NewCache(h.ext, h.x.statsTTL)
+		h.x.stats = flags.NewCache(h.ext, flags.DefaultTTL)
 	}
 	return h
 }
