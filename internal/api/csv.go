@@ -24,18 +24,15 @@ import (
 // reads end before the download begins, so a slow client holds no database
 // connection, query slot or transaction, a read that fails is an ordinary
 // error response rather than a truncated file, and the response has a
-// Content-Length. The users list is read by one statement (EachUser: one
-// snapshot, and a windowed list's aggregate computed once, not once per
-// page); the sessions list, whose pages its sort indexes serve, page by
-// page with keyset pagination. Fields are quoted as RFC 4180 says (commas,
+// Content-Length. Each list is read by one statement (EachUser,
+// EachSession): one snapshot, so that a row updated during the export is
+// neither missed nor written twice, and a windowed list's aggregate
+// computed once, not once per page. Fields are quoted as RFC 4180 says (commas,
 // quotes and line breaks in ids survive); lines end with "\n". A text cell
 // that a spreadsheet could take for a formula (it starts with =, +, -, @, a
 // tab or a carriage return), or that starts with a single quote, is
 // prefixed with a single quote: strip one leading quote from such cells to
 // recover the value. Lists (agents, users, flags) are joined with ";".
-
-// csvPage is how many sessions one store read returns while exporting.
-var csvPage = 1000
 
 // csvText makes a text cell safe to open in a spreadsheet.
 func csvText(s string) string {
@@ -164,27 +161,12 @@ func (h *handler) usersCSV(w http.ResponseWriter, r *http.Request, q store.UserQ
 }
 
 func (h *handler) sessionsCSV(w http.ResponseWriter, r *http.Request, q store.SessionQuery) {
-	q.Limit, q.Offset, q.After, q.NoCount = csvPage, 0, nil, true
 	h.exportCSV(w, r, "sessions.csv", []string{"session_id", "run_count", "first_seen", "last_seen",
 		"total_duration", "total_cost", "total_tokens", "users", "agents"}, func(s *csvSpool) error {
-		for {
-			page, err := h.ext.ListSessions(r.Context(), q)
-			if err != nil {
-				return err
-			}
-			for _, x := range page.Sessions {
-				if err := s.write([]string{csvText(x.SessionID), strconv.FormatInt(x.RunCount, 10),
-					formatTime(x.FirstSeen), formatTime(x.LastSeen), formatSeconds(x.TotalDuration),
-					formatUSD(x.TotalCost), strconv.FormatInt(x.TotalTokens, 10), csvList(x.Users),
-					csvList(x.Agents)}); err != nil {
-					return err
-				}
-			}
-			if len(page.Sessions) < csvPage {
-				return nil
-			}
-			last := page.Sessions[len(page.Sessions)-1]
-			q.After = &store.Cursor{Value: sessionSortValue(last, q.Sort), ID: last.SessionID}
-		}
+		return h.ext.EachSession(r.Context(), q, func(x store.SessionSummary) error {
+			return s.write([]string{csvText(x.SessionID), strconv.FormatInt(x.RunCount, 10),
+				formatTime(x.FirstSeen), formatTime(x.LastSeen), formatSeconds(x.TotalDuration),
+				formatUSD(x.TotalCost), strconv.FormatInt(x.TotalTokens, 10), csvList(x.Users), csvList(x.Agents)})
+		})
 	})
 }

@@ -23,6 +23,9 @@ type ExtendedReader interface {
 	// UserTimeseries returns store.ErrNotFound for an unknown user.
 	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
 	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
+	// EachSession calls fn with every session matching q's filters, in q's
+	// order, from one read; an error from fn ends it and is returned.
+	EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error
 	// GetSession returns store.ErrNotFound for an unknown session.
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 	// GetRun returns store.ErrNotFound for an unknown run.

@@ -23,6 +23,9 @@ type fakeExt struct{ fakeReader }
 func (*fakeExt) EachUser(context.Context, store.UserQuery, func(store.UserSummary) error) error {
 	return nil
 }
+func (*fakeExt) EachSession(context.Context, store.SessionQuery, func(store.SessionSummary) error) error {
+	return nil
+}
 func (*fakeExt) GetUserWindow(context.Context, store.WindowDetailQuery) (store.UserDetail, error) {
 	return store.UserDetail{}, nil
 }

@@ -14,6 +14,7 @@ type Store interface {
 	GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (store.UserDetail, error)
 	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
 	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
+	EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
 	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
@@ -41,6 +42,12 @@ func (r *Reader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPa
 // whose slot and timeout cover fn too.
 func (r *Reader) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
 	return r.gate.Do(ctx, "export users", Heavy, func(ctx context.Context) error { return r.store.EachUser(ctx, q, fn) })
+}
+
+// EachSession reads every session of a list through the gate: a heavy
+// read, whose slot and timeout cover fn too.
+func (r *Reader) EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error {
+	return r.gate.Do(ctx, "export sessions", Heavy, func(ctx context.Context) error { return r.store.EachSession(ctx, q, fn) })
 }
 
 // GetUser reads a user through the gate.

@@ -57,6 +57,14 @@ func (f *fakeStore) ListSessions(ctx context.Context, q store.SessionQuery) (sto
 	return answer(f, ctx, q, store.SessionPage{Count: 2})
 }
 
+func (f *fakeStore) EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error {
+	x, err := answer(f, ctx, q, store.SessionSummary{SessionID: "each"})
+	if err != nil {
+		return err
+	}
+	return fn(x)
+}
+
 func (f *fakeStore) GetSession(ctx context.Context, id string) (store.SessionDetail, error) {
 	return answer(f, ctx, id, store.SessionDetail{Summary: store.SessionSummary{SessionID: id}})
 }
@@ -112,6 +120,15 @@ func TestReaderGatesEveryRead(t *testing.T) {
 		{"list sessions", false, store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListSessions(ctx, store.SessionQuery{UserID: "u4"})
 		}},
+		{"export sessions", true, store.SessionQuery{Agent: "a"}, []store.SessionSummary{{SessionID: "each"}},
+			func(ctx context.Context, r *Reader) (any, error) {
+				var got []store.SessionSummary
+				err := r.EachSession(ctx, store.SessionQuery{Agent: "a"}, func(x store.SessionSummary) error {
+					got = append(got, x)
+					return nil
+				})
+				return got, err
+			}},
 		{"get session", false, "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetSession(ctx, "s1")
 		}},

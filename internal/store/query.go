@@ -100,6 +100,13 @@ type SessionQuery struct {
 	NoCount bool
 }
 
+// Unpaged is q without its page: every matching session, in q's order, not
+// counted (what a store's EachSession reads).
+func (q SessionQuery) Unpaged() SessionQuery {
+	q.Limit, q.Offset, q.After, q.NoCount = 0, 0, nil, true
+	return q
+}
+
 // SessionSummary is a session's aggregates over all its runs. Users and
 // Agents are the distinct non-empty user ids and agent names of its runs,
 // sorted.

@@ -28,9 +28,37 @@ const (
 // 0008): the user's sessions with a copy of their aggregates, one range of
 // its (user_id, last_seen, session_id) index, counted and sorted there.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	col, err := sqllist.SortColumn(q.Sort)
+	var page store.SessionPage
+	n, err := s.eachSession(ctx, q, func(x store.SessionSummary) error {
+		page.Sessions = append(page.Sessions, x)
+		return nil
+	})
 	if err != nil {
 		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+	}
+	page.Count = n
+	return page, nil
+}
+
+// EachSession calls fn with every session matching q's filters, in q's
+// order (q.Unpaged), as one statement reads them: one snapshot, so that a
+// session updated during the read is neither missed nor passed twice. fn
+// runs while the statement's rows are open, holding a connection: it must
+// not wait on anything slow. An error from fn ends the read and is
+// returned, wrapped.
+func (s *Store) EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error {
+	if _, err := s.eachSession(ctx, q.Unpaged(), fn); err != nil {
+		return fmt.Errorf("cannot export sessions: %w", err)
+	}
+	return nil
+}
+
+// eachSession passes the sessions of q's page to fn and returns how many
+// sessions match (0 with q.NoCount).
+func (s *Store) eachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) (int64, error) {
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return 0, err
 	}
 	var args []any
 	arg := argList(&args)
@@ -56,20 +84,21 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	pageSQL := l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
 
 	rows, _ := s.pool.Query(ctx, pageSQL, args...)
-	var page store.SessionPage
+	var n int64
 	var x store.SessionSummary
-	if _, err := pgx.ForEachRow(rows, append([]any{&page.Count}, sessionDest(&x)...), func() error {
-		page.Sessions = append(page.Sessions, normSession(x))
-		return nil
+	seen := false
+	if _, err := pgx.ForEachRow(rows, append([]any{&n}, sessionDest(&x)...), func() error {
+		seen = true
+		return fn(normSession(x))
 	}); err != nil {
-		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+		return 0, err
 	}
-	if len(page.Sessions) == 0 && !q.NoCount {
-		if err := s.pool.QueryRow(ctx, "SELECT "+count, countArgs...).Scan(&page.Count); err != nil {
-			return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
+	if !seen && !q.NoCount {
+		if err := s.pool.QueryRow(ctx, "SELECT "+count, countArgs...).Scan(&n); err != nil {
+			return 0, err
 		}
 	}
-	return page, nil
+	return n, nil
 }
 
 func sessionDest(x *store.SessionSummary) []any {

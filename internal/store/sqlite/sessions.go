@@ -17,9 +17,36 @@ import (
 // user's sessions with a copy of their aggregates, one range of its (user_id,
 // last_seen, session_id) index, counted and sorted there.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	col, err := sqllist.SortColumn(q.Sort)
+	var page store.SessionPage
+	n, err := s.eachSession(ctx, q, func(x store.SessionSummary) error {
+		page.Sessions = append(page.Sessions, x)
+		return nil
+	})
 	if err != nil {
 		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: %w", err)
+	}
+	page.Count = n
+	return page, nil
+}
+
+// EachSession calls fn with every session matching q's filters, in q's
+// order (q.Unpaged), as one statement reads them in one read transaction:
+// one snapshot, so that a session updated during the read is neither
+// missed nor passed twice. fn runs inside the transaction: it must not wait
+// on anything slow. An error from fn ends the read and is returned, wrapped.
+func (s *Store) EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error {
+	if _, err := s.eachSession(ctx, q.Unpaged(), fn); err != nil {
+		return fmt.Errorf("sqlite: cannot export sessions: %w", err)
+	}
+	return nil
+}
+
+// eachSession passes the sessions of q's page to fn, each with its users
+// and agents, and returns how many sessions match (0 with q.NoCount).
+func (s *Store) eachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) (int64, error) {
+	col, err := sqllist.SortColumn(q.Sort)
+	if err != nil {
+		return 0, err
 	}
 	var args []any
 	arg := argList(&args)
@@ -41,31 +68,29 @@ func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.S
 	// alone.
 	pageSQL := l.CountedSQL(arg, count, "")
 
-	var page store.SessionPage
+	var n int64
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		seen := false
 		if err := each(ctx, tx, pageSQL, args, func(rows *sql.Rows) error {
 			var x store.SessionSummary
-			err := rows.Scan(&page.Count, &x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration,
-				&x.TotalCost, &x.TotalTokens)
-			page.Sessions = append(page.Sessions, x)
-			return err
+			if err := rows.Scan(&n, &x.SessionID, &x.RunCount, &x.FirstSeen, &x.LastSeen, &x.TotalDuration,
+				&x.TotalCost, &x.TotalTokens); err != nil {
+				return err
+			}
+			seen = true
+			if err := loadSessionMembers(ctx, tx, &x); err != nil {
+				return err
+			}
+			return fn(x)
 		}); err != nil {
 			return err
 		}
-		if len(page.Sessions) == 0 && !q.NoCount {
-			return tx.QueryRowContext(ctx, "SELECT "+count, countArgs...).Scan(&page.Count)
-		}
-		for i := range page.Sessions {
-			if err := loadSessionMembers(ctx, tx, &page.Sessions[i]); err != nil {
-				return err
-			}
+		if !seen && !q.NoCount {
+			return tx.QueryRowContext(ctx, "SELECT "+count, countArgs...).Scan(&n)
 		}
 		return nil
 	})
-	if err != nil {
-		return store.SessionPage{}, fmt.Errorf("sqlite: cannot list sessions: %w", err)
-	}
-	return page, nil
+	return n, err
 }
 
 // loadSessionMembers fills the distinct users and agents of a session's runs.

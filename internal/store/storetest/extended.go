@@ -49,6 +49,7 @@ func RunExtended(t *testing.T, o Opener) {
 		{"Overview", testOverview},
 		{"UsageStats", testUsageStats},
 		{"EachUser", testEachUser},
+		{"EachSession", testEachSession},
 		{"HighUsage", testHighUsage},
 	}
 	for _, tc := range tests {
