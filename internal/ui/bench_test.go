@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/genai"
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
@@ -118,6 +119,9 @@ func largePages(tb testing.TB, r Reader) []largePage {
 		{"list/search", "/?search=u0420", nil},
 		{"list/agent", "/?agent=voice-agent&sort=-total_cost", nil},
 		{"list/range-7d", "/?range=7d", nil},
+		{"list/high-usage", "/?flag=high_usage", nil},
+		{"list/high-usage-by-cost-asc", "/?flag=high_usage&sort=total_cost", nil},
+		{"list/high-usage-by-runs", "/?flag=high_usage&sort=-run_count", nil},
 		{"detail/30d", "/users/u012345", nil},
 		{"detail/all", "/users/u054321?range=all", nil},
 		{"detail/24h", "/users/u099999?range=24h", nil},
@@ -127,6 +131,16 @@ func largePages(tb testing.TB, r Reader) []largePage {
 			largePage{"list/sort-" + f + "-asc", "/?sort=" + f, nil})
 	}
 	return pages
+}
+
+// largeHandler serves the UI from r with the abuse flags on, their
+// statistics read from the store s, as the exporter serves it. Usage in the
+// large data set varies little: k = 1 flags a part of its users, so that
+// the filtered pages have rows.
+func largeHandler(tb testing.TB, s, r Reader) http.Handler {
+	c := flags.NewCache(s.(flags.StatsReader), time.Hour)
+	tb.Cleanup(c.Close)
+	return newTestHandler(r, WithFlags(c), WithHighUsageK(1))
 }
 
 // serveOnce serves target and returns the store and total times the
@@ -154,7 +168,7 @@ func BenchmarkPages(b *testing.B) {
 	for i, be := range largeBackends {
 		b.Run(be.name, func(b *testing.B) {
 			r := fillLarge(b, i)
-			h := newTestHandler(r)
+			h := largeHandler(b, r, r)
 			for _, p := range largePages(b, r) {
 				b.Run(p.name, func(b *testing.B) {
 					b.ReportAllocs()
@@ -195,7 +209,7 @@ func TestPagesWith100kUsers(t *testing.T) {
 			r := fillLarge(t, i)
 			for _, p := range largePages(t, r) {
 				rec := &recordingReader{Reader: r}
-				res := get(t, newTestHandler(rec), p.target)
+				res := get(t, largeHandler(t, r, rec), p.target)
 				if res.status != http.StatusOK {
 					t.Fatalf("%s: status %d", p.name, res.status)
 				}
@@ -203,7 +217,7 @@ func TestPagesWith100kUsers(t *testing.T) {
 				if rows == 0 {
 					t.Errorf("%s: the page shows no user", p.name)
 				}
-				replay := newTestHandler(rec.replay())
+				replay := largeHandler(t, r, rec.replay())
 				allocs := testing.AllocsPerRun(5, func() { serveOnce(t, replay, p.target) })
 				if limit := float64(uiAllocsBase + uiAllocsPerRow*rows); allocs > limit {
 					t.Errorf("%s: the UI allocates %.0f times for %d rows, over %.0f", p.name, allocs, rows, limit)
