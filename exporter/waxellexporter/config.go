@@ -83,6 +83,14 @@ type APIConfig struct {
 	// answered with 503 (`timeout`). 0 means no bound. Default: 30s.
 	QueryTimeout time.Duration `mapstructure:"query_timeout"`
 
+	// ExportTimeout bounds a CSV export's read from the store, including
+	// its wait for a slot, instead of query_timeout; and then, again, its
+	// download, instead of write_timeout (a whole list at a million users
+	// is a minute of reading and a hundred megabytes). A read that takes
+	// longer is cancelled and answered with 503 (`timeout`). 0 means no
+	// bound. Default: 10m.
+	ExportTimeout time.Duration `mapstructure:"export_timeout"`
+
 	// MaxConcurrentQueries is how many reads of the API and the UI may run
 	// at once; the others wait for a slot within query_timeout. It keeps
 	// expensive reads (a windowed list over a month at a million users)
@@ -182,14 +190,17 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateQueryBounds checks the ranges of query_timeout and
-// max_concurrent_queries, and that reads leave PostgreSQL connections to
+// validateQueryBounds checks the ranges of query_timeout, export_timeout
+// and max_concurrent_queries, and that reads leave PostgreSQL connections to
 // ingest (a pool of one connection has none to leave: reads and ingest
 // take turns).
 func (a *APIConfig) validateQueryBounds(st StoreConfig) []error {
 	var errs []error
 	if a.QueryTimeout < 0 {
 		errs = append(errs, fmt.Errorf("api.query_timeout: must not be negative, got %s", a.QueryTimeout))
+	}
+	if a.ExportTimeout < 0 {
+		errs = append(errs, fmt.Errorf("api.export_timeout: must not be negative, got %s", a.ExportTimeout))
 	}
 	if a.MaxConcurrentQueries < 1 {
 		errs = append(errs, fmt.Errorf("api.max_concurrent_queries: must be at least 1, got %d", a.MaxConcurrentQueries))

@@ -36,6 +36,7 @@ func TestLoadConfig(t *testing.T) {
 	pg.API.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{
 		AuthenticatorID: component.MustNewID("bearertokenauth")}})
 	pg.API.Get().QueryTimeout = time.Minute
+	pg.API.Get().ExportTimeout = 20 * time.Minute
 	pg.API.Get().MaxConcurrentQueries = 6
 	pg.API.Get().HighUsageK = 5
 	pg.API.Get().HighUsageStatsTTL = 5 * time.Minute
@@ -174,6 +175,8 @@ func TestValidateErrors(t *testing.T) {
 		{"negative retention", func(c *Config) { c.Retention = -time.Hour }, "retention: must not be negative"},
 		{"negative query timeout", func(c *Config) { c.API.Get().QueryTimeout = -time.Second },
 			"api.query_timeout: must not be negative, got -1s"},
+		{"negative export timeout", func(c *Config) { c.API.Get().ExportTimeout = -time.Minute },
+			"api.export_timeout: must not be negative, got -1m0s"},
 		{"no query slot", func(c *Config) { c.API.Get().MaxConcurrentQueries = 0 },
 			"api.max_concurrent_queries: must be at least 1, got 0"},
 		{"k of zero", func(c *Config) { c.API.Get().HighUsageK = 0 },
@@ -246,6 +249,7 @@ func TestValidateAccepts(t *testing.T) {
 			c.API.Get().NetAddr.Endpoint = "/run/waxell.sock"
 		}},
 		{"no query timeout", func(c *Config) { c.API.Get().QueryTimeout = 0 }},
+		{"no export timeout", func(c *Config) { c.API.Get().ExportTimeout = 0 }},
 		{"sqlite has no pool to share", func(c *Config) { c.API.Get().MaxConcurrentQueries = 64 }},
 		{"a pool of one connection is shared", func(c *Config) {
 			c.Store.Driver = DriverPostgres

@@ -147,11 +147,12 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 		return fmt.Errorf("waxell exporter: api: cannot listen on %s: %w", cfg.NetAddr.Endpoint, err)
 	}
 	mux := http.NewServeMux()
-	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout},
+	gate := readgate.New(readgate.Config{MaxConcurrent: api.MaxConcurrentQueries, Timeout: api.QueryTimeout,
+		ExportTimeout: api.ExportTimeout},
 		readgate.Observer{TimedOut: e.queryTimedOut, Admitted: e.queryAdmitted})
 	reads := readgate.NewReader(gate, s)
 	e.flagStats = flags.NewCache(reads, api.HighUsageStatsTTL)
-	routes(mux, reads, e.flagStats, api.HighUsageK, s, e.logger)
+	routes(mux, reads, e.flagStats, api, s, e.logger)
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), e.telemetry, secure(mux))
 	if err != nil {
 		_ = ln.Close()
@@ -168,7 +169,7 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 	e.server, e.serveDone, e.apiAddr = srv, done, ln.Addr().String()
 	e.logger.Info("Serving the Waxell API", zap.String("endpoint", e.apiAddr),
 		zap.Bool("authenticated", api.authenticates()), zap.Int("max_concurrent_queries", api.MaxConcurrentQueries),
-		zap.Duration("query_timeout", api.QueryTimeout))
+		zap.Duration("query_timeout", api.QueryTimeout), zap.Duration("export_timeout", api.ExportTimeout))
 	if !api.authenticates() && !isLoopback(cfg.NetAddr) {
 		e.logger.Warn("The Waxell API serves every user's usage without authentication on a non-loopback address "+
 			"(api.allow_unauthenticated: true); make sure something else protects it",
@@ -182,25 +183,26 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 // web UI at /, both reading through reads and sharing the abuse-flag
 // statistics in stats and their k. Verify, an opt-in admin check that reads
 // everything, is not bounded by the query bounds.
-func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, k float64, v api.Verifier, logger *zap.Logger) {
+func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, cfg *APIConfig, v api.Verifier, logger *zap.Logger) {
 	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v), api.WithFlagCache(stats),
-		api.WithHighUsageK(k)))
-	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats), ui.WithHighUsageK(k)))
+		api.WithHighUsageK(cfg.HighUsageK), api.WithExportTimeout(cfg.ExportTimeout)))
+	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats), ui.WithHighUsageK(cfg.HighUsageK)))
 }
 
 // queryTimedOut logs and counts a read of the API or the UI that the query
 // bounds stopped.
 func (e *waxellExporter) queryTimedOut(te *readgate.TimeoutError) {
 	e.tel.queriesTimedOut.Add(context.Background(), 1, e.tel.queued.of(te.Queued))
-	e.logger.Warn("A read of the API or the UI hit the query bounds (api.query_timeout, api.max_concurrent_queries)",
-		zap.String("operation", te.Op), zap.Bool("heavy", te.Heavy), zap.Duration("query_timeout", te.Timeout),
+	e.logger.Warn("A read of the API or the UI hit the query bounds "+
+		"(api.query_timeout, or api.export_timeout for exports; api.max_concurrent_queries)",
+		zap.String("operation", te.Op), zap.Bool("heavy", te.Heavy), zap.Duration("timeout", te.Timeout),
 		zap.Bool("queued", te.Queued), zap.Int("max_concurrent_queries", te.Slots))
 }
 
 // queryAdmitted records how long a read of the API or the UI waited for its
 // query slot.
 func (e *waxellExporter) queryAdmitted(w readgate.Weight, waited time.Duration) {
-	e.tel.queriesWait.Record(context.Background(), waited.Seconds(), e.tel.heavy.of(w == readgate.Heavy))
+	e.tel.queriesWait.Record(context.Background(), waited.Seconds(), e.tel.heavy.of(w.Heavy()))
 }
 
 func (e *waxellExporter) shutdown(ctx context.Context) error {

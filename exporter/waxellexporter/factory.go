@@ -25,6 +25,9 @@ const (
 	// defaultQueryTimeout bounds one read of the API or the UI: a windowed
 	// list over a week at a million users takes about a second.
 	defaultQueryTimeout = 30 * time.Second
+	// defaultExportTimeout bounds a CSV export's read, and its download: a
+	// whole list at a million users reads in about a minute.
+	defaultExportTimeout = 10 * time.Minute
 	// defaultMaxConcurrentQueries leaves two of PostgreSQL's default four
 	// pooled connections to ingest.
 	defaultMaxConcurrentQueries = 2
@@ -51,6 +54,7 @@ func createDefaultConfig() component.Config {
 	api.NetAddr.Endpoint = defaultAPIEndpoint
 	api.MaxRequestBodySize = defaultAPIMaxBodyBytes
 	api.QueryTimeout = defaultQueryTimeout
+	api.ExportTimeout = defaultExportTimeout
 	api.MaxConcurrentQueries = defaultMaxConcurrentQueries
 	api.HighUsageK = flags.DefaultK
 	api.HighUsageStatsTTL = flags.DefaultTTL

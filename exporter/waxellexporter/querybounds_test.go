@@ -32,6 +32,7 @@ func TestQueryTimeout(t *testing.T) {
 	require.Len(t, serving, 1)
 	assert.Equal(t, int64(1), serving[0].ContextMap()["max_concurrent_queries"], "the bounds are logged at start")
 	assert.Equal(t, 300*time.Millisecond, serving[0].ContextMap()["query_timeout"])
+	assert.Equal(t, 600*time.Millisecond, serving[0].ContextMap()["export_timeout"])
 	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
 	base := "http://" + e.apiAddr
 
@@ -62,14 +63,14 @@ func TestQueryTimeout(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	assert.True(t, strings.Contains(body, `"user_id":"alice"`), body)
 
-	// A CSV export that times out (its statistics are cached now) is an
-	// error response too, not a truncated file.
+	// A CSV export that times out (its statistics are cached now), at
+	// api.export_timeout, is an error response too, not a truncated file.
 	_, unlock = lockTable(t, dsn, "users")
 	code, body = boundedGet(t, base+"/api/v1/observability/users/?format=csv")
 	require.Equal(t, http.StatusServiceUnavailable, code, body)
 	require.NoError(t, json.Unmarshal([]byte(body), &envelope), body)
 	assert.Equal(t, "timeout", envelope.Error.Code)
-	assert.True(t, strings.HasPrefix(envelope.Error.Message, "export users: the query did not finish within 300ms"),
+	assert.True(t, strings.HasPrefix(envelope.Error.Message, "export users: the query did not finish within 600ms"),
 		envelope.Error.Message)
 	unlock()
 	code, body = boundedGet(t, base+"/api/v1/observability/users/?format=csv")
@@ -162,6 +163,7 @@ func startBounded(t *testing.T, timeout time.Duration, slots int) (*testEnv, *wa
 	cfg.Store.Postgres.DSN = configopaque.String(dsn)
 	cfg.Store.Postgres.MaxConns = 4
 	cfg.API.Get().QueryTimeout = timeout
+	cfg.API.Get().ExportTimeout = 2 * timeout
 	cfg.API.Get().MaxConcurrentQueries = slots
 	return env, startExporter(t, env, cfg), dsn
 }
@@ -229,4 +231,63 @@ func (env *testEnv) histogram(t *testing.T, name string, attrs ...attribute.KeyV
 	}
 	t.Fatalf("%s has no data point with %v", name, attrs)
 	return metricdata.HistogramDataPoint[float64]{}
+}
+
+// TestExportOutlastsWriteTimeout: a CSV export may take longer than
+// api.write_timeout, which cuts an ordinary response short: its write
+// deadline is api.export_timeout from the start of its read, and again from
+// the start of its download. Both reads are held up by a lock on the users
+// table for twice the write timeout.
+func TestExportOutlastsWriteTimeout(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	cfg := sqliteConfig(t)
+	cfg.Store.Driver = DriverPostgres
+	cfg.Store.Postgres.DSN = configopaque.String(dsn)
+	cfg.Store.Postgres.MaxConns = 4
+	const writeTimeout = 300 * time.Millisecond
+	cfg.API.Get().WriteTimeout = writeTimeout
+	e := startExporter(t, newTestEnv(t), cfg)
+	require.NoError(t, e.pushTraces(ctx, canonicalTraces(1, "alice")))
+	list := "http://" + e.apiAddr + "/api/v1/observability/users/"
+	code, body := boundedGet(t, list) // the flag statistics are cached from now on
+	require.Equal(t, http.StatusOK, code, body)
+
+	// A connection per request: a client that retried a cut response on a
+	// new connection would hide the cut.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, tc := range []struct {
+		target string
+		export bool
+	}{{list + "?format=csv", true}, {list, false}} {
+		conn, unlock := lockTable(t, dsn, "users")
+		type result struct {
+			code int
+			body string
+			err  error
+		}
+		done := make(chan result, 1)
+		launched := time.Now()
+		go func() {
+			var r result
+			resp, err := client.Get(tc.target)
+			if r.err = err; err == nil {
+				b, err := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				r.code, r.body, r.err = resp.StatusCode, string(b), err
+			}
+			done <- r
+		}()
+		pgtest.WaitForLockWaits(t, conn, "the read waits for the lock", func(waiting int) bool { return waiting == 1 })
+		require.Eventually(t, func() bool { return time.Since(launched) >= 2*writeTimeout }, 10*time.Second, time.Millisecond)
+		unlock()
+		r := <-done
+		if tc.export {
+			require.NoError(t, r.err, "the export outlasts the write timeout")
+			assert.Equal(t, http.StatusOK, r.code, r.body)
+			assert.Contains(t, r.body, "\nalice,1,")
+			continue
+		}
+		assert.Error(t, r.err, "an ordinary response past the write timeout is cut: %d %q", r.code, r.body)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -126,6 +127,38 @@ func (h *handler) exportError(w http.ResponseWriter, r *http.Request, err error)
 	h.storeError(w, r, "export csv", err)
 }
 
+// WithExportTimeout sets how long a CSV export's answer may take to send
+// once its rows are read: the response's write deadline is moved to d from
+// then, past the server's write timeout (counted from the request, which a
+// long read and a large file would outlast). 0 removes the deadline. The
+// read itself is bounded by the reader given to NewHandler (see
+// readgate.Config.ExportTimeout). Without this option, the server's write
+// timeout holds.
+func WithExportTimeout(d time.Duration) Option {
+	return func(h *handler) {
+		if d >= 0 {
+			h.x.exportTimeout = &d
+		}
+	}
+}
+
+// extendWriteDeadline moves w's write deadline to the export timeout from
+// now, when one is set. A writer that cannot (a test recorder) is left as
+// it is.
+func (h *handler) extendWriteDeadline(w http.ResponseWriter) {
+	d := h.x.exportTimeout
+	if d == nil {
+		return
+	}
+	var at time.Time
+	if *d > 0 {
+		at = time.Now().Add(*d)
+	}
+	if err := http.NewResponseController(w).SetWriteDeadline(at); err != nil {
+		h.logger.Debug("cannot extend the export's write deadline", zap.Error(err))
+	}
+}
+
 // exportCSV spools the header and the rows fill writes, then sends them. A
 // HEAD request gets the headers without a read.
 func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request, filename string, header []string,
@@ -142,6 +175,9 @@ func (h *handler) exportCSV(w http.ResponseWriter, r *http.Request, filename str
 	if err == nil {
 		err = fill(s)
 	}
+	// Nothing was written yet: the server's write timeout, counted from the
+	// request, does not cut an answer that comes after a long read.
+	h.extendWriteDeadline(w)
 	if err != nil {
 		h.exportError(w, r, err)
 		return

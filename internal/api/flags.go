@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -28,8 +29,9 @@ func WithFlagCache(c *flags.Cache) Option {
 
 // extState is the handler's state beyond the seed API.
 type extState struct {
-	flagK float64
-	stats *flags.Cache // nil until the handler is built, or without an ExtendedReader
+	flagK         float64
+	stats         *flags.Cache   // nil until the handler is built, or without an ExtendedReader
+	exportTimeout *time.Duration // nil: exports keep the server's write timeout
 }
 
 func newExtState() *extState {

@@ -18,7 +18,13 @@ const (
 	// Heavy reads grow with the data they select: a time window's
 	// aggregates, a filter's matches, the overview (seconds at scale).
 	Heavy
+	// Export reads are heavy reads of a whole list (a CSV export: a minute
+	// at scale), bounded by Config.ExportTimeout instead of Timeout.
+	Export
 )
+
+// Heavy reports whether w takes a heavy slot (HeavySlots).
+func (w Weight) Heavy() bool { return w != Light }
 
 // Config is the gate's bounds.
 type Config struct {
@@ -27,9 +33,12 @@ type Config struct {
 	// slots but one (HeavySlots), so that a light read never waits behind
 	// heavy ones alone.
 	MaxConcurrent int
-	// Timeout bounds each read, including its wait for a slot; 0 means no
-	// bound.
+	// Timeout bounds each read but exports, including its wait for a slot;
+	// 0 means no bound.
 	Timeout time.Duration
+	// ExportTimeout bounds each export (Export), including its wait for a
+	// slot; 0 means no bound.
+	ExportTimeout time.Duration
 }
 
 // TimeoutError is a read that did not finish within the gate's timeout,
@@ -76,17 +85,18 @@ type Observer struct {
 
 // Gate admits reads. Its methods are safe for concurrent use.
 type Gate struct {
-	slots   chan struct{} // every read holds one while it runs
-	heavy   chan struct{} // a heavy read holds one of these first
-	timeout time.Duration
-	obs     Observer
+	slots         chan struct{} // every read holds one while it runs
+	heavy         chan struct{} // a heavy read holds one of these first
+	timeout       time.Duration
+	exportTimeout time.Duration
+	obs           Observer
 }
 
 // New returns a gate with the bounds of cfg, reporting to obs.
 func New(cfg Config, obs Observer) *Gate {
 	slots := max(cfg.MaxConcurrent, 1)
 	return &Gate{slots: make(chan struct{}, slots), heavy: make(chan struct{}, HeavySlots(slots)),
-		timeout: cfg.Timeout, obs: obs}
+		timeout: cfg.Timeout, exportTimeout: cfg.ExportTimeout, obs: obs}
 }
 
 // Do runs read once a slot is free for its weight, with the gate's deadline
@@ -94,13 +104,13 @@ func New(cfg Config, obs Observer) *Gate {
 // gate's deadline passed first; the caller's own cancellation is returned
 // as it is.
 func (g *Gate) Do(ctx context.Context, op string, w Weight, read func(context.Context) error) error {
-	if g.timeout > 0 {
+	if d := g.timeoutOf(w); d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, g.timeout, errGateDeadline)
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errGateDeadline)
 		defer cancel()
 	}
 	arrived := time.Now()
-	if w == Heavy {
+	if w.Heavy() {
 		if err := acquire(ctx, g.heavy); err != nil {
 			return g.failed(ctx, op, w, true, err)
 		}
@@ -117,6 +127,14 @@ func (g *Gate) Do(ctx context.Context, op string, w Weight, read func(context.Co
 		return g.failed(ctx, op, w, false, err)
 	}
 	return nil
+}
+
+// timeoutOf is the bound of a read of weight w; 0 means none.
+func (g *Gate) timeoutOf(w Weight) time.Duration {
+	if w == Export {
+		return g.exportTimeout
+	}
+	return g.timeout
 }
 
 // acquire takes one of slots, or returns the context's error first.
@@ -138,7 +156,7 @@ func (g *Gate) failed(ctx context.Context, op string, w Weight, queued bool, err
 	if !errors.Is(context.Cause(ctx), errGateDeadline) {
 		return err
 	}
-	te := &TimeoutError{Op: op, Timeout: g.timeout, Queued: queued, Slots: cap(g.slots), Heavy: w == Heavy}
+	te := &TimeoutError{Op: op, Timeout: g.timeoutOf(w), Queued: queued, Slots: cap(g.slots), Heavy: w.Heavy()}
 	if g.obs.TimedOut != nil {
 		g.obs.TimedOut(te)
 	}

@@ -181,9 +181,11 @@ func TestGateKeepsASlotForLightReads(t *testing.T) {
 			var heavyIn, heavyPeak atomic.Int64
 			release := make(chan struct{})
 			var wg sync.WaitGroup
-			for range tc.slots + 2 {
+			for i := range tc.slots + 2 {
+				// Exports are heavy reads too.
+				w := []Weight{Heavy, Export}[i%2]
 				wg.Go(func() {
-					assert.NoError(t, g.Do(context.Background(), "overview", Heavy, func(context.Context) error {
+					assert.NoError(t, g.Do(context.Background(), "overview", w, func(context.Context) error {
 						n := heavyIn.Add(1)
 						for p := heavyPeak.Load(); n > p && !heavyPeak.CompareAndSwap(p, n); p = heavyPeak.Load() {
 						}

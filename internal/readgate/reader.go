@@ -38,16 +38,16 @@ func (r *Reader) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPa
 	return call(ctx, r.gate, "list users", userListWeight(q), q, r.store.ListUsers)
 }
 
-// EachUser reads every user of a list through the gate: a heavy read,
-// whose slot and timeout cover fn too.
+// EachUser reads every user of a list through the gate: an export, whose
+// slot and timeout cover fn too.
 func (r *Reader) EachUser(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) error {
-	return r.gate.Do(ctx, "export users", Heavy, func(ctx context.Context) error { return r.store.EachUser(ctx, q, fn) })
+	return r.gate.Do(ctx, "export users", Export, func(ctx context.Context) error { return r.store.EachUser(ctx, q, fn) })
 }
 
-// EachSession reads every session of a list through the gate: a heavy
-// read, whose slot and timeout cover fn too.
+// EachSession reads every session of a list through the gate: an export,
+// whose slot and timeout cover fn too.
 func (r *Reader) EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error {
-	return r.gate.Do(ctx, "export sessions", Heavy, func(ctx context.Context) error { return r.store.EachSession(ctx, q, fn) })
+	return r.gate.Do(ctx, "export sessions", Export, func(ctx context.Context) error { return r.store.EachSession(ctx, q, fn) })
 }
 
 // GetUser reads a user through the gate.

@@ -90,16 +90,16 @@ func (f *fakeStore) ListAgents(ctx context.Context) ([]string, error) {
 func TestReaderGatesEveryRead(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
-		op    string
-		heavy bool
-		arg   any
-		want  any
-		read  func(context.Context, *Reader) (any, error)
+		op   string
+		w    Weight
+		arg  any
+		want any
+		read func(context.Context, *Reader) (any, error)
 	}{
-		{"list users", false, store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list users", Light, store.UserQuery{Limit: 7}, store.UserPage{Count: 1}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListUsers(ctx, store.UserQuery{Limit: 7})
 		}},
-		{"export users", true, store.UserQuery{Search: "x"}, []store.UserSummary{{UserID: "each"}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"export users", Export, store.UserQuery{Search: "x"}, []store.UserSummary{{UserID: "each"}}, func(ctx context.Context, r *Reader) (any, error) {
 			var got []store.UserSummary
 			err := r.EachUser(ctx, store.UserQuery{Search: "x"}, func(u store.UserSummary) error {
 				got = append(got, u)
@@ -107,20 +107,20 @@ func TestReaderGatesEveryRead(t *testing.T) {
 			})
 			return got, err
 		}},
-		{"get user", false, "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get user", Light, "u1", store.UserDetail{Summary: store.UserSummary{UserID: "u1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetUser(ctx, "u1")
 		}},
-		{"get user window", false, store.WindowDetailQuery{UserID: "u2", Start: start}, store.UserDetail{Summary: store.UserSummary{UserID: "u2"}},
+		{"get user window", Light, store.WindowDetailQuery{UserID: "u2", Start: start}, store.UserDetail{Summary: store.UserSummary{UserID: "u2"}},
 			func(ctx context.Context, r *Reader) (any, error) {
 				return r.GetUserWindow(ctx, store.WindowDetailQuery{UserID: "u2", Start: start})
 			}},
-		{"user timeseries", false, store.TimeseriesQuery{UserID: "u3"}, []store.Point{{T: 1}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"user timeseries", Light, store.TimeseriesQuery{UserID: "u3"}, []store.Point{{T: 1}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.UserTimeseries(ctx, store.TimeseriesQuery{UserID: "u3"})
 		}},
-		{"list sessions", false, store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list sessions", Light, store.SessionQuery{UserID: "u4"}, store.SessionPage{Count: 2}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListSessions(ctx, store.SessionQuery{UserID: "u4"})
 		}},
-		{"export sessions", true, store.SessionQuery{Agent: "a"}, []store.SessionSummary{{SessionID: "each"}},
+		{"export sessions", Export, store.SessionQuery{Agent: "a"}, []store.SessionSummary{{SessionID: "each"}},
 			func(ctx context.Context, r *Reader) (any, error) {
 				var got []store.SessionSummary
 				err := r.EachSession(ctx, store.SessionQuery{Agent: "a"}, func(x store.SessionSummary) error {
@@ -129,19 +129,19 @@ func TestReaderGatesEveryRead(t *testing.T) {
 				})
 				return got, err
 			}},
-		{"get session", false, "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get session", Light, "s1", store.SessionDetail{Summary: store.SessionSummary{SessionID: "s1"}}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetSession(ctx, "s1")
 		}},
-		{"get run", false, int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
+		{"get run", Light, int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetRun(ctx, 42)
 		}},
-		{"overview", true, store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
+		{"overview", Heavy, store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.Overview(ctx, store.OverviewQuery{Start: start})
 		}},
-		{"abuse-flag statistics", true, store.StatsQuery{Start: start}, store.UsageStats{Users: 4}, func(ctx context.Context, r *Reader) (any, error) {
+		{"abuse-flag statistics", Heavy, store.StatsQuery{Start: start}, store.UsageStats{Users: 4}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.UsageStats(ctx, store.StatsQuery{Start: start})
 		}},
-		{"list agents", false, "", []string{"agent"}, func(ctx context.Context, r *Reader) (any, error) {
+		{"list agents", Light, "", []string{"agent"}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.ListAgents(ctx)
 		}},
 	}
@@ -153,13 +153,20 @@ func TestReaderGatesEveryRead(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.arg, f.got)
 
+			// Exports have their own bound.
 			f = &fakeStore{block: true}
-			_, err = tc.read(context.Background(), NewReader(New(Config{MaxConcurrent: 1, Timeout: 10 * time.Millisecond}, Observer{}), f))
+			cfg := Config{MaxConcurrent: 1, Timeout: 10 * time.Millisecond, ExportTimeout: 20 * time.Millisecond}
+			_, err = tc.read(context.Background(), NewReader(New(cfg, Observer{}), f))
 			var te *TimeoutError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tc.op, te.Op)
 			assert.False(t, te.Queued)
-			assert.Equal(t, tc.heavy, te.Heavy, "the read's weight")
+			assert.Equal(t, tc.w.Heavy(), te.Heavy, "the read's weight")
+			want := cfg.Timeout
+			if tc.w == Export {
+				want = cfg.ExportTimeout
+			}
+			assert.Equal(t, want, te.Timeout, "the read's bound")
 		})
 	}
 }
