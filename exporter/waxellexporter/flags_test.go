@@ -29,11 +29,7 @@ func TestHighUsageK(t *testing.T) {
 			cfg := sqliteConfig(t)
 			cfg.API.Get().HighUsageK = tc.k
 			e := startExporter(t, newTestEnv(t), cfg)
-			ctx := context.Background()
-			for i := range 10 {
-				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
-				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(101+i), "heavy")))
-			}
+			pushOneHeavyUser(t, e)
 			base := "http://" + e.apiAddr
 			var list struct {
 				Count int64 `json:"count"`
@@ -64,11 +60,7 @@ func TestHighUsageStatsTTL(t *testing.T) {
 			cfg := sqliteConfig(t)
 			cfg.API.Get().HighUsageStatsTTL = tc.ttl
 			e := startExporter(t, newTestEnv(t), cfg)
-			ctx := context.Background()
-			for i := range 10 {
-				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
-				require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(101+i), "heavy")))
-			}
+			pushOneHeavyUser(t, e)
 			flagged := func() int64 {
 				var list struct {
 					Count int64 `json:"count"`
@@ -79,7 +71,7 @@ func TestHighUsageStatsTTL(t *testing.T) {
 			require.Equal(t, int64(1), flagged())
 			for u := range 10 {
 				for r := range 10 {
-					require.NoError(t, e.pushTraces(ctx, canonicalTraces(byte(111+10*u+r), fmt.Sprintf("busy-%d", u))))
+					require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(byte(111+10*u+r), fmt.Sprintf("busy-%d", u))))
 				}
 			}
 			if tc.fresh {
@@ -90,5 +82,15 @@ func TestHighUsageStatsTTL(t *testing.T) {
 			assert.Equal(t, int64(11), flagged(), "the statistics of the first request")
 			assert.Equal(t, int64(11), flagged(), "still within the TTL")
 		})
+	}
+}
+
+// pushOneHeavyUser stores ten users with one run each (traces 1 to 10) and
+// "heavy" with ten (traces 101 to 110).
+func pushOneHeavyUser(t *testing.T, e *waxellExporter) {
+	t.Helper()
+	for i := range 10 {
+		require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
+		require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(byte(101+i), "heavy")))
 	}
 }

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
@@ -22,12 +21,7 @@ func (e *extHandle) eachSession(q store.SessionQuery) []store.SessionSummary {
 	e.t.Helper()
 	s, ok := e.s.(SessionStreamer)
 	require.True(e.t, ok, "%T does not implement storetest.SessionStreamer", e.s)
-	var out []store.SessionSummary
-	require.NoError(e.t, s.EachSession(context.Background(), q, func(x store.SessionSummary) error {
-		out = append(out, x)
-		return nil
-	}), "EachSession %+v", q)
-	return normSessions(store.SessionPage{Sessions: out}).Sessions
+	return normSessions(store.SessionPage{Sessions: collect(e.t, s.EachSession, q)}).Sessions
 }
 
 func testEachSession(t *testing.T, e *extHandle) {
@@ -91,17 +85,5 @@ func testEachSession(t *testing.T, e *extHandle) {
 	require.Equal(t, moved.SessionID, now[0].SessionID, "the write is seen by the next read")
 	require.Equal(t, moved.RunCount+1, now[0].RunCount)
 
-	// An error from the callback ends the read and is returned.
-	errStop := errors.New("stop")
-	calls := 0
-	err := e.s.(SessionStreamer).EachSession(context.Background(), store.SessionQuery{Sort: store.SortRunCount},
-		func(store.SessionSummary) error {
-			calls++
-			if calls == 3 {
-				return errStop
-			}
-			return nil
-		})
-	require.ErrorIs(t, err, errStop)
-	require.Equal(t, 3, calls)
+	requireStopsOnError(t, e.s.(SessionStreamer).EachSession, store.SessionQuery{Sort: store.SortRunCount})
 }

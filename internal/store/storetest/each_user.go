@@ -22,12 +22,36 @@ func (e *extHandle) eachUser(q store.UserQuery) []store.UserSummary {
 	e.t.Helper()
 	s, ok := e.s.(UserStreamer)
 	require.True(e.t, ok, "%T does not implement storetest.UserStreamer", e.s)
-	var out []store.UserSummary
-	require.NoError(e.t, s.EachUser(context.Background(), q, func(u store.UserSummary) error {
-		out = append(out, u)
+	return normPage(store.UserPage{Users: collect(e.t, s.EachUser, q)}).Users
+}
+
+// collect gathers what a read of every row of a list (EachUser,
+// EachSession) passes to its callback.
+func collect[Q, T any](t *testing.T, each func(context.Context, Q, func(T) error) error, q Q) []T {
+	t.Helper()
+	var out []T
+	require.NoError(t, each(context.Background(), q, func(x T) error {
+		out = append(out, x)
 		return nil
-	}), "EachUser %+v", q)
-	return normPage(store.UserPage{Users: out}).Users
+	}), "%T %+v", q, q)
+	return out
+}
+
+// requireStopsOnError checks that an error from the callback of a read of
+// every row of a list ends the read and is returned.
+func requireStopsOnError[Q, T any](t *testing.T, each func(context.Context, Q, func(T) error) error, q Q) {
+	t.Helper()
+	errStop := errors.New("stop")
+	calls := 0
+	err := each(context.Background(), q, func(T) error {
+		calls++
+		if calls == 3 {
+			return errStop
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, errStop)
+	require.Equal(t, 3, calls)
 }
 
 // bulkRuns are runs of more users than a store reads agents for at once
@@ -107,17 +131,5 @@ func testEachUser(t *testing.T, e *extHandle) {
 			"bulk window sort %s", field)
 	}
 
-	// An error from the callback ends the read and is returned.
-	errStop := errors.New("stop")
-	calls := 0
-	err := e.s.(UserStreamer).EachUser(context.Background(), store.UserQuery{Sort: store.SortRunCount},
-		func(store.UserSummary) error {
-			calls++
-			if calls == 3 {
-				return errStop
-			}
-			return nil
-		})
-	require.ErrorIs(t, err, errStop)
-	require.Equal(t, 3, calls)
+	requireStopsOnError(t, e.s.(UserStreamer).EachUser, store.UserQuery{Sort: store.SortRunCount})
 }
