@@ -93,6 +93,7 @@ var (
 	detailTmpl   = parsePage("detail.html")
 	errorTmpl    = parsePage("error.html")
 	overviewTmpl = parsePage("overview.html")
+	sessionTmpl  = parsePage("session.html")
 )
 
 func parsePage(name string) *template.Template {
@@ -111,6 +112,7 @@ var templateFuncs = template.FuncMap{
 	"pct":      formatPercent,
 	"asset":    assetURL,
 	"userURL":  userURL,
+	"userPath": userPath,
 	"timeOf":   timeOf,
 	"more":     func(list []string, n int) int { return len(list) - n },
 }

@@ -70,7 +70,7 @@ func newBrowserSession(t *testing.T) *browserSession {
 	// Both share the abuse-flag statistics, as in the exporter.
 	stats := flags.NewCache(st, time.Minute)
 	apiHandler := api.NewHandler(st, api.WithFlagCache(stats))
-	uiHandler := newTestHandler(st, WithSessionURL("/sessions/{session_id}"), WithFlags(stats))
+	uiHandler := newTestHandler(st, WithFlags(stats))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			apiHandler.ServeHTTP(w, r)
@@ -404,6 +404,55 @@ func TestBrowserUserDetail(t *testing.T) {
 	}
 }
 
+// TestBrowserSession: a run's session link on a user's page opens the
+// session's page, whose cards and runs (oldest first) are the store's, and
+// whose users link back to their pages.
+func TestBrowserSession(t *testing.T) {
+	s := newBrowserSession(t)
+	top := s.list(store.UserQuery{Sort: store.SortTotalCost, Desc: true, Limit: 1}).Users[0]
+	s.open(userPath(top.UserID))
+	href := eval[string](s, `document.querySelector('#runs a[href^="/sessions/"]').getAttribute("href")`)
+	id := eval[string](s, `document.querySelector('#runs a[href^="/sessions/"]').textContent`)
+	s.navigate(chromedp.Click(chromedp.CSS(`#runs a[href^="/sessions/"]`)))
+	if got := s.location(); got != href || href != sessionPath(id) {
+		t.Errorf("location %q, link %q, want %q", got, href, sessionPath(id))
+	}
+	d, err := s.store.GetSession(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.text("h1.user-id"); got != id {
+		t.Errorf("heading %q, want %q", got, id)
+	}
+	for sel, want := range map[string]string{
+		"#card-runs":     formatInt(d.Summary.RunCount),
+		"#card-cost":     formatUSD(d.Summary.TotalCost),
+		"#card-tokens":   formatInt(d.Summary.TotalTokens),
+		"#card-duration": formatDuration(d.Summary.TotalDuration),
+	} {
+		if got := s.text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	now := testNow.UnixNano()
+	var runs [][]string
+	for _, r := range d.Runs {
+		status := "success"
+		if r.Error {
+			status = "error"
+		}
+		runs = append(runs, []string{formatRelative(r.Start, now), r.UserID, r.AgentName, r.WorkflowName,
+			formatDuration(r.End - r.Start), status, formatUSD(r.CostNanos), formatInt(r.Tokens)})
+	}
+	if got := s.table("#runs"); len(runs) == 0 || !slices.EqualFunc(got, runs, slices.Equal) {
+		t.Errorf("runs %q, want %q", got, runs)
+	}
+	s.navigate(chromedp.Click(chromedp.CSS(`#session-users a[title=` + jsString("User "+top.UserID) + `]`)))
+	if got := s.location(); got != userPath(top.UserID) {
+		t.Errorf("back to the user: location %q", got)
+	}
+}
+
 func TestBrowserXSS(t *testing.T) {
 	s := newBrowserSession(t)
 	for _, id := range hostile[:2] {
@@ -432,6 +481,15 @@ func TestBrowserXSS(t *testing.T) {
 	}
 	if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
 		t.Errorf("list: %d injected elements", n)
+	}
+	// Their session's page names them as text.
+	s.open(sessionPath("sess-x"))
+	if n := eval[int](s, `document.querySelectorAll("img:not(.brand img), script:not([src])").length`); n != 0 {
+		t.Errorf("session: %d injected elements", n)
+	}
+	users := eval[[]string](s, `Array.from(document.querySelectorAll("#session-users a")).map(a => a.textContent)`)
+	if want := slices.Sorted(slices.Values(hostile[:2])); !slices.Equal(users, want) {
+		t.Errorf("session users %q, want %q", users, want)
 	}
 	// The overview lists them among its top users, as text.
 	s.open("/overview?range=all")

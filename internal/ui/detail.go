@@ -137,8 +137,12 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
 	for _, run := range d.Runs {
 		row := runRow{RunSummary: run}
-		if run.SessionID != "" && h.sessionURL != "" {
+		switch {
+		case run.SessionID == "":
+		case h.sessionURL != "":
 			row.SessionURL = strings.ReplaceAll(h.sessionURL, "{session_id}", escapeSession(run.SessionID))
+		default:
+			row.SessionURL = sessionPath(run.SessionID)
 		}
 		v.Runs = append(v.Runs, row)
 	}

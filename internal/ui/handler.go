@@ -42,6 +42,8 @@ type Reader interface {
 	UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error)
 	ListAgents(ctx context.Context) ([]string, error)
 	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
+	// GetSession returns store.ErrNotFound for an unknown session.
+	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 }
 
 // Option configures the handler.
@@ -67,10 +69,10 @@ func WithOTLPEndpoint(endpoint string) Option {
 	}
 }
 
-// WithSessionURL links runs to their session. pattern is an http(s) or
-// root-relative URL in which "{session_id}" is replaced by the escaped
-// session id, for example "https://jaeger.example/search?tags=%7B%22session.id%22%3A%22{session_id}%22%7D".
-// Without it, session ids are shown as text.
+// WithSessionURL links runs to their session elsewhere. pattern is an
+// http(s) or root-relative URL in which "{session_id}" is replaced by the
+// escaped session id, for example "https://jaeger.example/search?tags=%7B%22session.id%22%3A%22{session_id}%22%7D".
+// Without it, runs link to the UI's own session page (/sessions/{session_id}).
 func WithSessionURL(pattern string) Option {
 	return func(h *handler) {
 		if strings.HasPrefix(pattern, "/") || strings.HasPrefix(pattern, "https://") || strings.HasPrefix(pattern, "http://") {
@@ -173,6 +175,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serveDetail(w, r, id)
+	case strings.HasPrefix(path, "/sessions/"):
+		seg := strings.TrimSuffix(strings.TrimPrefix(path, "/sessions/"), "/")
+		id, err := url.PathUnescape(seg)
+		if err != nil || strings.Contains(seg, "/") || id == "" {
+			h.renderError(w, r, http.StatusNotFound, "Page not found",
+				"Session ids in links are one path segment; a \"/\" in an id is written %2F.")
+			return
+		}
+		h.serveSession(w, r, id)
 	default:
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	}

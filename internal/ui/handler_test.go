@@ -423,17 +423,19 @@ func TestDetailPage(t *testing.T) {
 	mustContain(t, res.body, `<a href="/">← All users</a>`)
 }
 
-func TestDetailWithoutSessionURL(t *testing.T) {
+func TestDetailSessionLinks(t *testing.T) {
+	// Without a pattern, runs link to the UI's own session page.
 	h := newTestHandler(fixture(t))
-	res := get(t, h, "/users/alice")
-	mustContain(t, res.body, `title="s-1">s-1</span>`)
-	mustNotContain(t, res.body, `href="/sessions/`)
+	mustContain(t, get(t, h, "/users/alice").body, `<a class="clip mono" href="/sessions/s-1" title="Session s-1">s-1</a>`)
+	mustContain(t, get(t, h, "/users/carol").body, `href="/sessions/conv%2F7"`)
 	// Session ids are escaped into the pattern.
 	h = newTestHandler(fixture(t), WithSessionURL("https://traces.example/search?session={session_id}"))
 	mustContain(t, get(t, h, "/users/carol").body, `href="https://traces.example/search?session=conv%2F7"`)
 	// Unsafe patterns are ignored.
 	h = newTestHandler(fixture(t), WithSessionURL("javascript:alert({session_id})"))
-	mustNotContain(t, get(t, h, "/users/carol").body, "javascript:")
+	carol := get(t, h, "/users/carol").body
+	mustNotContain(t, carol, "javascript:")
+	mustContain(t, carol, `href="/sessions/conv%2F7"`)
 }
 
 func TestDetailRanges(t *testing.T) {
@@ -562,11 +564,14 @@ func (f failingReader) ListAgents(context.Context) ([]string, error) { return ni
 func (f failingReader) Overview(context.Context, store.OverviewQuery) (store.Overview, error) {
 	return store.Overview{}, f.err
 }
+func (f failingReader) GetSession(context.Context, string) (store.SessionDetail, error) {
+	return store.SessionDetail{}, f.err
+}
 
 func TestStoreErrors(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)
 	h := newTestHandler(failingReader{err: errors.New("disk on fire: /secret/path")}, WithLogger(zap.New(core)))
-	for _, target := range []string{"/", "/users/alice"} {
+	for _, target := range []string{"/", "/users/alice", "/sessions/s-1"} {
 		res := get(t, h, target)
 		if res.status != http.StatusInternalServerError {
 			t.Errorf("%s: status %d", target, res.status)
@@ -574,8 +579,8 @@ func TestStoreErrors(t *testing.T) {
 		mustContain(t, res.body, "Something went wrong")
 		mustNotContain(t, res.body, "disk on fire", "/secret/path")
 	}
-	if logs.Len() != 2 {
-		t.Errorf("logged %d errors, want 2", logs.Len())
+	if logs.Len() != 3 {
+		t.Errorf("logged %d errors, want 3", logs.Len())
 	}
 	h = newTestHandler(failingReader{err: fmt.Errorf("query: %w", context.DeadlineExceeded)})
 	if res := get(t, h, "/"); res.status != http.StatusServiceUnavailable {
@@ -600,7 +605,7 @@ func TestQueryBoundPages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zap.ErrorLevel)
 			h := newTestHandler(failingReader{err: tc.err}, WithLogger(zap.New(core)))
-			for _, target := range []string{"/", "/users/alice"} {
+			for _, target := range []string{"/", "/users/alice", "/sessions/s-1"} {
 				res := get(t, h, target)
 				if res.status != http.StatusServiceUnavailable {
 					t.Errorf("%s: status %d", target, res.status)

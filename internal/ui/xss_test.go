@@ -79,6 +79,7 @@ func TestXSSIsEscaped(t *testing.T) {
 	}
 	for _, id := range hostile {
 		pages["detail "+id] = userPath(id)
+		pages["session "+id] = sessionPath(id)
 	}
 	for name, target := range pages {
 		res := get(t, h, target)

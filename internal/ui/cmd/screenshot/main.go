@@ -61,8 +61,7 @@ func openStore(dir, name string, spans []genai.Span) (*sqlite.Store, error) {
 }
 
 func handler(s *sqlite.Store) http.Handler {
-	return ui.NewHandler(s, ui.WithClock(func() time.Time { return now }),
-		ui.WithSessionURL("/api/v1/observability/sessions/{session_id}/"), ui.WithFlags(flags.NewCache(s, time.Minute)))
+	return ui.NewHandler(s, ui.WithClock(func() time.Time { return now }), ui.WithFlags(flags.NewCache(s, time.Minute)))
 }
 
 func run(out, chromium, serve string) error {
@@ -132,6 +131,7 @@ func run(out, chromium, serve string) error {
 		{"users-list-filtered.png", "realistic", "/?agent=code-agent&range=7d&sort=-run_count&limit=10", 1280, false, ""},
 		{"users-list-empty.png", "empty", "/", 1280, false, ""},
 		{"overview.png", "realistic", "/overview?range=30d", 1280, false, ""},
+		{"session.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#runs a[href^="/sessions/"]`},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))

@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+)
+
+// sessionView is the data of a session's page.
+type sessionView struct {
+	pageData
+	Now     int64
+	Session store.SessionSummary
+	Runs    []store.RunSummary // oldest first, at most store.SessionRuns
+}
+
+// Duration is a run's wall time in nanoseconds, never negative.
+func (sessionView) Duration(r store.RunSummary) int64 { return max(0, r.End-r.Start) }
+
+// sessionPath is the UI's page of a session: its id percent-encoded as one
+// path segment (escapeSession leaves no "/", "." or ".." to resolve).
+func sessionPath(id string) string { return "/sessions/" + escapeSession(id) }
+
+func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string) {
+	tm := &timing{start: time.Now()}
+	d, err := h.reader.GetSession(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Heading: "No such session",
+			Message: "No runs have been recorded in the session “" + id + "”.", pageData: pageData{ResetURL: "/"}})
+		return
+	}
+	if err != nil {
+		h.storeError(w, r, "get session", err)
+		return
+	}
+	tm.store = time.Since(tm.start)
+	v := sessionView{
+		pageData: pageData{Title: "Session " + truncateID(id, 48), ResetURL: sessionPath(id), Nav: navUsers},
+		Now:      h.now().UnixNano(),
+		Session:  d.Summary,
+		Runs:     d.Runs,
+	}
+	h.render(w, r, http.StatusOK, sessionTmpl, v, tm)
+}
