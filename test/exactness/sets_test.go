@@ -2,10 +2,8 @@ package exactness
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -178,5 +176,3 @@ func setNames(sets []*traceSet) string {
 	}
 	return strings.Join(names, " ")
 }
-
-func sortedUsers(m map[string]userWant) []string { return slices.Sorted(maps.Keys(m)) }

@@ -148,14 +148,8 @@ func newProcess(t testing.TB, s Spec) (*Process, error) {
 	return p, nil
 }
 
-// Dir is the process's working directory.
-func (p *Process) Dir() string { return p.dir }
-
 // ConfigPath is the configuration file.
 func (p *Process) ConfigPath() string { return p.cfgPath }
-
-// LogPath is the log file.
-func (p *Process) LogPath() string { return p.logPath }
 
 // Spawn starts the process without waiting for it to be ready.
 func (p *Process) Spawn() error {
