@@ -375,6 +375,21 @@ func TestBrowserUserDetail(t *testing.T) {
 		t.Errorf("session links %d, want %d", got, sessions)
 	}
 
+	// The most expensive sessions, as the store sorts them.
+	top10, err := s.store.ListSessions(context.Background(), store.SessionQuery{UserID: top.UserID, Sort: store.SortTotalCost,
+		Desc: true, Limit: topSessions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sessionRows [][]string
+	for _, x := range top10.Sessions {
+		sessionRows = append(sessionRows, []string{x.SessionID, formatInt(x.RunCount), formatUSD(x.TotalCost),
+			formatInt(x.TotalTokens), formatRelative(x.LastSeen, now), strings.Join(x.Agents, ", ")})
+	}
+	if got := s.table("#sessions"); len(sessionRows) == 0 || !slices.EqualFunc(got, sessionRows, slices.Equal) {
+		t.Errorf("sessions %q, want %q", got, sessionRows)
+	}
+
 	// The chart: one bar per day with cost in the last 30 days.
 	win := chartWindowFor(timeRange{Kind: range30d}, testNow, d.Summary.FirstSeen, d.Summary.LastSeen)
 	points, err := s.store.UserTimeseries(context.Background(), store.TimeseriesQuery{UserID: top.UserID, Start: win.Start, End: win.End, Bucket: store.BucketDay})

@@ -22,9 +22,19 @@ type detailView struct {
 	Chart       chartView
 	RangeFields rangeFields
 	BackURL     string
-	Window      string     // what the chart covers, for people
-	Flags       []flagNote // the metrics that flag the user high_usage
+	Window      string       // what the chart covers, for people
+	Flags       []flagNote   // the metrics that flag the user high_usage
+	Sessions    []sessionRow // the user's most expensive sessions
+	SessionsAll int64        // how many sessions the user has
 }
+
+type sessionRow struct {
+	store.SessionSummary
+	URL string
+}
+
+// topSessions is how many of a user's sessions its page lists.
+const topSessions = 10
 
 // flagNote says why a user is flagged high_usage: one metric above its
 // threshold, against the population's median.
@@ -103,6 +113,13 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		h.storeError(w, r, "abuse-flag statistics", err)
 		return
 	}
+	// One range of the user's sessions index, sorted by cost there.
+	sessions, err := h.reader.ListSessions(r.Context(), store.SessionQuery{UserID: id, Sort: store.SortTotalCost,
+		Desc: true, Limit: topSessions})
+	if err != nil {
+		h.storeError(w, r, "list sessions", err)
+		return
+	}
 	win := chartWindowFor(st.Range, now, d.Summary.FirstSeen, d.Summary.LastSeen)
 	points, err := h.reader.UserTimeseries(r.Context(), store.TimeseriesQuery{
 		UserID: id, Start: win.Start, End: win.End, Bucket: win.Bucket,
@@ -117,12 +134,13 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	tm.store = time.Since(tm.start)
 
 	v := detailView{
-		pageData: pageData{Title: "User " + truncateID(id, 48), ResetURL: userPath(id), Nav: navUsers},
-		State:    st,
-		Now:      now.UnixNano(),
-		User:     d.Summary,
-		Chart:    buildChart(points, win),
-		Flags:    flagNotes(thr, d.Summary),
+		pageData:    pageData{Title: "User " + truncateID(id, 48), ResetURL: userPath(id), Nav: navUsers},
+		State:       st,
+		Now:         now.UnixNano(),
+		User:        d.Summary,
+		Chart:       buildChart(points, win),
+		Flags:       flagNotes(thr, d.Summary),
+		SessionsAll: sessions.Count,
 	}
 	v.RangeFields = newRangeFields("d", "Range", range30d, st.Range)
 	back := listState{Range: st.Range, Sort: "last_seen", Desc: true, Limit: defaultLimit}
@@ -137,16 +155,24 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
 	for _, run := range d.Runs {
 		row := runRow{RunSummary: run}
-		switch {
-		case run.SessionID == "":
-		case h.sessionURL != "":
-			row.SessionURL = strings.ReplaceAll(h.sessionURL, "{session_id}", escapeSession(run.SessionID))
-		default:
-			row.SessionURL = sessionPath(run.SessionID)
+		if run.SessionID != "" {
+			row.SessionURL = h.sessionLink(run.SessionID)
 		}
 		v.Runs = append(v.Runs, row)
 	}
+	for _, s := range sessions.Sessions {
+		v.Sessions = append(v.Sessions, sessionRow{SessionSummary: s, URL: h.sessionLink(s.SessionID)})
+	}
 	h.render(w, r, http.StatusOK, detailTmpl, v, tm)
+}
+
+// sessionLink is where a session id links: the WithSessionURL pattern, else
+// the UI's own session page.
+func (h *handler) sessionLink(id string) string {
+	if h.sessionURL != "" {
+		return strings.ReplaceAll(h.sessionURL, "{session_id}", escapeSession(id))
+	}
+	return sessionPath(id)
 }
 
 // escapeSession percent-encodes everything but unreserved characters, so a

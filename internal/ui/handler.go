@@ -44,6 +44,7 @@ type Reader interface {
 	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
 	// GetSession returns store.ErrNotFound for an unknown session.
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
+	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
 }
 
 // Option configures the handler.

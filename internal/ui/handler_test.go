@@ -567,6 +567,9 @@ func (f failingReader) Overview(context.Context, store.OverviewQuery) (store.Ove
 func (f failingReader) GetSession(context.Context, string) (store.SessionDetail, error) {
 	return store.SessionDetail{}, f.err
 }
+func (f failingReader) ListSessions(context.Context, store.SessionQuery) (store.SessionPage, error) {
+	return store.SessionPage{}, f.err
+}
 
 func TestStoreErrors(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)

@@ -18,8 +18,9 @@ type recordingReader struct {
 	lists  []store.UserQuery
 	pages  []store.UserPage
 	agents []string
-	user   *store.UserDetail
-	points []store.Point
+	user     *store.UserDetail
+	points   []store.Point
+	sessions store.SessionPage
 }
 
 // record notes a read and stores its answer, under the lock: a list
@@ -49,6 +50,17 @@ func (r *recordingReader) GetUser(ctx context.Context, id string) (store.UserDet
 	return d, err
 }
 
+func (r *recordingReader) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	p, err := r.Reader.ListSessions(ctx, q)
+	r.record("ListSessions", func() {
+		r.sessions = p
+		if q.Limit < 1 || q.Limit > maxLimit || q.UserID == "" {
+			r.reads = append(r.reads, "ListSessions beyond a user's page")
+		}
+	})
+	return p, err
+}
+
 func (r *recordingReader) UserTimeseries(ctx context.Context, q store.TimeseriesQuery) ([]store.Point, error) {
 	p, err := r.Reader.UserTimeseries(ctx, q)
 	r.record("UserTimeseries", func() { r.points = p })
@@ -58,12 +70,13 @@ func (r *recordingReader) UserTimeseries(ctx context.Context, q store.Timeseries
 // checkReads fails t unless page p made the reads of one page: a users
 // list one ListUsers read (two for a Previous link whose cursor lost its
 // rows), of at most a page and one row, by keyset unless p is an offset
-// bookmark; a user's page one GetUser and one UserTimeseries. It returns
+// bookmark; a user's page one GetUser, one page of the user's sessions and
+// one UserTimeseries. It returns
 // the number of users the page shows, at most limit.
 func (r *recordingReader) checkReads(t *testing.T, p largePage, limit int) int {
 	t.Helper()
 	if r.user != nil {
-		if got := slices.Sorted(slices.Values(r.reads)); !slices.Equal(got, []string{"GetUser", "UserTimeseries"}) {
+		if got := slices.Sorted(slices.Values(r.reads)); !slices.Equal(got, []string{"GetUser", "ListSessions", "UserTimeseries"}) {
 			t.Errorf("%s: reads %v", p.name, r.reads)
 		}
 		return 1
@@ -107,6 +120,10 @@ func (r *replayReader) ListAgents(context.Context) ([]string, error) { return r.
 
 func (r *replayReader) GetUser(context.Context, string) (store.UserDetail, error) {
 	return *r.rec.user, nil
+}
+
+func (r *replayReader) ListSessions(context.Context, store.SessionQuery) (store.SessionPage, error) {
+	return r.rec.sessions, nil
 }
 
 func (r *replayReader) UserTimeseries(context.Context, store.TimeseriesQuery) ([]store.Point, error) {

@@ -2,9 +2,15 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/ui/internal/demo"
 )
 
 // TestSessionPage: a session's page shows the store's aggregates, its users
@@ -65,4 +71,51 @@ func TestSessionPage(t *testing.T) {
 		}
 	}
 	mustContain(t, get(t, h, "/sessions/nope").body, "No runs have been recorded in the session “nope”.")
+}
+
+// TestDetailTopSessions: a user's page lists the user's most expensive
+// sessions, as the store sorts them, linked to their pages; a user without
+// sessions has no such panel.
+func TestDetailTopSessions(t *testing.T) {
+	b := demo.NewBuilder(40)
+	var spans []genai.Span
+	for i := range topSessions + 2 {
+		// Session i's run costs i+1 thousandths of a dollar; the last
+		// session has two runs.
+		for range 1 + i/(topSessions+1) {
+			spans = append(spans, b.Spans(demo.Run{UserID: "dana", Agent: "chat-agent", SessionID: fmt.Sprintf("s/%02d", i),
+				Start: testNow.Add(-time.Duration(i+1) * time.Hour), Duration: time.Second,
+				Calls: []demo.Call{{Model: "gpt-4o", Input: 10, Output: 5, CostNanos: int64(i+1) * 1_000_000}}})...)
+		}
+	}
+	spans = append(spans, runSpans(b, "erin", "chat-agent", "", testNow.Add(-time.Hour), time.Second, false, "gpt-4o")...)
+	r := openStore(t, spans)
+	h := newTestHandler(r)
+
+	want, err := r.ListSessions(context.Background(), store.SessionQuery{UserID: "dana", Sort: store.SortTotalCost, Desc: true,
+		Limit: topSessions})
+	if err != nil || len(want.Sessions) != topSessions || want.Count != topSessions+2 {
+		t.Fatalf("store: %d sessions of %d, %v", len(want.Sessions), want.Count, err)
+	}
+	res := get(t, h, "/users/dana")
+	doc := parseHTML(t, res.body)
+	mustContain(t, res.body, "Most expensive sessions", "top 10 of 12, all time")
+	rows := findAll(find(doc, byID("sessions")), byTag("tr"))
+	if len(rows) != 1+topSessions {
+		t.Fatalf("%d rows, want %d", len(rows), 1+topSessions)
+	}
+	for i, s := range want.Sessions {
+		cells := findAll(rows[1+i], byTag("td"))
+		link := find(cells[0], byTag("a"))
+		if text(link) != s.SessionID || attr(link, "href") != sessionPath(s.SessionID) {
+			t.Errorf("row %d: %q -> %q, want %q", i, text(link), attr(link, "href"), s.SessionID)
+		}
+		if got := text(cells[2]); got != formatUSD(s.TotalCost) {
+			t.Errorf("row %d cost %q, want %q", i, got, formatUSD(s.TotalCost))
+		}
+	}
+	if text(find(rows[1], byTag("a"))) != "s/11" {
+		t.Errorf("the most expensive session first: %q", text(find(rows[1], byTag("a"))))
+	}
+	mustNotContain(t, get(t, h, "/users/erin").body, "Most expensive sessions")
 }
