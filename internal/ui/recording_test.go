@@ -13,11 +13,11 @@ import (
 // check the reads and to replay the answers without the store.
 type recordingReader struct {
 	Reader
-	mu     sync.Mutex
-	reads  []string
-	lists  []store.UserQuery
-	pages  []store.UserPage
-	agents []string
+	mu       sync.Mutex
+	reads    []string
+	lists    []store.UserQuery
+	pages    []store.UserPage
+	agents   []string
 	user     *store.UserDetail
 	points   []store.Point
 	sessions store.SessionPage
