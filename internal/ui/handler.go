@@ -168,26 +168,27 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, "/", http.StatusFound)
 	case strings.HasPrefix(path, "/users/"):
-		seg := strings.TrimSuffix(strings.TrimPrefix(path, "/users/"), "/")
-		id, err := url.PathUnescape(seg)
-		if err != nil || strings.Contains(seg, "/") || id == "" {
-			h.renderError(w, r, http.StatusNotFound, "Page not found",
-				"User ids in links are one path segment; a \"/\" in an id is written %2F.")
-			return
-		}
-		h.serveDetail(w, r, id)
+		h.serveByID(w, r, strings.TrimPrefix(path, "/users/"), "User", h.serveDetail)
 	case strings.HasPrefix(path, "/sessions/"):
-		seg := strings.TrimSuffix(strings.TrimPrefix(path, "/sessions/"), "/")
-		id, err := url.PathUnescape(seg)
-		if err != nil || strings.Contains(seg, "/") || id == "" {
-			h.renderError(w, r, http.StatusNotFound, "Page not found",
-				"Session ids in links are one path segment; a \"/\" in an id is written %2F.")
-			return
-		}
-		h.serveSession(w, r, id)
+		h.serveByID(w, r, strings.TrimPrefix(path, "/sessions/"), "Session", h.serveSession)
 	default:
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	}
+}
+
+// serveByID serves the page of the id in seg, one escaped path segment
+// (a trailing "/" allowed); anything else is a 404 page that says how ids
+// are written.
+func (h *handler) serveByID(w http.ResponseWriter, r *http.Request, seg, kind string,
+	serve func(http.ResponseWriter, *http.Request, string)) {
+	seg = strings.TrimSuffix(seg, "/")
+	id, err := url.PathUnescape(seg)
+	if err != nil || strings.Contains(seg, "/") || id == "" {
+		h.renderError(w, r, http.StatusNotFound, "Page not found",
+			kind+" ids in links are one path segment; a \"/\" in an id is written %2F.")
+		return
+	}
+	serve(w, r, id)
 }
 
 // bufPool holds render buffers.
