@@ -94,6 +94,7 @@ var (
 	errorTmpl    = parsePage("error.html")
 	overviewTmpl = parsePage("overview.html")
 	sessionTmpl  = parsePage("session.html")
+	runTmpl      = parsePage("run.html")
 )
 
 func parsePage(name string) *template.Template {
@@ -113,6 +114,7 @@ var templateFuncs = template.FuncMap{
 	"asset":    assetURL,
 	"userURL":  userURL,
 	"userPath": userPath,
+	"runPath":  runPath,
 	"timeOf":   timeOf,
 	"more":     func(list []string, n int) int { return len(list) - n },
 }

@@ -462,6 +462,32 @@ func TestBrowserSession(t *testing.T) {
 	if got := s.table("#runs"); len(runs) == 0 || !slices.EqualFunc(got, runs, slices.Equal) {
 		t.Errorf("runs %q, want %q", got, runs)
 	}
+	// The first run's page: its calls as the store has them.
+	s.navigate(chromedp.Click(chromedp.CSS(`#runs tbody tr:first-child td.when a`)))
+	if got := s.location(); got != runPath(d.Runs[0].ID) {
+		t.Fatalf("run link: location %q, want %q", got, runPath(d.Runs[0].ID))
+	}
+	run, err := s.store.GetRun(context.Background(), d.Runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls [][]string
+	for _, c := range run.Calls {
+		source := c.CostSource
+		calls = append(calls, []string{formatRelative(c.Start, now), c.Model, c.Provider, formatInt(c.Tokens.Input),
+			formatInt(c.Tokens.CachedInput), formatInt(c.Tokens.CacheWrite), formatInt(c.Tokens.Output),
+			formatInt(c.Tokens.Reasoning), formatUSD(c.CostNanos), source})
+	}
+	if got := s.table("#calls"); len(calls) == 0 || !slices.EqualFunc(got, calls, slices.Equal) {
+		t.Errorf("calls %q, want %q", got, calls)
+	}
+	if got := s.text("#card-cost"); got != formatUSD(run.CostNanos) {
+		t.Errorf("run cost %q, want %q", got, formatUSD(run.CostNanos))
+	}
+	s.navigate(chromedp.Click(chromedp.CSS(`#run-context a[href^="/sessions/"]`)))
+	if got := s.location(); got != sessionPath(id) {
+		t.Errorf("back to the session: location %q", got)
+	}
 	s.navigate(chromedp.Click(chromedp.CSS(`#session-users a[title=` + jsString("User "+top.UserID) + `]`)))
 	if got := s.location(); got != userPath(top.UserID) {
 		t.Errorf("back to the user: location %q", got)

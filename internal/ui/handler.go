@@ -45,6 +45,8 @@ type Reader interface {
 	// GetSession returns store.ErrNotFound for an unknown session.
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
+	// GetRun returns store.ErrNotFound for an unknown run.
+	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
 }
 
 // Option configures the handler.
@@ -171,6 +173,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveByID(w, r, strings.TrimPrefix(path, "/users/"), "User", h.serveDetail)
 	case strings.HasPrefix(path, "/sessions/"):
 		h.serveByID(w, r, strings.TrimPrefix(path, "/sessions/"), "Session", h.serveSession)
+	case strings.HasPrefix(path, "/runs/"):
+		h.serveRun(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/runs/"), "/"))
 	default:
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	}

@@ -570,11 +570,14 @@ func (f failingReader) GetSession(context.Context, string) (store.SessionDetail,
 func (f failingReader) ListSessions(context.Context, store.SessionQuery) (store.SessionPage, error) {
 	return store.SessionPage{}, f.err
 }
+func (f failingReader) GetRun(context.Context, int64) (store.RunDetail, error) {
+	return store.RunDetail{}, f.err
+}
 
 func TestStoreErrors(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)
 	h := newTestHandler(failingReader{err: errors.New("disk on fire: /secret/path")}, WithLogger(zap.New(core)))
-	for _, target := range []string{"/", "/users/alice", "/sessions/s-1"} {
+	for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1"} {
 		res := get(t, h, target)
 		if res.status != http.StatusInternalServerError {
 			t.Errorf("%s: status %d", target, res.status)
@@ -582,8 +585,8 @@ func TestStoreErrors(t *testing.T) {
 		mustContain(t, res.body, "Something went wrong")
 		mustNotContain(t, res.body, "disk on fire", "/secret/path")
 	}
-	if logs.Len() != 3 {
-		t.Errorf("logged %d errors, want 3", logs.Len())
+	if logs.Len() != 4 {
+		t.Errorf("logged %d errors, want 4", logs.Len())
 	}
 	h = newTestHandler(failingReader{err: fmt.Errorf("query: %w", context.DeadlineExceeded)})
 	if res := get(t, h, "/"); res.status != http.StatusServiceUnavailable {
@@ -608,7 +611,7 @@ func TestQueryBoundPages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zap.ErrorLevel)
 			h := newTestHandler(failingReader{err: tc.err}, WithLogger(zap.New(core)))
-			for _, target := range []string{"/", "/users/alice", "/sessions/s-1"} {
+			for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1"} {
 				res := get(t, h, target)
 				if res.status != http.StatusServiceUnavailable {
 					t.Errorf("%s: status %d", target, res.status)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -68,7 +69,8 @@ func assertInert(t *testing.T, where, body string) {
 }
 
 func TestXSSIsEscaped(t *testing.T) {
-	h := newTestHandler(hostileStore(t), WithSessionURL("/sessions/{session_id}"))
+	r := hostileStore(t)
+	h := newTestHandler(r)
 	pages := map[string]string{
 		"list":   "/",
 		"search": "/?search=" + url.QueryEscape(hostile[0]),
@@ -80,6 +82,11 @@ func TestXSSIsEscaped(t *testing.T) {
 	for _, id := range hostile {
 		pages["detail "+id] = userPath(id)
 		pages["session "+id] = sessionPath(id)
+		d, err := r.GetUser(context.Background(), id)
+		if err != nil || len(d.Runs) == 0 {
+			t.Fatalf("%q: %v", id, err)
+		}
+		pages["run of "+id] = runPath(d.Runs[0].ID)
 	}
 	for name, target := range pages {
 		res := get(t, h, target)

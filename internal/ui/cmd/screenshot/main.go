@@ -132,6 +132,7 @@ func run(out, chromium, serve string) error {
 		{"users-list-empty.png", "empty", "/", 1280, false, ""},
 		{"overview.png", "realistic", "/overview?range=30d", 1280, false, ""},
 		{"session.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#runs a[href^="/sessions/"]`},
+		{"run.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#runs tbody tr:first-child td.when a`},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))
