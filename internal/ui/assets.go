@@ -115,8 +115,15 @@ var templateFuncs = template.FuncMap{
 	"userURL":  userURL,
 	"userPath": userPath,
 	"runPath":  runPath,
+	"runStart": func(id, start, now int64) runStart { return runStart{ID: id, Time: timeOf(start, now)} },
 	"timeOf":   timeOf,
 	"more":     func(list []string, n int) int { return len(list) - n },
+}
+
+// runStart is a run's start time, linked to the run's page.
+type runStart struct {
+	ID   int64
+	Time relTime
 }
 
 // relTime is a time shown relative to now, with the absolute UTC time.
