@@ -18,6 +18,7 @@ import (
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store/postgres"
+	"github.com/waxell/otelcol-waxell/internal/ui"
 )
 
 // Store drivers.
@@ -113,6 +114,12 @@ type APIConfig struct {
 	// new heavy users sooner. Default: 1m.
 	HighUsageStatsTTL time.Duration `mapstructure:"high_usage_stats_ttl"`
 
+	// TraceURL links the trace id on a run's page in the web UI to a
+	// tracing backend that the same pipeline feeds: an http(s) URL in which
+	// "{trace_id}" is replaced by the trace id, such as
+	// "https://jaeger.example/trace/{trace_id}". Default: "" (no link).
+	TraceURL string `mapstructure:"trace_url"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -176,6 +183,10 @@ func (cfg *Config) Validate() error {
 		if !flags.ValidK(api.HighUsageK) {
 			errs = append(errs, fmt.Errorf("api.high_usage_k: must be a positive number up to %g, such as 3.5; got %g",
 				flags.MaxK, api.HighUsageK))
+		}
+		if api.TraceURL != "" && !ui.ValidTraceURL(api.TraceURL) {
+			errs = append(errs, fmt.Errorf("api.trace_url: must be an http(s) URL with {trace_id} in it, "+
+				"such as https://jaeger.example/trace/{trace_id}; got %q", api.TraceURL))
 		}
 		if api.HighUsageStatsTTL <= 0 {
 			errs = append(errs, fmt.Errorf("api.high_usage_stats_ttl: must be positive, such as 1m; got %s", api.HighUsageStatsTTL))

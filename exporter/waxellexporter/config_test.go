@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 	pg.API.Get().MaxConcurrentQueries = 6
 	pg.API.Get().HighUsageK = 5
 	pg.API.Get().HighUsageStatsTTL = 5 * time.Minute
+	pg.API.Get().TraceURL = "https://jaeger.example/trace/{trace_id}"
 	pg.Retention = 2160 * time.Hour
 	pg.RetentionInterval = 30 * time.Minute
 	pg.Timeout = 10 * time.Second
@@ -185,6 +186,10 @@ func TestValidateErrors(t *testing.T) {
 		{"k not a number", func(c *Config) { c.API.Get().HighUsageK = math.NaN() }, "api.high_usage_k: must be a positive number"},
 		{"statistics never reused", func(c *Config) { c.API.Get().HighUsageStatsTTL = 0 },
 			"api.high_usage_stats_ttl: must be positive, such as 1m; got 0s"},
+		{"trace link without the id", func(c *Config) { c.API.Get().TraceURL = "https://jaeger.example/trace/" },
+			`api.trace_url: must be an http(s) URL with {trace_id} in it, such as https://jaeger.example/trace/{trace_id}; got "https://jaeger.example/trace/"`},
+		{"trace link not http", func(c *Config) { c.API.Get().TraceURL = "javascript:alert('{trace_id}')" },
+			"api.trace_url: must be an http(s) URL"},
 		{"reads could take the whole postgres pool", func(c *Config) {
 			c.Store.Driver = DriverPostgres
 			c.Store.Postgres.DSN = "postgres://localhost/waxell"

@@ -186,7 +186,8 @@ func (e *waxellExporter) startAPI(ctx context.Context, host component.Host, api 
 func routes(mux *http.ServeMux, reads readgate.Store, stats *flags.Cache, cfg *APIConfig, v api.Verifier, logger *zap.Logger) {
 	mux.Handle("/api/", api.NewHandler(reads, api.WithLogger(logger), api.WithVerifier(v), api.WithFlagCache(stats),
 		api.WithHighUsageK(cfg.HighUsageK), api.WithExportTimeout(cfg.ExportTimeout)))
-	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats), ui.WithHighUsageK(cfg.HighUsageK)))
+	mux.Handle("/", ui.NewHandler(reads, ui.WithLogger(logger), ui.WithFlags(stats), ui.WithHighUsageK(cfg.HighUsageK),
+		ui.WithTraceURL(cfg.TraceURL)))
 }
 
 // queryTimedOut logs and counts a read of the API or the UI that the query

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +94,22 @@ func pushOneHeavyUser(t *testing.T, e *waxellExporter) {
 		require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(byte(1+i), fmt.Sprintf("user-%d", i))))
 		require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(byte(101+i), "heavy")))
 	}
+}
+
+// TestTraceURL: api.trace_url links a run's trace id in the UI.
+func TestTraceURL(t *testing.T) {
+	cfg := sqliteConfig(t)
+	cfg.API.Get().TraceURL = "https://jaeger.example/trace/{trace_id}"
+	e := startExporter(t, newTestEnv(t), cfg)
+	require.NoError(t, e.pushTraces(context.Background(), canonicalTraces(7, "alice")))
+	base := "http://" + e.apiAddr
+	resp, body := get(t, base+"/users/alice", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	i := strings.Index(body, `href="/runs/`)
+	require.GreaterOrEqual(t, i, 0, "the user's page links its run")
+	run := body[i+len(`href="`):]
+	run = run[:strings.IndexByte(run, '"')]
+	resp, body = get(t, base+run, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `href="https://jaeger.example/trace/`+traceID(7).String()+`"`)
 }

@@ -112,6 +112,24 @@ func WithHighUsageK(k float64) Option {
 	}
 }
 
+// WithTraceURL links a run's trace id to a tracing backend. pattern is an
+// http(s) URL in which "{trace_id}" is replaced by the run's trace id (32
+// hex digits), for example "https://jaeger.example/trace/{trace_id}".
+// Without it, or with another pattern, the trace id is shown as text.
+func WithTraceURL(pattern string) Option {
+	return func(h *handler) {
+		if ValidTraceURL(pattern) {
+			h.traceURL = pattern
+		}
+	}
+}
+
+// ValidTraceURL reports whether pattern can be given to WithTraceURL.
+func ValidTraceURL(pattern string) bool {
+	return (strings.HasPrefix(pattern, "https://") || strings.HasPrefix(pattern, "http://")) &&
+		strings.Contains(pattern, "{trace_id}")
+}
+
 // DefaultOTLPEndpoint is the endpoint hint of the empty state: the
 // collector's default OTLP/HTTP receiver.
 const DefaultOTLPEndpoint = "http://localhost:4318"
@@ -132,6 +150,7 @@ type handler struct {
 	logger     *zap.Logger
 	endpoint   string
 	sessionURL string
+	traceURL   string
 	now        func() time.Time
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -15,6 +16,7 @@ type runView struct {
 	Now        int64
 	Run        store.RunDetail
 	SessionURL string
+	TraceURL   string // empty: the trace id is text
 }
 
 // Duration is the run's wall time in nanoseconds, never negative.
@@ -53,6 +55,10 @@ func (h *handler) serveRun(w http.ResponseWriter, r *http.Request, raw string) {
 	}
 	if d.SessionID != "" {
 		v.SessionURL = h.sessionLink(d.SessionID)
+	}
+	if h.traceURL != "" {
+		// A trace id is hex: nothing in it needs escaping.
+		v.TraceURL = strings.ReplaceAll(h.traceURL, "{trace_id}", d.TraceID)
 	}
 	h.render(w, r, http.StatusOK, runTmpl, v, tm)
 }

@@ -81,4 +81,14 @@ func TestRunPage(t *testing.T) {
 		}
 	}
 	mustContain(t, get(t, h, "/runs/999999").body, "No run 999999 is stored")
+
+	// With a tracing backend, the trace id links to the trace there.
+	mustNotContain(t, res.body, `href="https://`)
+	traced := newTestHandler(r, WithTraceURL("https://jaeger.example/trace/{trace_id}"))
+	mustContain(t, get(t, traced, runPath(id)).body,
+		`<a class="mono" id="run-trace" href="https://jaeger.example/trace/`+want.TraceID+`"`)
+	// Only http(s) patterns with the id are taken.
+	for _, bad := range []string{"javascript:alert('{trace_id}')", "https://jaeger.example/search", "/trace/{trace_id}"} {
+		mustNotContain(t, get(t, newTestHandler(r, WithTraceURL(bad)), runPath(id)).body, `id="run-trace" href=`)
+	}
 }
