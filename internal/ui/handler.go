@@ -190,6 +190,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusFound)
 	case strings.HasPrefix(path, "/users/"):
 		h.serveByID(w, r, strings.TrimPrefix(path, "/users/"), "User", h.serveDetail)
+	case path == "/sessions/" && r.URL.Query().Get("id") != "":
+		h.serveSession(w, r, r.URL.Query().Get("id"))
 	case strings.HasPrefix(path, "/sessions/"):
 		h.serveByID(w, r, strings.TrimPrefix(path, "/sessions/"), "Session", h.serveSession)
 	case strings.HasPrefix(path, "/runs/"):

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -20,8 +21,14 @@ type sessionView struct {
 func (sessionView) Duration(r store.RunSummary) int64 { return max(0, r.End-r.Start) }
 
 // sessionPath is the UI's page of a session: its id percent-encoded as one
-// path segment (escapeSession leaves no "/", "." or ".." to resolve).
-func sessionPath(id string) string { return "/sessions/" + escapeSession(id) }
+// path segment, or in the query for the ids "." and "..", which a mux
+// would resolve away (as userPath does).
+func sessionPath(id string) string {
+	if id == "." || id == ".." {
+		return "/sessions/?id=" + url.QueryEscape(id)
+	}
+	return "/sessions/" + escapeSession(id)
+}
 
 func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string) {
 	tm := &timing{start: time.Now()}

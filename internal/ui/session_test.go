@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,6 +72,28 @@ func TestSessionPage(t *testing.T) {
 		}
 	}
 	mustContain(t, get(t, h, "/sessions/nope").body, "No runs have been recorded in the session “nope”.")
+}
+
+// TestSessionIDsThatAreDots: the sessions "." and ".." are reached through
+// a ServeMux, as the exporter mounts the UI, which would resolve them away
+// in a path.
+func TestSessionIDsThatAreDots(t *testing.T) {
+	b := demo.NewBuilder(60)
+	var spans []genai.Span
+	for _, id := range []string{".", ".."} {
+		spans = append(spans, runSpans(b, "gil", "chat-agent", id, testNow.Add(-time.Hour), time.Second, false, "gpt-4o")...)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", newTestHandler(openStore(t, spans)))
+	user := get(t, mux, "/users/gil").body
+	for _, id := range []string{".", ".."} {
+		link := sessionPath(id)
+		mustContain(t, user, `href="`+html.EscapeString(link)+`"`)
+		res := get(t, mux, link)
+		if res.status != http.StatusOK || !strings.Contains(res.body, `title="`+id+`">`+id+`</h1>`) {
+			t.Errorf("%q via %s: status %d", id, link, res.status)
+		}
+	}
 }
 
 // TestDetailTopSessions: a user's page lists the user's most expensive
