@@ -115,9 +115,21 @@ var templateFuncs = template.FuncMap{
 	"userURL":  userURL,
 	"userPath": userPath,
 	"runPath":  runPath,
+	"totals": func(of any, now int64, first, last string) totalsView {
+		return totalsView{Of: of, Now: now, First: first, Last: last}
+	},
 	"runStart": func(id, start, now int64) runStart { return runStart{ID: id, Time: timeOf(start, now)} },
 	"timeOf":   timeOf,
 	"more":     func(list []string, n int) int { return len(list) - n },
+}
+
+// totalsView is what the "totals" cards show: Of has the aggregates of a
+// user or a session (RunCount, TotalCost, TotalTokens, TotalDuration,
+// FirstSeen, LastSeen), First and Last name its first and last times.
+type totalsView struct {
+	Of          any
+	Now         int64
+	First, Last string
 }
 
 // runStart is a run's start time, linked to the run's page.
