@@ -182,16 +182,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveOverview(w, r)
 	case path == "/favicon.ico":
 		serveStatic(w, r, "favicon.svg")
-	case path == "/users" || path == "/users/":
-		if id := r.URL.Query().Get("id"); id != "" {
-			h.serveDetail(w, r, id)
-			return
-		}
+	case (path == "/users" || path == "/users/") && r.URL.Query().Get("id") == "":
 		http.Redirect(w, r, "/", http.StatusFound)
-	case strings.HasPrefix(path, "/users/"):
-		h.serveByID(w, r, strings.TrimPrefix(path, "/users/"), "User", h.serveDetail)
-	case path == "/sessions/" && r.URL.Query().Get("id") != "":
-		h.serveSession(w, r, r.URL.Query().Get("id"))
+	case path == "/users" || strings.HasPrefix(path, "/users/"):
+		h.serveByID(w, r, strings.TrimPrefix(strings.TrimPrefix(path, "/users"), "/"), "User", h.serveDetail)
 	case strings.HasPrefix(path, "/sessions/"):
 		h.serveByID(w, r, strings.TrimPrefix(path, "/sessions/"), "Session", h.serveSession)
 	case strings.HasPrefix(path, "/runs/"):
@@ -202,10 +196,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveByID serves the page of the id in seg, one escaped path segment
-// (a trailing "/" allowed); anything else is a 404 page that says how ids
-// are written.
+// (a trailing "/" allowed), or in the query ("?id=") when seg is empty
+// (idPath); anything else is a 404 page that says how ids are written.
 func (h *handler) serveByID(w http.ResponseWriter, r *http.Request, seg, kind string,
 	serve func(http.ResponseWriter, *http.Request, string)) {
+	if id := r.URL.Query().Get("id"); seg == "" && id != "" {
+		serve(w, r, id)
+		return
+	}
 	seg = strings.TrimSuffix(seg, "/")
 	id, err := url.PathUnescape(seg)
 	if err != nil || strings.Contains(seg, "/") || id == "" {

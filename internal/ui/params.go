@@ -590,14 +590,18 @@ func parseOverviewState(rawQuery string, now time.Time) (overviewState, error) {
 	return overviewState{Range: tr}, nil
 }
 
-// userPath is the path of a user's page. Ids are one escaped path segment
-// ("/" becomes %2F); "." and ".." cannot be path segments in a browser, so
-// they go in the query instead.
-func userPath(id string) string {
+// userPath is the path of a user's page (idPath).
+func userPath(id string) string { return idPath("/users/", id, url.PathEscape) }
+
+// idPath is the path of the page of id under base ("/users/"): id escaped
+// as one path segment ("/" becomes %2F), except "." and "..", which a
+// browser or a ServeMux would resolve away in a path, so they go in the
+// query instead (serveByID reads both).
+func idPath(base, id string, escape func(string) string) string {
 	if id == "." || id == ".." {
-		return "/users/?id=" + url.QueryEscape(id)
+		return base + "?id=" + url.QueryEscape(id)
 	}
-	return "/users/" + url.PathEscape(id)
+	return base + escape(id)
 }
 
 // userURL is the link to a user's page that keeps an explicit range.

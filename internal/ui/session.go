@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -20,15 +19,8 @@ type sessionView struct {
 // Duration is a run's wall time in nanoseconds, never negative.
 func (sessionView) Duration(r store.RunSummary) int64 { return max(0, r.End-r.Start) }
 
-// sessionPath is the UI's page of a session: its id percent-encoded as one
-// path segment, or in the query for the ids "." and "..", which a mux
-// would resolve away (as userPath does).
-func sessionPath(id string) string {
-	if id == "." || id == ".." {
-		return "/sessions/?id=" + url.QueryEscape(id)
-	}
-	return "/sessions/" + escapeSession(id)
-}
+// sessionPath is the path of a session's page (idPath).
+func sessionPath(id string) string { return idPath("/sessions/", id, escapeSession) }
 
 func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string) {
 	tm := &timing{start: time.Now()}
