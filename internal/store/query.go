@@ -274,3 +274,40 @@ func medianSorted(at func(int) float64, n int) float64 {
 	}
 	return (at(n/2-1) + at(n/2)) / 2
 }
+
+// RunQuery selects runs, newest first (Desc) or oldest first, ties by id in
+// the same direction. The API asks for a user's or a session's runs; the
+// stores serve those from the runs' (user, start, id) and (session, start,
+// id) indexes.
+type RunQuery struct {
+	UserID    string // exact user id
+	SessionID string // exact session id
+	Agent     string // runs of this agent
+	Start     time.Time
+	End       time.Time // runs that started in [Start, End)
+	Desc      bool
+	Limit     int
+	Offset    int
+	After     *RunCursor
+	NoCount   bool
+}
+
+// RunCursor is a position in a list of runs: the start and id of the last
+// run seen ((Start, ID) is a total order of runs).
+type RunCursor struct {
+	Start int64
+	ID    int64
+}
+
+// Unpaged is q without its page: every matching run, in q's order, not
+// counted (what a store's EachRun reads).
+func (q RunQuery) Unpaged() RunQuery {
+	q.Limit, q.Offset, q.After, q.NoCount = 0, 0, nil, true
+	return q
+}
+
+// RunPage is one page of runs and how many match.
+type RunPage struct {
+	Runs  []RunSummary
+	Count int64
+}

@@ -50,6 +50,7 @@ func RunExtended(t *testing.T, o Opener) {
 		{"UsageStats", testUsageStats},
 		{"EachUser", testEachUser},
 		{"EachSession", testEachSession},
+		{"RunList", testRunList},
 		{"HighUsage", testHighUsage},
 	}
 	for _, tc := range tests {
