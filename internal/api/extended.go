@@ -30,6 +30,10 @@ type ExtendedReader interface {
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 	// GetRun returns store.ErrNotFound for an unknown run.
 	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
+	ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error)
+	// EachRun calls fn with every run matching q's filters, in q's order,
+	// from one read; an error from fn ends it and is returned.
+	EachRun(ctx context.Context, q store.RunQuery, fn func(store.RunSummary) error) error
 	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
 	UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error)
 }
@@ -42,6 +46,7 @@ const (
 	routeGetRun
 	routeOverview
 	routeOpenAPI
+	routeListRuns
 )
 
 // Path prefixes of the routes beyond the seed API, as segments.
@@ -72,7 +77,7 @@ func matchExtraRoute(segs []string) (route, string, bool) {
 	for _, c := range []struct {
 		prefix     []string
 		list, item route
-	}{{sessionsPath, routeListSessions, routeGetSession}, {runsPath, routeNone, routeGetRun}} {
+	}{{sessionsPath, routeListSessions, routeGetSession}, {runsPath, routeListRuns, routeGetRun}} {
 		tail, ok := cutSegments(segs, c.prefix)
 		if !ok {
 			continue
@@ -96,7 +101,7 @@ func matchExtraRoute(segs []string) (route, string, bool) {
 // needsExtended reports whether rt is served from an ExtendedReader.
 func needsExtended(rt route) bool {
 	switch rt {
-	case routeUserTimeseries, routeListSessions, routeGetSession, routeGetRun, routeOverview:
+	case routeUserTimeseries, routeListSessions, routeGetSession, routeListRuns, routeGetRun, routeOverview:
 		return true
 	}
 	return false
@@ -111,6 +116,8 @@ func (h *handler) serveExtra(w http.ResponseWriter, r *http.Request, rt route, i
 		h.listSessions(w, r)
 	case routeGetSession:
 		h.getSession(w, r, id)
+	case routeListRuns:
+		h.listRuns(w, r)
 	case routeGetRun:
 		h.getRun(w, r, id)
 	case routeOverview:

@@ -457,7 +457,7 @@ func TestRunEndpoint(t *testing.T) {
 		getJSON(t, srv, "/api/v1/observability/runs/999999999/", 404, nil)
 		assert.Equal(t, "id", errParam(t, srv, "/api/v1/observability/runs/abc/"))
 		assert.Equal(t, "id", errParam(t, srv, "/api/v1/observability/runs/0/"))
-		getJSON(t, srv, "/api/v1/observability/runs/", 404, nil)
+		assert.Equal(t, "user_id", errParam(t, srv, "/api/v1/observability/runs/"), "the runs list needs a user or a session")
 	})
 }
 

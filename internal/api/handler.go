@@ -5,6 +5,7 @@
 //	GET /api/v1/observability/users/{user_id}/timeseries/  one user's totals per hour or day
 //	GET /api/v1/observability/sessions/                    sessions list
 //	GET /api/v1/observability/sessions/{session_id}/       one session and its runs
+//	GET /api/v1/observability/runs/                        a user's or a session's runs (pagination, CSV)
 //	GET /api/v1/observability/runs/{id}/                   one run and its LLM calls
 //	GET /api/v1/observability/overview/                    totals of a window, top users, anomalies
 //	GET /api/v1/openapi.json                               the OpenAPI 3.1 document of all of these

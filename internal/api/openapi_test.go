@@ -41,6 +41,12 @@ func (*fakeExt) GetSession(context.Context, string) (store.SessionDetail, error)
 func (*fakeExt) GetRun(context.Context, int64) (store.RunDetail, error) {
 	return store.RunDetail{}, nil
 }
+func (*fakeExt) ListRuns(context.Context, store.RunQuery) (store.RunPage, error) {
+	return store.RunPage{}, nil
+}
+func (*fakeExt) EachRun(context.Context, store.RunQuery, func(store.RunSummary) error) error {
+	return nil
+}
 func (*fakeExt) Overview(context.Context, store.OverviewQuery) (store.Overview, error) {
 	return store.Overview{}, nil
 }
@@ -144,6 +150,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 // parameter is the only fault of a request.
 var validQuery = map[route]url.Values{
 	routeUserTimeseries: {"start": {"2026-01-01"}, "end": {"2026-01-02"}},
+	routeListRuns:       {"session_id": {"s"}},
 }
 
 // TestHandlersReadDocumentedParams checks the routes against the handlers:
@@ -156,7 +163,7 @@ func TestHandlersReadDocumentedParams(t *testing.T) {
 	paths := map[route]string{
 		routeListUsers: "/api/v1/observability/users/", routeGetUser: "/api/v1/observability/users/u/",
 		routeUserTimeseries: "/api/v1/observability/users/u/timeseries/", routeListSessions: "/api/v1/observability/sessions/",
-		routeGetSession: "/api/v1/observability/sessions/s/", routeGetRun: "/api/v1/observability/runs/7/",
+		routeGetSession: "/api/v1/observability/sessions/s/", routeGetRun: "/api/v1/observability/runs/7/", routeListRuns: "/api/v1/observability/runs/",
 		routeOverview: "/api/v1/observability/overview/", routeOpenAPI: "/api/v1/openapi.json", routeVerify: "/api/v1/admin/verify",
 	}
 	require.Len(t, paths, len(routeSpecs))

@@ -44,6 +44,8 @@ var routeSpecs = []routeSpec{
 	{routeListSessions, "/api/v1/observability/sessions/", []string{paramUserID, paramAgent, paramStart, paramEnd,
 		paramSort, paramLimit, paramOffset, paramCursor, paramFormat}},
 	{routeGetSession, "/api/v1/observability/sessions/{session_id}/", nil},
+	{routeListRuns, "/api/v1/observability/runs/", []string{paramUserID, paramSessionID, paramAgent, paramStart,
+		paramEnd, paramSort, paramLimit, paramOffset, paramCursor, paramFormat}},
 	{routeGetRun, "/api/v1/observability/runs/{id}/", nil},
 	{routeOverview, "/api/v1/observability/overview/", []string{paramStart, paramEnd, paramFlagK}},
 	{routeOpenAPI, "/api/v1/openapi.json", nil},

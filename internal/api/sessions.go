@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -119,17 +118,7 @@ func parseSessionParams(rawQuery string) (sessionParams, error) {
 
 // link formats the query string of a page: by offset, or after a cursor.
 func (p *sessionParams) link(offset int, cursor string) string {
-	var b strings.Builder
-	if cursor != "" {
-		b.WriteString("?cursor=" + cursor)
-	} else {
-		b.WriteString("?offset=" + strconv.Itoa(offset))
-	}
-	b.WriteString("&limit=" + strconv.Itoa(p.query.Limit))
-	for _, e := range p.echo {
-		appendLinkParam(&b, e.name, e.value)
-	}
-	return b.String()
+	return pageLink(offset, cursor, p.query.Limit, p.echo)
 }
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
@@ -160,22 +149,7 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	for _, s := range page.Sessions {
 		out.Results = append(out.Results, renderSession(s))
 	}
-	if p.query.After != nil {
-		if out.NextCursor != nil {
-			s := p.link(0, *out.NextCursor)
-			out.Next = &s
-		}
-	} else {
-		offset, count := int64(p.query.Offset), page.Count
-		if offset < count && count-offset > int64(limit) {
-			s := p.link(p.query.Offset+limit, "")
-			out.Next = &s
-		}
-		if offset > 0 {
-			s := p.link(max(0, p.query.Offset-limit), "")
-			out.Previous = &s
-		}
-	}
+	out.Next, out.Previous = pageLinks(p.query.After != nil, p.query.Offset, limit, page.Count, out.NextCursor, p.link)
 	h.writeJSON(w, http.StatusOK, out)
 }
 

@@ -17,6 +17,8 @@ type Store interface {
 	EachSession(ctx context.Context, q store.SessionQuery, fn func(store.SessionSummary) error) error
 	GetSession(ctx context.Context, sessionID string) (store.SessionDetail, error)
 	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
+	ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error)
+	EachRun(ctx context.Context, q store.RunQuery, fn func(store.RunSummary) error) error
 	Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error)
 	UsageStats(ctx context.Context, q store.StatsQuery) (store.UsageStats, error)
 	ListAgents(ctx context.Context) ([]string, error)
@@ -78,6 +80,27 @@ func (r *Reader) GetSession(ctx context.Context, sessionID string) (store.Sessio
 // GetRun reads a run through the gate.
 func (r *Reader) GetRun(ctx context.Context, id int64) (store.RunDetail, error) {
 	return call(ctx, r.gate, "get run", Light, id, r.store.GetRun)
+}
+
+// ListRuns lists runs through the gate: a light read when it is bounded by
+// a user or a session (one range of an index), a heavy one otherwise.
+func (r *Reader) ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error) {
+	return call(ctx, r.gate, "list runs", runListWeight(q), q, r.store.ListRuns)
+}
+
+// runListWeight is Light for the runs of a user or a session, which an
+// index bounds, whatever else filters them.
+func runListWeight(q store.RunQuery) Weight {
+	if q.UserID != "" || q.SessionID != "" {
+		return Light
+	}
+	return Heavy
+}
+
+// EachRun reads every run of a list through the gate: an export, whose
+// slot and timeout cover fn too.
+func (r *Reader) EachRun(ctx context.Context, q store.RunQuery, fn func(store.RunSummary) error) error {
+	return r.gate.Do(ctx, "export runs", Export, func(ctx context.Context) error { return r.store.EachRun(ctx, q, fn) })
 }
 
 // Overview reads the overview through the gate.

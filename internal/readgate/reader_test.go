@@ -73,6 +73,18 @@ func (f *fakeStore) GetRun(ctx context.Context, id int64) (store.RunDetail, erro
 	return answer(f, ctx, id, store.RunDetail{ID: id})
 }
 
+func (f *fakeStore) ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error) {
+	return answer(f, ctx, q, store.RunPage{Count: 5})
+}
+
+func (f *fakeStore) EachRun(ctx context.Context, q store.RunQuery, fn func(store.RunSummary) error) error {
+	x, err := answer(f, ctx, q, store.RunSummary{ID: 9})
+	if err != nil {
+		return err
+	}
+	return fn(x)
+}
+
 func (f *fakeStore) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
 	return answer(f, ctx, q, store.Overview{UniqueUsers: 3})
 }
@@ -135,6 +147,18 @@ func TestReaderGatesEveryRead(t *testing.T) {
 		{"get run", Light, int64(42), store.RunDetail{ID: 42}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.GetRun(ctx, 42)
 		}},
+		{"list runs", Light, store.RunQuery{SessionID: "s2"}, store.RunPage{Count: 5}, func(ctx context.Context, r *Reader) (any, error) {
+			return r.ListRuns(ctx, store.RunQuery{SessionID: "s2"})
+		}},
+		{"export runs", Export, store.RunQuery{UserID: "u5"}, []store.RunSummary{{ID: 9}},
+			func(ctx context.Context, r *Reader) (any, error) {
+				var got []store.RunSummary
+				err := r.EachRun(ctx, store.RunQuery{UserID: "u5"}, func(x store.RunSummary) error {
+					got = append(got, x)
+					return nil
+				})
+				return got, err
+			}},
 		{"overview", Heavy, store.OverviewQuery{Start: start}, store.Overview{UniqueUsers: 3}, func(ctx context.Context, r *Reader) (any, error) {
 			return r.Overview(ctx, store.OverviewQuery{Start: start})
 		}},
@@ -219,8 +243,16 @@ func TestEveryFilterIsWeighed(t *testing.T) {
 		"UserID": Light, "Sort": Light, "Desc": Light, "Limit": Light, "Offset": Light, "After": Light,
 		"NoCount": Light,
 	}
+	// Runs are light when a user or a session bounds them: alone, every
+	// other filter leaves them unbounded.
+	runs := map[string]Weight{
+		"UserID": Light, "SessionID": Light,
+		"Agent": Heavy, "Start": Heavy, "End": Heavy, "Desc": Heavy, "Limit": Heavy, "Offset": Heavy, "After": Heavy,
+		"NoCount": Heavy,
+	}
 	checkWeights(t, users, userListWeight)
 	checkWeights(t, sessions, sessionListWeight)
+	checkWeights(t, runs, runListWeight)
 }
 
 func checkWeights[Q any](t *testing.T, want map[string]Weight, weigh func(Q) Weight) {
@@ -228,7 +260,7 @@ func checkWeights[Q any](t *testing.T, want map[string]Weight, weigh func(Q) Wei
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		w, ok := want[f.Name]
-		if !assert.True(t, ok, "%s.%s is not weighed: add it to userListWeight or sessionListWeight and here", typ, f.Name) {
+		if !assert.True(t, ok, "%s.%s is not weighed: add it to its list's weight function and here", typ, f.Name) {
 			continue
 		}
 		var q Q
