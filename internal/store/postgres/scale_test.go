@@ -331,6 +331,8 @@ func BenchmarkScale(b *testing.B) {
 	deep := cursorAt("users", "sort=-last_seen", users*9/10)
 	deepCost := cursorAt("users", "sort=-total_cost", users*9/10)
 	deepSessions := cursorAt("sessions", "sort=-last_seen", 1_500_000*users/1_000_000)
+	// The user with the most runs (about 1% of them), deep in its list.
+	deepRuns := cursorAt("runs", "user_id="+benchUserID(0), runs/200)
 
 	repeat := func(t string) []string { return []string{t} }
 	each := func(f func(int) string, n int) []string {
@@ -370,6 +372,13 @@ func BenchmarkScale(b *testing.B) {
 			return "/api/v1/observability/sessions/?sort=-total_cost&user_id=" + benchUserID(i)
 		}, 10)},
 		{"session/detail", each(func(i int) string { return "/api/v1/observability/sessions/" + sessionIDs[i%len(sessionIDs)] + "/" }, 500)},
+		{"runs/by-user", each(func(i int) string { return "/api/v1/observability/runs/?user_id=" + detailUsers[i] }, 200)},
+		{"runs/by-top-user", each(func(i int) string { return "/api/v1/observability/runs/?user_id=" + benchUserID(i) }, 10)},
+		{"runs/by-top-user-deep-cursor", repeat("/api/v1/observability/runs/?user_id=" + benchUserID(0) + "&cursor=" + deepRuns)},
+		{"runs/by-top-user-window-1d", each(func(i int) string {
+			return "/api/v1/observability/runs/?user_id=" + benchUserID(i) + "&" + dayWin
+		}, 10)},
+		{"runs/by-session", each(func(i int) string { return "/api/v1/observability/runs/?session_id=" + sessionIDs[i%len(sessionIDs)] }, 500)},
 		{"run/detail", each(func(i int) string { return fmt.Sprintf("/api/v1/observability/runs/%d/", runIDs[i%len(runIDs)]) }, 500)},
 		{"overview/1h", repeat("/api/v1/observability/overview/?" + hourWin)},
 		{"overview/1d", repeat("/api/v1/observability/overview/?" + dayWin)},

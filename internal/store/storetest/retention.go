@@ -131,6 +131,20 @@ func testRetainKeepsAggregates(t *testing.T, o Opener) {
 	assert.Empty(t, h.user("bob").Runs, "bob keeps his aggregates without runs")
 	assert.Len(t, h.user("dave").Runs, 1, "a trace with a recent span is kept")
 
+	// The runs lists count the runs that are left, not the lifetime's.
+	if rl, ok := h.s.(RunLister); ok {
+		for _, q := range []store.RunQuery{{UserID: "alice"}, {UserID: "bob"}, {SessionID: "s-1"}, {UserID: "dave"}} {
+			q.Limit = 10
+			p, err := rl.ListRuns(context.Background(), q)
+			require.NoError(t, err)
+			assert.Len(t, p.Runs, int(p.Count), "%+v", q)
+			q.Limit, q.Offset = 1, 5
+			p2, err := rl.ListRuns(context.Background(), q)
+			require.NoError(t, err)
+			assert.Equal(t, p.Count, p2.Count, "an empty page counts too: %+v", q)
+		}
+	}
+
 	assert.Zero(t, h.retain(retentionCutoff), "retention is idempotent")
 	h.verify()
 }
