@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -303,6 +304,45 @@ func checkUserDetails(t *testing.T, c *collector) {
 				t.Errorf("run id %d appears for %s and %s", id, other, user)
 			}
 			seen[id] = user
+		}
+		checkRunsList(t, c, user)
+	}
+}
+
+// checkRunsList compares a user's runs list with the runs of its detail:
+// the same runs, newest first, plus each run's user id, and the user's run
+// count.
+func checkRunsList(t *testing.T, c *collector, user string) {
+	t.Helper()
+	var d struct {
+		Aggregates struct {
+			RunCount int64 `json:"run_count"`
+		} `json:"aggregates"`
+		Runs []map[string]any `json:"runs"`
+	}
+	if err := json.Unmarshal(c.api(t, usersPath+url.PathEscape(user)+"/", http.StatusOK), &d); err != nil {
+		t.Fatalf("user %s: %v", user, err)
+	}
+	var l struct {
+		Results []map[string]any `json:"results"`
+		Count   int64            `json:"count"`
+	}
+	path := "/api/v1/observability/runs/?limit=100&user_id=" + url.QueryEscape(user)
+	if err := json.Unmarshal(c.api(t, path, http.StatusOK), &l); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if l.Count != d.Aggregates.RunCount || len(l.Results) != len(d.Runs) {
+		t.Errorf("GET %s: %d runs (count %d), the user's detail has %d (run_count %d)", path, len(l.Results), l.Count,
+			len(d.Runs), d.Aggregates.RunCount)
+		return
+	}
+	for i, r := range l.Results {
+		if r["user_id"] != user {
+			t.Errorf("GET %s: run %v has user %v", path, r["id"], r["user_id"])
+		}
+		delete(r, "user_id")
+		if !reflect.DeepEqual(r, d.Runs[i]) {
+			t.Errorf("GET %s: run %d is %v, the detail's is %v", path, i, r, d.Runs[i])
 		}
 	}
 }
