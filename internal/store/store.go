@@ -3,6 +3,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -160,4 +161,16 @@ type Point struct {
 	TotalTokens   int64
 	TotalDuration int64
 	Models        []ModelPoint // sorted by model name; only models used in the bucket
+}
+
+// Collect reads a list's page through each, a store's reader that passes
+// every row of the page to its callback and returns how many rows match the
+// list, into a slice.
+func Collect[Q, T any](ctx context.Context, q Q, each func(context.Context, Q, func(T) error) (int64, error)) ([]T, int64, error) {
+	var rows []T
+	n, err := each(ctx, q, func(x T) error {
+		rows = append(rows, x)
+		return nil
+	})
+	return rows, n, err
 }

@@ -24,16 +24,11 @@ const agentsOf = `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name)
 // number of users unless the filters are very selective; the count reads
 // every matching user.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
-	var page store.UserPage
-	n, err := s.eachUser(ctx, q, func(u store.UserSummary) error {
-		page.Users = append(page.Users, u)
-		return nil
-	})
+	rows, n, err := store.Collect(ctx, q, s.eachUser)
 	if err != nil {
 		return store.UserPage{}, fmt.Errorf("cannot list users: %w", err)
 	}
-	page.Count = n
-	return page, nil
+	return store.UserPage{Users: rows, Count: n}, nil
 }
 
 // EachUser calls fn with every user matching q's filters, in q's order

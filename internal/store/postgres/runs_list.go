@@ -12,16 +12,11 @@ import (
 
 // ListRuns returns one page of runs and how many match q.
 func (s *Store) ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error) {
-	var page store.RunPage
-	n, err := s.eachRun(ctx, q, func(r store.RunSummary) error {
-		page.Runs = append(page.Runs, r)
-		return nil
-	})
+	rows, n, err := store.Collect(ctx, q, s.eachRun)
 	if err != nil {
 		return store.RunPage{}, fmt.Errorf("cannot list runs: %w", err)
 	}
-	page.Count = n
-	return page, nil
+	return store.RunPage{Runs: rows, Count: n}, nil
 }
 
 // EachRun calls fn with every run matching q's filters, in q's order

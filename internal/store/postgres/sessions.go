@@ -28,16 +28,11 @@ const (
 // 0008): the user's sessions with a copy of their aggregates, one range of
 // its (user_id, last_seen, session_id) index, counted and sorted there.
 func (s *Store) ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	var page store.SessionPage
-	n, err := s.eachSession(ctx, q, func(x store.SessionSummary) error {
-		page.Sessions = append(page.Sessions, x)
-		return nil
-	})
+	rows, n, err := store.Collect(ctx, q, s.eachSession)
 	if err != nil {
 		return store.SessionPage{}, fmt.Errorf("cannot list sessions: %w", err)
 	}
-	page.Count = n
-	return page, nil
+	return store.SessionPage{Sessions: rows, Count: n}, nil
 }
 
 // EachSession calls fn with every session matching q's filters, in q's

@@ -32,16 +32,11 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // ListUsers returns one page of the users matching q and how many match.
 func (s *Store) ListUsers(ctx context.Context, q store.UserQuery) (store.UserPage, error) {
-	var page store.UserPage
-	n, err := s.eachUser(ctx, q, func(u store.UserSummary) error {
-		page.Users = append(page.Users, u)
-		return nil
-	})
+	rows, n, err := store.Collect(ctx, q, s.eachUser)
 	if err != nil {
 		return store.UserPage{}, fmt.Errorf("sqlite: cannot list users: %w", err)
 	}
-	page.Count = n
-	return page, nil
+	return store.UserPage{Users: rows, Count: n}, nil
 }
 
 // EachUser calls fn with every user matching q's filters, in q's order

@@ -11,16 +11,11 @@ import (
 
 // ListRuns returns one page of runs and how many match q.
 func (s *Store) ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error) {
-	var page store.RunPage
-	n, err := s.eachRun(ctx, q, func(r store.RunSummary) error {
-		page.Runs = append(page.Runs, r)
-		return nil
-	})
+	rows, n, err := store.Collect(ctx, q, s.eachRun)
 	if err != nil {
 		return store.RunPage{}, fmt.Errorf("sqlite: cannot list runs: %w", err)
 	}
-	page.Count = n
-	return page, nil
+	return store.RunPage{Runs: rows, Count: n}, nil
 }
 
 // EachRun calls fn with every run matching q's filters, in q's order
@@ -44,13 +39,10 @@ func (s *Store) eachRun(ctx context.Context, q store.RunQuery, fn func(store.Run
 		seen := false
 		if err := each(ctx, tx, l.Page, args, func(rows *sql.Rows) error {
 			var r store.RunSummary
-			var isErr int64
-			if err := rows.Scan(&n, &r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End,
-				&isErr, &r.CostNanos, &r.Tokens, &r.UserID); err != nil {
+			if err := scanRunSummary(rows, &r, &n); err != nil {
 				return err
 			}
 			seen = true
-			r.Error = isErr != 0
 			return fn(r)
 		}); err != nil {
 			return err

@@ -131,15 +131,24 @@ func (s *Store) GetUserWindow(ctx context.Context, q store.WindowDetailQuery) (s
 func appendRunSummary(runs *[]store.RunSummary) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
 		var r store.RunSummary
-		var isErr int64
-		if err := rows.Scan(&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &isErr,
-			&r.CostNanos, &r.Tokens, &r.UserID); err != nil {
+		if err := scanRunSummary(rows, &r); err != nil {
 			return err
 		}
-		r.Error = isErr != 0
 		*runs = append(*runs, r)
 		return nil
 	}
+}
+
+// scanRunSummary scans a row of lead columns and then
+// sqllist.RunSummaryColumns into lead and r.
+func scanRunSummary(rows *sql.Rows, r *store.RunSummary, lead ...any) error {
+	var isErr int64
+	if err := rows.Scan(append(lead, &r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End,
+		&isErr, &r.CostNanos, &r.Tokens, &r.UserID)...); err != nil {
+		return err
+	}
+	r.Error = isErr != 0
+	return nil
 }
 
 // appendModelCost returns a scan function (each) that appends a row of
