@@ -17,8 +17,13 @@ func readModelCosts(br pgx.BatchResults) ([]store.ModelCost, error) {
 // sqllist.RunSummaryColumns.
 func readRunSummaries(br pgx.BatchResults) ([]store.RunSummary, error) {
 	var r store.RunSummary
-	return collect(br, &r, &r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &r.Error,
-		&r.CostNanos, &r.Tokens, &r.UserID)
+	return collect(br, &r, runSummaryDest(&r)...)
+}
+
+// runSummaryDest is where the columns sqllist.RunSummaryColumns are read.
+func runSummaryDest(r *store.RunSummary) []any {
+	return []any{&r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID, &r.Start, &r.End, &r.Error,
+		&r.CostNanos, &r.Tokens, &r.UserID}
 }
 
 // readUserLists reads the last two results of a user detail's batch, its

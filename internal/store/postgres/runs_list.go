@@ -39,8 +39,7 @@ func (s *Store) eachRun(ctx context.Context, q store.RunQuery, fn func(store.Run
 	var n int64
 	var r store.RunSummary
 	seen := false
-	if _, err := pgx.ForEachRow(rows, []any{&n, &r.ID, &r.Key, &r.AgentName, &r.WorkflowName, &r.SessionID,
-		&r.Start, &r.End, &r.Error, &r.CostNanos, &r.Tokens, &r.UserID}, func() error {
+	if _, err := pgx.ForEachRow(rows, append([]any{&n}, runSummaryDest(&r)...), func() error {
 		seen = true
 		return fn(r)
 	}); err != nil {
