@@ -153,13 +153,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		v.Window += " (the last 366 days shown)"
 	}
 	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
-	for _, run := range d.Runs {
-		row := runRow{RunSummary: run}
-		if run.SessionID != "" {
-			row.SessionURL = h.sessionLink(run.SessionID)
-		}
-		v.Runs = append(v.Runs, row)
-	}
+	v.Runs = h.runRows(d.Runs)
 	for _, s := range sessions.Sessions {
 		v.Sessions = append(v.Sessions, sessionRow{SessionSummary: s, URL: h.sessionLink(s.SessionID)})
 	}

@@ -235,6 +235,13 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, listTmpl, v, tm)
 }
 
+// Pager is the list's pager.
+func (v listView) Pager() pager {
+	return pager{From: v.From, To: v.To, Count: v.Count, Page: v.Page, Pages: v.Pages, One: "user", Many: "users",
+		CSVURL: v.CSVURL, FirstURL: v.FirstURL, PrevURL: v.PrevURL, NextURL: v.NextURL, LastURL: v.LastURL,
+		Last: true, Links: v.Pages > 1}
+}
+
 func capitalize(s string) string {
 	if s == "" {
 		return s

@@ -13,11 +13,8 @@ type sessionView struct {
 	pageData
 	Now     int64
 	Session store.SessionSummary
-	Runs    []store.RunSummary // oldest first, at most store.SessionRuns
+	Runs    runsTable // oldest first, at most store.SessionRuns
 }
-
-// Duration is a run's wall time in nanoseconds, never negative.
-func (sessionView) Duration(r store.RunSummary) int64 { return max(0, r.End-r.Start) }
 
 // sessionPath is the path of a session's page (idPath).
 func sessionPath(id string) string { return idPath("/sessions/", id, escapeSession) }
@@ -35,11 +32,12 @@ func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	tm.store = time.Since(tm.start)
+	now := h.now().UnixNano()
 	v := sessionView{
 		pageData: pageData{Title: "Session " + truncateID(id, 48), ResetURL: sessionPath(id), Nav: navUsers},
-		Now:      h.now().UnixNano(),
+		Now:      now,
 		Session:  d.Summary,
-		Runs:     d.Runs,
+		Runs:     runsTable{Runs: h.runRows(d.Runs), Now: now},
 	}
 	h.render(w, r, http.StatusOK, sessionTmpl, v, tm)
 }
