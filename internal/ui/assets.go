@@ -95,6 +95,7 @@ var (
 	overviewTmpl = parsePage("overview.html")
 	sessionTmpl  = parsePage("session.html")
 	runTmpl      = parsePage("run.html")
+	runsTmpl     = parsePage("runs.html")
 )
 
 func parsePage(name string) *template.Template {

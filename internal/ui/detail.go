@@ -26,6 +26,7 @@ type detailView struct {
 	Flags       []flagNote   // the metrics that flag the user high_usage
 	Sessions    []sessionRow // the user's most expensive sessions
 	SessionsAll int64        // how many sessions the user has
+	AllRunsURL  string       // the runs list, when Runs are not all the user's runs
 }
 
 type sessionRow struct {
@@ -154,6 +155,9 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 	}
 	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
 	v.Runs = h.runRows(d.Runs)
+	if int64(len(d.Runs)) < d.Summary.RunCount {
+		v.AllRunsURL = runsURL(id, "")
+	}
 	for _, s := range sessions.Sessions {
 		v.Sessions = append(v.Sessions, sessionRow{SessionSummary: s, URL: h.sessionLink(s.SessionID)})
 	}

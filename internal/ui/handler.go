@@ -3,7 +3,11 @@
 // that read the same store as the REST API.
 //
 //	GET /                 users list (search, agent, time range, sort, pagination; state in the URL)
-//	GET /users/{user_id}  one user: summary cards, cost per day chart, cost by model, recent runs
+//	GET /users/{user_id}  one user: summary cards, cost per day chart, cost by model, top sessions, recent runs
+//	GET /sessions/{id}    one session: its users and agents, summary cards, its first 1,000 runs
+//	GET /runs/{id}        one run: its LLM calls, tokens by type, cost sources
+//	GET /runs/?user_id=&session_id=
+//	                      every run of a user, a session or both, 25 a page by keyset (sort, after, before, page)
 //	GET /overview         totals of a time range, cost by model, top users, high-usage anomalies
 //	GET /static/...       embedded CSS, icon and a small optional script
 //
@@ -47,6 +51,8 @@ type Reader interface {
 	ListSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
 	// GetRun returns store.ErrNotFound for an unknown run.
 	GetRun(ctx context.Context, id int64) (store.RunDetail, error)
+	// ListRuns lists a user's or a session's runs (an unknown one has none).
+	ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error)
 }
 
 // Option configures the handler.
@@ -188,6 +194,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveByID(w, r, strings.TrimPrefix(strings.TrimPrefix(path, "/users"), "/"), "User", h.serveDetail)
 	case strings.HasPrefix(path, "/sessions/"):
 		h.serveByID(w, r, strings.TrimPrefix(path, "/sessions/"), "Session", h.serveSession)
+	case path == "/runs" || path == "/runs/":
+		h.serveRuns(w, r)
 	case strings.HasPrefix(path, "/runs/"):
 		h.serveRun(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/runs/"), "/"))
 	default:

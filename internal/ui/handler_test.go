@@ -52,7 +52,8 @@ func newTestHandler(r Reader, opts ...Option) http.Handler {
 func TestSecurityHeadersEverywhere(t *testing.T) {
 	h := newTestHandler(fixture(t))
 	for _, target := range []string{"/", "/?sort=bogus", "/users/alice", "/users/nobody", "/static/style.css",
-		"/static/app.js", "/static/nope.css", "/nope", "/favicon.ico", "/users/a/b", "/overview", "/overview?range=x"} {
+		"/static/app.js", "/static/nope.css", "/nope", "/favicon.ico", "/users/a/b", "/overview", "/overview?range=x",
+		"/runs/?user_id=alice", "/runs/", "/runs/?user_id=alice&after=x"} {
 		res := get(t, h, target)
 		if got := res.header.Get("Content-Security-Policy"); got != contentSecurityPolicy {
 			t.Errorf("%s: CSP = %q", target, got)
@@ -71,7 +72,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 
 func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	h := newTestHandler(fixture(t))
-	for _, target := range []string{"/", "/users/alice", "/?sort=bogus", "/overview?range=all"} {
+	for _, target := range []string{"/", "/users/alice", "/?sort=bogus", "/overview?range=all", "/runs/?user_id=alice"} {
 		doc := parseHTML(t, get(t, h, target).body)
 		for _, s := range findAll(doc, byTag("script")) {
 			if attr(s, "src") == "" {
@@ -573,11 +574,14 @@ func (f failingReader) ListSessions(context.Context, store.SessionQuery) (store.
 func (f failingReader) GetRun(context.Context, int64) (store.RunDetail, error) {
 	return store.RunDetail{}, f.err
 }
+func (f failingReader) ListRuns(context.Context, store.RunQuery) (store.RunPage, error) {
+	return store.RunPage{}, f.err
+}
 
 func TestStoreErrors(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)
 	h := newTestHandler(failingReader{err: errors.New("disk on fire: /secret/path")}, WithLogger(zap.New(core)))
-	for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1"} {
+	for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1", "/runs/?user_id=alice"} {
 		res := get(t, h, target)
 		if res.status != http.StatusInternalServerError {
 			t.Errorf("%s: status %d", target, res.status)
@@ -585,8 +589,8 @@ func TestStoreErrors(t *testing.T) {
 		mustContain(t, res.body, "Something went wrong")
 		mustNotContain(t, res.body, "disk on fire", "/secret/path")
 	}
-	if logs.Len() != 4 {
-		t.Errorf("logged %d errors, want 4", logs.Len())
+	if logs.Len() != 5 {
+		t.Errorf("logged %d errors, want 5", logs.Len())
 	}
 	h = newTestHandler(failingReader{err: fmt.Errorf("query: %w", context.DeadlineExceeded)})
 	if res := get(t, h, "/"); res.status != http.StatusServiceUnavailable {
@@ -611,7 +615,7 @@ func TestQueryBoundPages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zap.ErrorLevel)
 			h := newTestHandler(failingReader{err: tc.err}, WithLogger(zap.New(core)))
-			for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1"} {
+			for _, target := range []string{"/", "/users/alice", "/sessions/s-1", "/runs/1", "/runs/?user_id=alice"} {
 				res := get(t, h, target)
 				if res.status != http.StatusServiceUnavailable {
 					t.Errorf("%s: status %d", target, res.status)

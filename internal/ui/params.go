@@ -182,13 +182,17 @@ func encode(path string, v []kv) string {
 // getter returns single query values; a parameter given twice is an error.
 type getter url.Values
 
+// get returns the value of name without surrounding spaces.
 func (g getter) get(name string) (string, error) {
+	v, err := g.raw(name)
+	return strings.TrimSpace(v), err
+}
+
+// raw returns the value of name as given (ids, in which spaces count).
+func (g getter) raw(name string) (string, error) {
 	vs := g[name]
-	switch len(vs) {
-	case 0:
+	if len(vs) == 0 {
 		return "", nil
-	case 1:
-		return strings.TrimSpace(vs[0]), nil
 	}
 	// Identical repeats (a form and a bookmark both adding one) are harmless.
 	for _, v := range vs[1:] {
@@ -196,7 +200,7 @@ func (g getter) get(name string) (string, error) {
 			return "", &paramError{param: name, msg: "is given more than once with different values"}
 		}
 	}
-	return strings.TrimSpace(vs[0]), nil
+	return vs[0], nil
 }
 
 // parseRange reads range, start and end. Without range, start or end make

@@ -21,6 +21,8 @@ type recordingReader struct {
 	user     *store.UserDetail
 	points   []store.Point
 	sessions store.SessionPage
+	runQs    []store.RunQuery
+	runs     []store.RunPage
 }
 
 // record notes a read and stores its answer, under the lock: a list
@@ -58,6 +60,12 @@ func (r *recordingReader) ListSessions(ctx context.Context, q store.SessionQuery
 			r.reads = append(r.reads, "ListSessions beyond a user's page")
 		}
 	})
+	return p, err
+}
+
+func (r *recordingReader) ListRuns(ctx context.Context, q store.RunQuery) (store.RunPage, error) {
+	p, err := r.Reader.ListRuns(ctx, q)
+	r.record("ListRuns", func() { r.runQs, r.runs = append(r.runQs, q), append(r.runs, p) })
 	return p, err
 }
 
@@ -108,12 +116,17 @@ type replayReader struct {
 	next   int
 }
 
-func (r *replayReader) ListUsers(context.Context, store.UserQuery) (store.UserPage, error) {
+// replayNext returns the next of the recorded pages, in turn.
+func replayNext[P any](r *replayReader, pages []P) P {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	pg := r.rec.pages[r.next%len(r.rec.pages)]
+	p := pages[r.next%len(pages)]
 	r.next++
-	return pg, nil
+	return p
+}
+
+func (r *replayReader) ListUsers(context.Context, store.UserQuery) (store.UserPage, error) {
+	return replayNext(r, r.rec.pages), nil
 }
 
 func (r *replayReader) ListAgents(context.Context) ([]string, error) { return r.rec.agents, nil }
@@ -124,6 +137,10 @@ func (r *replayReader) GetUser(context.Context, string) (store.UserDetail, error
 
 func (r *replayReader) ListSessions(context.Context, store.SessionQuery) (store.SessionPage, error) {
 	return r.rec.sessions, nil
+}
+
+func (r *replayReader) ListRuns(context.Context, store.RunQuery) (store.RunPage, error) {
+	return replayNext(r, r.rec.runs), nil
 }
 
 func (r *replayReader) UserTimeseries(context.Context, store.TimeseriesQuery) ([]store.Point, error) {

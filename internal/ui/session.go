@@ -14,6 +14,8 @@ type sessionView struct {
 	Now     int64
 	Session store.SessionSummary
 	Runs    runsTable // oldest first, at most store.SessionRuns
+	// AllRunsURL is the runs list, when Runs are not all the session's runs.
+	AllRunsURL string
 }
 
 // sessionPath is the path of a session's page (idPath).
@@ -38,6 +40,9 @@ func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string
 		Now:      now,
 		Session:  d.Summary,
 		Runs:     runsTable{Runs: h.runRows(d.Runs), Now: now},
+	}
+	if int64(len(d.Runs)) < d.Summary.RunCount {
+		v.AllRunsURL = runsURL("", id)
 	}
 	h.render(w, r, http.StatusOK, sessionTmpl, v, tm)
 }

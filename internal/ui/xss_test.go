@@ -82,6 +82,10 @@ func TestXSSIsEscaped(t *testing.T) {
 	for _, id := range hostile {
 		pages["detail "+id] = userPath(id)
 		pages["session "+id] = sessionPath(id)
+		pages["runs of user "+id] = runsURL(id, "")
+		pages["runs of session "+id] = runsURL("", id)
+		pages["runs of user and session "+id] = runsURL(id, id)
+		pages["runs 400 "+id] = runsURL(id, "") + "&sort=" + url.QueryEscape(id)
 		d, err := r.GetUser(context.Background(), id)
 		if err != nil || len(d.Runs) == 0 {
 			t.Fatalf("%q: %v", id, err)
