@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -490,6 +491,93 @@ func TestBrowserSession(t *testing.T) {
 	}
 	s.navigate(chromedp.Click(chromedp.CSS(`#session-users a[title=` + jsString("User "+top.UserID) + `]`)))
 	if got := s.location(); got != userPath(top.UserID) {
+		t.Errorf("back to the user: location %q", got)
+	}
+}
+
+// TestBrowserRunsList: from the user with the most runs, whose page shows
+// the last 50, "All N runs" opens the runs list; Next pages to the end and
+// Previous back to the start, every page the store's runs in order, with
+// the pager saying where it is; the toggle lists them oldest first.
+func TestBrowserRunsList(t *testing.T) {
+	s := newBrowserSession(t)
+	heavy := s.list(store.UserQuery{Sort: store.SortRunCount, Desc: true, Limit: 1}).Users[0]
+	if heavy.RunCount <= store.RecentRuns {
+		t.Fatalf("the heaviest user has %d runs, no more than a user's page shows; the test data is wrong", heavy.RunCount)
+	}
+	// The store's runs of the user, a page at a time, as the list should show them.
+	storePages := func(desc bool) [][][]string {
+		t.Helper()
+		all, err := s.store.ListRuns(context.Background(), store.RunQuery{UserID: heavy.UserID, Desc: desc})
+		if err != nil || all.Count != heavy.RunCount || len(all.Runs) != int(all.Count) {
+			t.Fatalf("store: %d runs of %d, %v; the user has %d", len(all.Runs), all.Count, err, heavy.RunCount)
+		}
+		var pages [][][]string
+		for i, r := range all.Runs {
+			if i%runsPerPage == 0 {
+				pages = append(pages, nil)
+			}
+			status, session := "success", "—"
+			if r.Error {
+				status = "error"
+			}
+			if r.SessionID != "" {
+				session = r.SessionID
+			}
+			pages[len(pages)-1] = append(pages[len(pages)-1], []string{formatRelative(r.Start, testNow.UnixNano()), r.UserID,
+				r.AgentName, r.WorkflowName, formatDuration(r.End - r.Start), status, formatUSD(r.CostNanos), formatInt(r.Tokens), session})
+		}
+		return pages
+	}
+	newest := storePages(true)
+	check := func(pages [][][]string, i int, how string) {
+		t.Helper()
+		if got := s.table("#runs"); !slices.EqualFunc(got, pages[i], slices.Equal) {
+			t.Errorf("page %d (%s): rows %q, want the store's %q", i+1, how, got, pages[i])
+		}
+		from := i*runsPerPage + 1
+		want := fmt.Sprintf("Showing %d–%d of %d runs · page %d of %d", from, from+len(pages[i])-1, heavy.RunCount, i+1, len(pages))
+		if got := s.text(".pager-status"); got != want {
+			t.Errorf("page %d (%s): pager %q, want %q", i+1, how, got, want)
+		}
+	}
+
+	s.open(userPath(heavy.UserID))
+	if got, want := s.text("#all-runs"), "All "+formatInt(heavy.RunCount)+" runs →"; got != want {
+		t.Errorf("link %q, want %q", got, want)
+	}
+	s.navigate(chromedp.Click(chromedp.CSS("#all-runs")))
+	if got := s.location(); got != runsURL(heavy.UserID, "") {
+		t.Errorf("location %q, want %q", got, runsURL(heavy.UserID, ""))
+	}
+	if got := s.text("#runs-heading"); got != "Runs of user "+heavy.UserID {
+		t.Errorf("heading %q", got)
+	}
+	check(newest, 0, "first")
+	for i := 1; i < len(newest); i++ {
+		s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+		check(newest, i, "next")
+	}
+	if n := eval[int](s, `document.querySelectorAll('a[rel="next"]').length`); n != 0 {
+		t.Errorf("the last page has %d Next links", n)
+	}
+	for i := len(newest) - 2; i >= 0; i-- {
+		s.navigate(chromedp.Click(chromedp.CSS(`a[rel="prev"]`)))
+		check(newest, i, "previous")
+	}
+	if n := eval[int](s, `document.querySelectorAll('a[rel="prev"], a[rel="first"]').length`); n != 0 {
+		t.Errorf("the first page has %d Previous/First links", n)
+	}
+
+	// Oldest first, and Next from there.
+	oldest := storePages(false)
+	s.navigate(chromedp.Click(chromedp.CSS(`#runs-order a`)))
+	check(oldest, 0, "oldest first")
+	s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+	check(oldest, 1, "oldest first, next")
+	// The heading's user link leads back to the user's page.
+	s.navigate(chromedp.Click(chromedp.CSS(`#runs-user`)))
+	if got := s.location(); got != userPath(heavy.UserID) {
 		t.Errorf("back to the user: location %q", got)
 	}
 }
