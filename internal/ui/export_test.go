@@ -3,12 +3,14 @@ package ui
 import (
 	"encoding/csv"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/flags"
+	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
 )
 
 // TestExportLink: the list's "Export CSV" link is the REST API's export of
@@ -53,6 +55,49 @@ func TestExportLink(t *testing.T) {
 		}
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: the export %s has %v, the page %v", view, href, got, want)
+		}
+	}
+}
+
+// TestRunsExportLink: the runs list's "Export CSV" link is the REST API's
+// export of every run of the list, in the list's order.
+func TestRunsExportLink(t *testing.T) {
+	r, _ := runsFixture(t)
+	h := newTestHandler(r)
+	apiHandler := api.NewHandler(r.(*sqlite.Store))
+	for _, view := range []string{
+		runsURL("hana", ""),
+		runsURL("hana", "") + "&sort=started_at",
+		runsURL("", "s/a"),
+		runsURL("hana", "s/a") + "&sort=started_at",
+	} {
+		doc := parseHTML(t, get(t, h, view).body)
+		var want []string
+		for target := view; target != ""; {
+			doc := parseHTML(t, get(t, h, target).body)
+			for _, row := range runRowsOf(t, doc) {
+				want = append(want, strconv.FormatInt(row.id, 10))
+			}
+			target = pagerLinks(doc)["next"]
+		}
+		href := attr(find(doc, byID("export-csv")), "href")
+		if !strings.HasPrefix(href, "/api/v1/observability/runs/?format=csv&") {
+			t.Fatalf("%s: export link %q", view, href)
+		}
+		res := get(t, apiHandler, href)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: %s answered %d: %s", view, href, res.status, res.body)
+		}
+		rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[0])
+		}
+		if len(want) <= runsPerPage || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: the export %s has %v, the pages %v", view, href, got, want)
 		}
 	}
 }
