@@ -5,7 +5,8 @@
 //
 // It fills private SQLite stores with the demo data sets (light and a
 // realistic 50 users), serves the UI on a loopback port and captures the
-// users list, a user's page and the overview at desktop and phone widths. With -serve it
+// users list, a user's page, the overview, a session, a run and a user's
+// runs list at desktop and phone widths. With -serve it
 // only serves the realistic data set until interrupted.
 package main
 
@@ -133,6 +134,7 @@ func run(out, chromium, serve string) error {
 		{"overview.png", "realistic", "/overview?range=30d", 1280, false, ""},
 		{"session.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#runs a[href^="/sessions/"]`},
 		{"run.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#runs tbody tr:first-child td.when a`},
+		{"runs.png", "realistic", "/users/" + url.PathEscape(topUser), 1280, false, `#all-runs`},
 	}
 
 	ctx, cancel := browser.New(context.Background(), chromium, filepath.Join(dir, "chromium"))
