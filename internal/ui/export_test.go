@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/waxell/otelcol-waxell/internal/api"
 	"github.com/waxell/otelcol-waxell/internal/flags"
 	"github.com/waxell/otelcol-waxell/internal/store/sqlite"
@@ -37,22 +39,7 @@ func TestExportLink(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatalf("%s lists nobody; the test data is wrong", view)
 		}
-		href := attr(find(doc, byID("export-csv")), "href")
-		if !strings.HasPrefix(href, "/api/v1/observability/users/?format=csv&") {
-			t.Fatalf("%s: export link %q", view, href)
-		}
-		res := get(t, apiHandler, href)
-		if res.status != http.StatusOK {
-			t.Fatalf("%s: %s answered %d: %s", view, href, res.status, res.body)
-		}
-		rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range rows[1:] {
-			got = append(got, r[0])
-		}
+		href, got := exportedIDs(t, apiHandler, doc, "users")
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: the export %s has %v, the page %v", view, href, got, want)
 		}
@@ -80,24 +67,32 @@ func TestRunsExportLink(t *testing.T) {
 			}
 			target = pagerLinks(doc)["next"]
 		}
-		href := attr(find(doc, byID("export-csv")), "href")
-		if !strings.HasPrefix(href, "/api/v1/observability/runs/?format=csv&") {
-			t.Fatalf("%s: export link %q", view, href)
-		}
-		res := get(t, apiHandler, href)
-		if res.status != http.StatusOK {
-			t.Fatalf("%s: %s answered %d: %s", view, href, res.status, res.body)
-		}
-		rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range rows[1:] {
-			got = append(got, r[0])
-		}
+		href, got := exportedIDs(t, apiHandler, doc, "runs")
 		if len(want) <= runsPerPage || strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: the export %s has %v, the pages %v", view, href, got, want)
 		}
 	}
+}
+
+// exportedIDs follows the "Export CSV" link of the page doc, a list of
+// kind ("users", "runs"), through the REST API and returns the link and
+// the first column of the CSV's rows.
+func exportedIDs(t *testing.T, apiHandler http.Handler, doc *html.Node, kind string) (href string, ids []string) {
+	t.Helper()
+	href = attr(find(doc, byID("export-csv")), "href")
+	if !strings.HasPrefix(href, "/api/v1/observability/"+kind+"/?format=csv&") {
+		t.Fatalf("export link %q", href)
+	}
+	res := get(t, apiHandler, href)
+	if res.status != http.StatusOK {
+		t.Fatalf("%s answered %d: %s", href, res.status, res.body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows[1:] {
+		ids = append(ids, r[0])
+	}
+	return href, ids
 }
