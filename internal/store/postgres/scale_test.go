@@ -363,6 +363,8 @@ func BenchmarkScale(b *testing.B) {
 		}, 200)},
 		{"sessions/first-page", repeat("/api/v1/observability/sessions/")},
 		{"sessions/deep-cursor", repeat("/api/v1/observability/sessions/?cursor=" + deepSessions)},
+		{"sessions/window-1d", repeat("/api/v1/observability/sessions/?" + dayWin)},
+		{"sessions/window-1d-sort-cost", repeat("/api/v1/observability/sessions/?sort=-total_cost&" + dayWin)},
 		{"sessions/by-user", each(func(i int) string { return "/api/v1/observability/sessions/?user_id=" + detailUsers[i] }, 200)},
 		// The ten users with the most runs (user 0 has about 1% of them),
 		// which a sample of 200 rarely draws.

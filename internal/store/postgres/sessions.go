@@ -62,18 +62,12 @@ func (s *Store) eachSession(ctx context.Context, q store.SessionQuery, fn func(s
 	if q.UserID != "" {
 		from, conds = "user_sessions s", []string{"s.user_id = " + arg(cleanText(q.UserID))}
 	}
-	conds = append(conds, sqllist.SessionConds(q, cleanText(q.Agent), arg)...)
+	f := sqllist.SessionConds(q, cleanText(q.Agent), arg)
+	conds = append(conds, f.Conds...)
 	l := listSpec{Dialect: dialect(),
 		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	count := "0::int8"
-	switch {
-	case q.NoCount:
-	case q.UserID == "" && len(conds) == 0:
-		count = "(SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions')"
-	default:
-		count = l.Count()
-	}
+	count := sqllist.SessionCount(q, f, &l, "(SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions')")
 	countArgs := slices.Clone(args)
 	// The count is a column of every page row; an empty page asks for it alone.
 	pageSQL := l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)

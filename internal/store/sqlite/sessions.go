@@ -50,14 +50,12 @@ func (s *Store) eachSession(ctx context.Context, q store.SessionQuery, fn func(s
 	if q.UserID != "" {
 		from, conds = "user_sessions s", []string{"s.user_id = " + arg(q.UserID)}
 	}
-	conds = append(conds, sqllist.SessionConds(q, q.Agent, arg)...)
+	f := sqllist.SessionConds(q, q.Agent, arg)
+	conds = append(conds, f.Conds...)
 	l := listSpec{Dialect: dialect(),
 		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
-	count := "0"
-	if !q.NoCount {
-		count = l.Count()
-	}
+	count := sqllist.SessionCount(q, f, &l, "")
 	countArgs := slices.Clone(args)
 	// The count is a column of every page row; an empty page asks for it
 	// alone.

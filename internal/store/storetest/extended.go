@@ -421,6 +421,19 @@ func testSessions(t *testing.T, e *extHandle) {
 	}
 	require.Equal(t, filter(func(s store.SessionSummary) bool { return has(s.Agents, "ag-three") }),
 		list(store.SessionQuery{Agent: "ag-three", Sort: store.SortLastSeen, Desc: true}))
+	// Windows alone and with an agent: the rows and the count.
+	for _, w := range e.windows(16) {
+		in := refSessions(e.f.windowOf(w[0], w[1]))
+		inWindow := func(s store.SessionSummary) bool { _, ok := in[s.SessionID]; return ok }
+		require.Equal(t, filter(inWindow), list(store.SessionQuery{Start: tsOf(w[0]), End: tsOf(w[1]),
+			Sort: store.SortLastSeen, Desc: true}), "window %v", w)
+		require.Equal(t, filter(func(s store.SessionSummary) bool { return inWindow(s) && has(s.Agents, "ag-two") }),
+			list(store.SessionQuery{Start: tsOf(w[0]), End: tsOf(w[1]), Agent: "ag-two", Sort: store.SortLastSeen,
+				Desc: true}), "window %v, agent", w)
+		want := filter(inWindow)
+		require.Equal(t, store.SessionPage{Count: want.Count}, list(store.SessionQuery{Start: tsOf(w[0]), End: tsOf(w[1]),
+			Sort: store.SortTotalCost, Offset: len(want.Sessions)}), "window %v, past the end", w)
+	}
 	ws := e.windows(4)
 	for i, u := range windowUsers[:4] {
 		mineOf := func(s store.SessionSummary) bool { return has(s.Users, u) }
