@@ -137,36 +137,17 @@ func (p *listParams) addEcho(name, value string) {
 	}
 }
 
-// pageLink formats the query string of the page at offset, with the
-// request's limit and result-shaping parameters: "?offset=10&limit=10&sort=...".
-func (p *listParams) pageLink(offset int) string {
-	var b strings.Builder
-	b.WriteString("?offset=")
-	b.WriteString(strconv.Itoa(offset))
-	b.WriteString("&limit=")
-	b.WriteString(strconv.Itoa(p.query.Limit))
-	for _, q := range p.echo {
-		b.WriteByte('&')
-		b.WriteString(q.name)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(q.value))
-	}
-	return b.String()
+// link formats the query string of a page, by offset or after a cursor,
+// with the request's limit and result-shaping parameters:
+// "?offset=10&limit=10&sort=...".
+func (p *listParams) link(offset int, cursor string) string {
+	return pageLink(offset, cursor, p.query.Limit, p.echo)
 }
 
-// pageLinks returns the next and previous links, nil at either end.
+// pageLinks returns the offset pages' next and previous links, nil at
+// either end.
 func (p *listParams) pageLinks(count int64) (next, previous *string) {
-	offset, limit := int64(p.query.Offset), int64(p.query.Limit)
-	// offset+limit < count, without overflow for huge offsets.
-	if offset < count && count-offset > limit {
-		s := p.pageLink(p.query.Offset + p.query.Limit)
-		next = &s
-	}
-	if offset > 0 {
-		s := p.pageLink(max(0, p.query.Offset-p.query.Limit))
-		previous = &s
-	}
-	return next, previous
+	return pageLinks(false, p.query.Offset, p.query.Limit, count, nil, p.link)
 }
 
 // parseSort parses "field" or "-field"; empty means the default -last_seen.

@@ -175,7 +175,7 @@ func TestParseListParams(t *testing.T) {
 			assert.Equal(t, tt.want.Desc, p.query.Desc)
 			assert.Equal(t, tt.want.Limit, p.query.Limit)
 			assert.Equal(t, tt.want.Offset, p.query.Offset)
-			assert.Equal(t, tt.link, p.pageLink(50))
+			assert.Equal(t, tt.link, p.link(50, ""))
 		})
 	}
 }

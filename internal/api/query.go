@@ -224,6 +224,47 @@ func timeKey(t time.Time) string {
 	return strconv.FormatInt(t.UnixNano(), 10)
 }
 
+// Links of a list's pages (next and previous; the seed's by offset).
+
+// pageLink formats the query string of a list's page: by offset, or after
+// a cursor, with the list's other parameters (echo).
+func pageLink(offset int, cursor string, limit int, echo []queryParam) string {
+	var b strings.Builder
+	if cursor != "" {
+		b.WriteString("?cursor=" + cursor)
+	} else {
+		b.WriteString("?offset=" + strconv.Itoa(offset))
+	}
+	b.WriteString("&limit=" + strconv.Itoa(limit))
+	for _, e := range echo {
+		appendLinkParam(&b, e.name, e.value)
+	}
+	return b.String()
+}
+
+// pageLinks returns the next and previous links of a page: after a cursor
+// only next (from the page's next cursor), else by offset.
+func pageLinks(cursorPage bool, offset, limit int, count int64, nextCursor *string,
+	link func(offset int, cursor string) string) (next, previous *string) {
+	if cursorPage {
+		if nextCursor != nil {
+			s := link(0, *nextCursor)
+			next = &s
+		}
+		return next, nil
+	}
+	// offset+limit < count, without overflow for huge offsets.
+	if o := int64(offset); o < count && count-o > int64(limit) {
+		s := link(offset+limit, "")
+		next = &s
+	}
+	if offset > 0 {
+		s := link(max(0, offset-limit), "")
+		previous = &s
+	}
+	return next, previous
+}
+
 // appendLinkParam appends "&name=value" (value escaped) when value is set.
 func appendLinkParam(b *strings.Builder, name, value string) {
 	if value == "" {

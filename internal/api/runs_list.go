@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
@@ -102,44 +101,6 @@ func parseRunParams(rawQuery string) (runParams, error) {
 // link formats the query string of a page: by offset, or after a cursor.
 func (p *runParams) link(offset int, cursor string) string {
 	return pageLink(offset, cursor, p.query.Limit, p.echo)
-}
-
-// pageLink formats the query string of a list's page: by offset, or after
-// a cursor, with the list's other parameters (echo).
-func pageLink(offset int, cursor string, limit int, echo []queryParam) string {
-	var b strings.Builder
-	if cursor != "" {
-		b.WriteString("?cursor=" + cursor)
-	} else {
-		b.WriteString("?offset=" + strconv.Itoa(offset))
-	}
-	b.WriteString("&limit=" + strconv.Itoa(limit))
-	for _, e := range echo {
-		appendLinkParam(&b, e.name, e.value)
-	}
-	return b.String()
-}
-
-// pageLinks returns the next and previous links of a page: after a cursor
-// only next (from the page's next cursor), else by offset.
-func pageLinks(cursorPage bool, offset, limit int, count int64, nextCursor *string,
-	link func(offset int, cursor string) string) (next, previous *string) {
-	if cursorPage {
-		if nextCursor != nil {
-			s := link(0, *nextCursor)
-			next = &s
-		}
-		return next, nil
-	}
-	if o := int64(offset); o < count && count-o > int64(limit) {
-		s := link(offset+limit, "")
-		next = &s
-	}
-	if offset > 0 {
-		s := link(max(0, offset-limit), "")
-		previous = &s
-	}
-	return next, previous
 }
 
 func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) {

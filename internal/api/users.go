@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -166,24 +165,11 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
 		// Keyset pages link forward only.
 		out.Next, out.Previous = nil, nil
 		if nextCursor != nil {
-			s := p.cursorLink(*nextCursor)
+			s := p.link(0, *nextCursor)
 			out.Next = &s
 		}
 	}
 	h.writeJSON(w, http.StatusOK, out)
-}
-
-// cursorLink formats the query string of the page after a cursor.
-func (p *listParams) cursorLink(cursor string) string {
-	var b strings.Builder
-	b.WriteString("?cursor=")
-	b.WriteString(cursor)
-	b.WriteString("&limit=")
-	b.WriteString(strconv.Itoa(p.query.Limit))
-	for _, q := range p.echo {
-		appendLinkParam(&b, q.name, q.value)
-	}
-	return b.String()
 }
 
 // userDetailExtJSON is the lifetime detail: the seed's fields, then flags.
