@@ -27,8 +27,7 @@ type listView struct {
 	pageData
 	State       listState
 	Now         int64
-	Agents      []string
-	AgentGone   bool // the selected agent is not among the known ones
+	AgentField  agentField
 	RangeFields rangeFields
 	Limits      []option
 	Columns     []column
@@ -137,26 +136,18 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := listView{
-		pageData: pageData{Title: "Users", ResetURL: "/", Nav: navUsers},
-		State:    st,
-		Now:      now.UnixNano(),
-		Agents:   agents,
-		Count:    pg.count,
-		Endpoint: h.endpoint,
-		SortDesc: sortNoun(st.Sort, st.Desc),
-		FlagsOn:  h.flags != nil,
-		CSVURL:   st.csvURL(),
+		pageData:   pageData{Title: "Users", ResetURL: "/", Nav: navUsers},
+		State:      st,
+		Now:        now.UnixNano(),
+		AgentField: agentField{ID: "f-agent", Agent: st.Agent, Agents: agents},
+		Count:      pg.count,
+		Endpoint:   h.endpoint,
+		SortDesc:   sortNoun(st.Sort, st.Desc),
+		FlagsOn:    h.flags != nil,
+		CSVURL:     st.csvURL(),
 	}
 	for _, u := range pg.users {
 		v.Users = append(v.Users, userRow{UserSummary: u, HighUsage: thr.Flagged(u.RunCount, u.TotalTokens)})
-	}
-	if st.Agent != "" {
-		v.AgentGone = true
-		for _, a := range agents {
-			if a == st.Agent {
-				v.AgentGone = false
-			}
-		}
 	}
 	v.RangeFields = newRangeFields("f", "Active in", rangeAll, st.Range)
 	for _, l := range limitChoices {

@@ -99,6 +99,20 @@ func (tr timeRange) addTo(v *[]kv, def string) {
 	}
 }
 
+// apiBounds are the range's resolved bounds as the REST API's start and end
+// (RFC 3339 in UTC; an unbounded side is left out): a preset range is
+// resolved to its start now, so that an export selects what the page shows.
+func (tr timeRange) apiBounds() []kv {
+	var v []kv
+	if !tr.Start.IsZero() {
+		v = append(v, kv{paramStart, tr.Start.UTC().Format(time.RFC3339Nano)})
+	}
+	if !tr.End.IsZero() {
+		v = append(v, kv{paramEnd, tr.End.UTC().Format(time.RFC3339Nano)})
+	}
+	return v
+}
+
 // dateValue is the date (UTC) of a custom bound for a date input.
 func dateValue(raw string, t time.Time) string {
 	if raw == "" || t.IsZero() {
@@ -525,12 +539,7 @@ func (s listState) URL() string {
 // users the page counted.
 func (s listState) csvURL() string {
 	v := append([]kv{{"format", "csv"}}, s.filters()...)
-	if !s.Range.Start.IsZero() {
-		v = append(v, kv{paramStart, s.Range.Start.UTC().Format(time.RFC3339Nano)})
-	}
-	if !s.Range.End.IsZero() {
-		v = append(v, kv{paramEnd, s.Range.End.UTC().Format(time.RFC3339Nano)})
-	}
+	v = append(v, s.Range.apiBounds()...)
 	v = append(v, kv{paramSort, s.sortParam()})
 	return encode("/api/v1/observability/users/", v)
 }
@@ -569,6 +578,21 @@ func newRangeFields(id, label, def string, tr timeRange) rangeFields {
 		f.Ranges = append(f.Ranges, option{Value: rg.value, Label: rg.label, Selected: rg.value == tr.Kind})
 	}
 	return f
+}
+
+// agentField is a form's agent select (template "agentfield"): "All
+// agents" and the store's agents, with the chosen one selected.
+type agentField struct {
+	ID     string   // the select's id
+	Agent  string   // the chosen agent; "" for all
+	Agents []string // the store's agents (ListAgents)
+}
+
+// Gone reports whether the chosen agent is not among the store's agents
+// (a bookmark of an agent whose runs are gone): the select adds it, so
+// that the form keeps it.
+func (f agentField) Gone() bool {
+	return f.Agent != "" && !slices.Contains(f.Agents, f.Agent)
 }
 
 // parseRangeQuery reads the time range of a page's query string; def is
