@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
@@ -17,9 +18,11 @@ import (
 // runs a user's page (the last 50) and a session's page (the first
 // store.SessionRuns) leave out.
 
-// Query parameters of the runs list. user_id, session_id and sort are the
-// REST API's; after and before are keyset positions "<start>.<id>" (the
-// start in Unix nanoseconds and the id of a run), page the page number shown.
+// Query parameters of the runs list. user_id, session_id, agent and sort
+// are the REST API's; range, start and end are the users list's time range
+// (the runs that started in it); after and before are keyset positions
+// "<start>.<id>" (the start in Unix nanoseconds and the id of a run), page
+// the page number shown.
 const (
 	paramUserID    = "user_id"
 	paramSessionID = "session_id"
@@ -41,13 +44,15 @@ const (
 type runsState struct {
 	UserID    string
 	SessionID string
-	Desc      bool // newest first (the default)
+	Agent     string    // only this agent's runs; "" for all
+	Range     timeRange // only the runs that started in it; all time by default
+	Desc      bool      // newest first (the default)
 	After     *store.RunCursor
 	Before    *store.RunCursor
 	Page      int // 1-based; 2 or more with After or Before
 }
 
-func parseRunsState(rawQuery string) (runsState, error) {
+func parseRunsState(rawQuery string, now time.Time) (runsState, error) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return runsState{}, &paramError{param: "query", msg: "is not a valid query string"}
@@ -59,6 +64,12 @@ func parseRunsState(rawQuery string) (runsState, error) {
 		return runsState{}, err
 	}
 	if s.SessionID, err = g.raw(paramSessionID); err != nil {
+		return runsState{}, err
+	}
+	if s.Agent, err = g.get(paramAgent); err != nil {
+		return runsState{}, err
+	}
+	if s.Range, err = parseRange(g, now, rangeAll); err != nil {
 		return runsState{}, err
 	}
 	switch sort, err := g.get(paramSort); {
@@ -139,8 +150,9 @@ func (s runsState) sortParam() string {
 	return runsSortOldest
 }
 
-// ids are the parameters that select the list's runs.
-func (s runsState) ids() url.Values {
+// params are the parameters that select the list's runs: the ids and the
+// agent, which the UI and the REST API spell alike.
+func (s runsState) params() url.Values {
 	v := url.Values{}
 	if s.UserID != "" {
 		v.Set(paramUserID, s.UserID)
@@ -148,12 +160,30 @@ func (s runsState) ids() url.Values {
 	if s.SessionID != "" {
 		v.Set(paramSessionID, s.SessionID)
 	}
+	if s.Agent != "" {
+		v.Set(paramAgent, s.Agent)
+	}
 	return v
+}
+
+// setAll sets the parameters kvs in v.
+func setAll(v url.Values, kvs []kv) {
+	for _, p := range kvs {
+		v.Set(p.k, p.v)
+	}
+}
+
+// Filtered reports whether the agent or the range narrows the list.
+func (s runsState) Filtered() bool {
+	return s.Agent != "" || s.Range.Kind != rangeAll
 }
 
 // URL is the canonical URL of the state; default values are left out.
 func (s runsState) URL() string {
-	v := s.ids()
+	v := s.params()
+	var rg []kv
+	s.Range.addTo(&rg, rangeAll)
+	setAll(v, rg)
 	if !s.Desc {
 		v.Set(paramSort, runsSortOldest)
 	}
@@ -175,9 +205,19 @@ func (s runsState) firstPage() runsState {
 	return s
 }
 
-// csvURL is the REST API's CSV export of every run of the list, in its order.
+// unfiltered is the first page of the same order without the agent and
+// range filters.
+func (s runsState) unfiltered() runsState {
+	s = s.firstPage()
+	s.Agent, s.Range = "", timeRange{Kind: rangeAll}
+	return s
+}
+
+// csvURL is the REST API's CSV export of every run of the list, in its
+// order: its agent, and its range resolved to RFC 3339 times.
 func (s runsState) csvURL() string {
-	v := s.ids()
+	v := s.params()
+	setAll(v, s.Range.apiBounds())
 	v.Set(paramSort, s.sortParam())
 	v.Set("format", "csv")
 	return "/api/v1/observability/runs/?" + v.Encode()
@@ -185,12 +225,13 @@ func (s runsState) csvURL() string {
 
 // query is the store query of the list's runs; fetchRuns sets the paging.
 func (s runsState) query() store.RunQuery {
-	return store.RunQuery{UserID: s.UserID, SessionID: s.SessionID, Desc: s.Desc, Limit: runsPerPage + 1}
+	return store.RunQuery{UserID: s.UserID, SessionID: s.SessionID, Agent: s.Agent,
+		Start: s.Range.Start, End: s.Range.End, Desc: s.Desc, Limit: runsPerPage + 1}
 }
 
 // runsURL is the runs list of a user, of a session or of both.
 func runsURL(userID, sessionID string) string {
-	return runsState{UserID: userID, SessionID: sessionID, Desc: true}.URL()
+	return runsState{UserID: userID, SessionID: sessionID, Range: timeRange{Kind: rangeAll}, Desc: true}.URL()
 }
 
 // runsPage is one page of the runs list and where it sits in the list.
@@ -246,23 +287,27 @@ func (h *handler) runsBefore(ctx context.Context, st runsState) (runsPage, error
 // runsView is the data of the runs list.
 type runsView struct {
 	pageData
-	State      runsState
-	UserURL    string // the user's page, with a user id
-	SessionURL string // the session's page, with a session id
-	Count      int64
-	Table      runsTable
-	Pager      pager
-	NewestURL  string // the first page newest first
-	OldestURL  string // the first page oldest first
-	PastEnd    bool   // the page is past the end of a list that has runs
+	State       runsState
+	UserURL     string // the user's page, with a user id
+	SessionURL  string // the session's page, with a session id
+	Count       int64
+	Table       runsTable
+	Pager       pager
+	NewestURL   string // the first page newest first
+	OldestURL   string // the first page oldest first
+	PastEnd     bool   // the page is past the end of a list that has runs
+	AgentField  agentField
+	RangeFields rangeFields
+	ClearURL    string // the first page without the agent and range filters
 }
 
 func (h *handler) serveRuns(w http.ResponseWriter, r *http.Request) {
 	tm := &timing{start: time.Now()}
-	st, err := parseRunsState(r.URL.RawQuery)
+	now := h.now()
+	st, err := parseRunsState(r.URL.RawQuery, now)
 	if err != nil {
 		reset := "/"
-		if st, e := parseRunsState(idsOnly(r.URL.Query())); e == nil && (st.UserID != "" || st.SessionID != "") {
+		if st, e := parseRunsState(idsOnly(r.URL.Query()), now); e == nil && (st.UserID != "" || st.SessionID != "") {
 			reset = st.URL()
 		}
 		h.badRequest(w, r, err, reset)
@@ -274,20 +319,37 @@ func (h *handler) serveRuns(w http.ResponseWriter, r *http.Request) {
 				"(a user's page and a session's page link to it).", pageData: pageData{ResetURL: "/"}})
 		return
 	}
-	pg, err := h.fetchRuns(r.Context(), st)
+	// The page and the agents of the filter's select are independent reads.
+	var (
+		pg       runsPage
+		agents   []string
+		agentErr error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() { agents, agentErr = h.reader.ListAgents(r.Context()) })
+	pg, err = h.fetchRuns(r.Context(), st)
+	wg.Wait()
+	tm.store = time.Since(tm.start)
 	if err != nil {
 		h.storeError(w, r, "list runs", err)
 		return
 	}
-	tm.store = time.Since(tm.start)
+	if agentErr != nil {
+		h.storeError(w, r, "list agents", agentErr)
+		return
+	}
 
 	first := st.firstPage()
 	v := runsView{
 		pageData: pageData{Title: "Runs of " + runsOf(st), ResetURL: first.URL(), Nav: navUsers},
 		State:    st,
 		Count:    pg.count,
-		Table:    runsTable{Now: h.now().UnixNano(), Sessions: true},
+		Table:    runsTable{Now: now.UnixNano(), Sessions: true},
 		PastEnd:  len(pg.runs) == 0 && pg.count > 0,
+
+		AgentField:  agentField{ID: "r-agent", Agent: st.Agent, Agents: agents},
+		RangeFields: newRangeFields("r", "Started in", rangeAll, st.Range),
+		ClearURL:    st.unfiltered().URL(),
 	}
 	if st.UserID != "" {
 		v.UserURL = userPath(st.UserID)
