@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +48,8 @@ func TestExportLink(t *testing.T) {
 }
 
 // TestRunsExportLink: the runs list's "Export CSV" link is the REST API's
-// export of every run of the list, in the list's order.
+// export of every run of the list, in the list's order, for filtered
+// lists too (the agent, and the range resolved to RFC 3339 times in UTC).
 func TestRunsExportLink(t *testing.T) {
 	r, _ := runsFixture(t)
 	h := newTestHandler(r)
@@ -57,6 +59,9 @@ func TestRunsExportLink(t *testing.T) {
 		runsURL("hana", "") + "&sort=started_at",
 		runsURL("", "s/a"),
 		runsURL("hana", "s/a") + "&sort=started_at",
+		runsURL("hana", "") + "&agent=chat-agent&range=custom&start=2026-02-07&end=2026-02-07&sort=started_at",
+		runsURL("lena", "") + "&range=30d",
+		runsURL("hana", "") + "&range=custom&start=2026-02-07T00%3A00%3A00%2B02%3A00&end=2026-02-07T12%3A30%3A00Z",
 	} {
 		doc := parseHTML(t, get(t, h, view).body)
 		var want []string
@@ -80,7 +85,7 @@ func TestRunsExportLink(t *testing.T) {
 func exportedIDs(t *testing.T, apiHandler http.Handler, doc *html.Node, kind string) (href string, ids []string) {
 	t.Helper()
 	href = attr(find(doc, byID("export-csv")), "href")
-	if !strings.HasPrefix(href, "/api/v1/observability/"+kind+"/?format=csv&") {
+	if u, err := url.Parse(href); err != nil || u.Path != "/api/v1/observability/"+kind+"/" || u.Query().Get("format") != "csv" {
 		t.Fatalf("export link %q", href)
 	}
 	res := get(t, apiHandler, href)
