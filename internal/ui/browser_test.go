@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -150,11 +151,16 @@ func (s *browserSession) open(path string) { s.navigate(chromedp.Navigate(s.srv.
 // waits for the page its form submits (by its own script).
 func (s *browserSession) choose(id, value string) {
 	s.t.Helper()
-	s.navigate(chromedp.Evaluate[chromedp.Void](`(() => {
+	s.navigate(selectValue(id, value))
+}
+
+// selectValue picks value in the select with this id, as a person would.
+func selectValue(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(() => {
 		const sel = document.getElementById(` + jsString(id) + `);
 		sel.value = ` + jsString(value) + `;
 		sel.dispatchEvent(new Event("change", {bubbles: true}));
-	})()`))
+	})()`)
 }
 
 func eval[T any](s *browserSession, js string) T {
@@ -498,19 +504,24 @@ func TestBrowserSession(t *testing.T) {
 // TestBrowserRunsList: from the user with the most runs, whose page shows
 // the last 50, "All N runs" opens the runs list; Next pages to the end and
 // Previous back to the start, every page the store's runs in order, with
-// the pager saying where it is; the toggle lists them oldest first.
+// the pager saying where it is; the toggle lists them oldest first. The
+// filter form, from page 2: an agent, then a preset range, then a custom
+// day, each the store's runs of those filters from page 1, kept by Next
+// and the toggle and exported by Export CSV.
 func TestBrowserRunsList(t *testing.T) {
 	s := newBrowserSession(t)
 	heavy := s.list(store.UserQuery{Sort: store.SortRunCount, Desc: true, Limit: 1}).Users[0]
 	if heavy.RunCount <= store.RecentRuns {
 		t.Fatalf("the heaviest user has %d runs, no more than a user's page shows; the test data is wrong", heavy.RunCount)
 	}
-	// The store's runs of the user, a page at a time, as the list should show them.
-	storePages := func(desc bool) [][][]string {
+	// The store's runs of the user (and the filters of q), a page at a
+	// time, as the list should show them.
+	storeRuns := func(q store.RunQuery) [][][]string {
 		t.Helper()
-		all, err := s.store.ListRuns(context.Background(), store.RunQuery{UserID: heavy.UserID, Desc: desc})
-		if err != nil || all.Count != heavy.RunCount || len(all.Runs) != int(all.Count) {
-			t.Fatalf("store: %d runs of %d, %v; the user has %d", len(all.Runs), all.Count, err, heavy.RunCount)
+		q.UserID = heavy.UserID
+		all, err := s.store.ListRuns(context.Background(), q)
+		if err != nil || len(all.Runs) != int(all.Count) || all.Count == 0 {
+			t.Fatalf("store: %d runs of %d, %v for %+v; the test data must have some", len(all.Runs), all.Count, err, q)
 		}
 		var pages [][][]string
 		for i, r := range all.Runs {
@@ -529,6 +540,14 @@ func TestBrowserRunsList(t *testing.T) {
 		}
 		return pages
 	}
+	storePages := func(desc bool) [][][]string {
+		t.Helper()
+		pages := storeRuns(store.RunQuery{Desc: desc})
+		if n := (len(pages)-1)*runsPerPage + len(pages[len(pages)-1]); n != int(heavy.RunCount) {
+			t.Fatalf("store: %d runs; the user has %d", n, heavy.RunCount)
+		}
+		return pages
+	}
 	newest := storePages(true)
 	check := func(pages [][][]string, i int, how string) {
 		t.Helper()
@@ -536,7 +555,8 @@ func TestBrowserRunsList(t *testing.T) {
 			t.Errorf("page %d (%s): rows %q, want the store's %q", i+1, how, got, pages[i])
 		}
 		from := i*runsPerPage + 1
-		want := fmt.Sprintf("Showing %d–%d of %d runs · page %d of %d", from, from+len(pages[i])-1, heavy.RunCount, i+1, len(pages))
+		count := (len(pages)-1)*runsPerPage + len(pages[len(pages)-1])
+		want := fmt.Sprintf("Showing %d–%d of %d runs · page %d of %d", from, from+len(pages[i])-1, count, i+1, len(pages))
 		if got := s.text(".pager-status"); got != want {
 			t.Errorf("page %d (%s): pager %q, want %q", i+1, how, got, want)
 		}
@@ -580,6 +600,86 @@ func TestBrowserRunsList(t *testing.T) {
 	if got := s.location(); got != userPath(heavy.UserID) {
 		t.Errorf("back to the user: location %q", got)
 	}
+
+	// The filters. The user's agent with the most runs, and a day on which
+	// the user ran it (the day of its third newest run).
+	agent, most := "", 0
+	for _, a := range heavy.Agents {
+		p, err := s.store.ListRuns(context.Background(), store.RunQuery{UserID: heavy.UserID, Agent: a, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(p.Count) > most {
+			agent, most = a, int(p.Count)
+		}
+	}
+	recent, err := s.store.ListRuns(context.Background(), store.RunQuery{UserID: heavy.UserID, Agent: agent, Desc: true, Limit: 3})
+	if err != nil || len(recent.Runs) < 3 {
+		t.Fatalf("the agent %s has %d runs of the user, %v", agent, len(recent.Runs), err)
+	}
+	day := time.Unix(0, recent.Runs[2].Start).UTC().Truncate(24 * time.Hour)
+	date := day.Format(time.DateOnly)
+	base := "/runs/?user_id=" + url.QueryEscape(heavy.UserID)
+	// From page 2, pick the agent: its runs from page 1 (paging reset).
+	s.open(runsURL(heavy.UserID, ""))
+	s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+	s.choose("r-agent", agent)
+	if got, want := s.location(), base+"&agent="+url.QueryEscape(agent); got != want {
+		t.Errorf("location after the agent %q, want %q", got, want)
+	}
+	byAgent := storeRuns(store.RunQuery{Agent: agent, Desc: true})
+	if len(byAgent) < 2 || (len(byAgent)-1)*runsPerPage+len(byAgent[len(byAgent)-1]) >= int(heavy.RunCount) {
+		t.Fatalf("the agent %s has %d pages of the user's runs; the case does not filter or page", agent, len(byAgent))
+	}
+	check(byAgent, 0, "agent")
+	if got, want := s.text("#runs-count"), formatInt(int64(most))+" runs · agent "+agent; got != want {
+		t.Errorf("count %q, want %q", got, want)
+	}
+	s.navigate(chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+	check(byAgent, 1, "agent, next")
+	s.navigate(chromedp.Click(chromedp.CSS(`#runs-order a`)))
+	check(storeRuns(store.RunQuery{Agent: agent}), 0, "agent, oldest first")
+	// A preset range keeps the agent and the order.
+	s.choose("r-range", range7d)
+	if got, want := s.location(), base+"&sort=started_at&agent="+url.QueryEscape(agent)+"&range=7d"; got != want {
+		t.Errorf("location after the range %q, want %q", got, want)
+	}
+	check(storeRuns(store.RunQuery{Agent: agent, Start: testNow.Add(-7 * 24 * time.Hour)}), 0, "agent, 7 days")
+	// A custom day: choosing "Custom…" shows the dates (it does not
+	// submit); Apply submits them.
+	s.do(selectValue("r-range", rangeCustom), chromedp.WaitVisible(chromedp.CSS("#r-start")))
+	s.do(chromedp.SetValue(chromedp.CSS("#r-start"), date), chromedp.SetValue(chromedp.CSS("#r-end"), date))
+	s.navigate(chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)))
+	if got, want := s.location(), base+"&sort=started_at&agent="+url.QueryEscape(agent)+"&range=custom&start="+date+"&end="+date; got != want {
+		t.Errorf("location after the custom day %q, want %q", got, want)
+	}
+	oneDay := storeRuns(store.RunQuery{Agent: agent, Start: day, End: day.Add(24 * time.Hour)})
+	check(oneDay, 0, "agent, one day")
+	runs := fmt.Sprintf("%d runs", len(oneDay[0]))
+	if len(oneDay[0]) == 1 {
+		runs = "1 run"
+	}
+	if got, want := s.text("#runs-count"), runs+" · agent "+agent+" · "+date+" to "+date; got != want {
+		t.Errorf("count %q, want %q", got, want)
+	}
+	// Export CSV: the same runs, through the REST API.
+	res, err := http.Get(s.srv.URL + eval[string](s, `document.getElementById("export-csv").getAttribute("href")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(res.Body).ReadAll()
+	_ = res.Body.Close()
+	shown := eval[[]string](s, `Array.from(document.querySelectorAll("#runs td.when a"), a => a.getAttribute("href").slice("/runs/".length))`)
+	var exported []string
+	for _, r := range rows[min(1, len(rows)):] {
+		exported = append(exported, r[0])
+	}
+	if err != nil || res.StatusCode != http.StatusOK || !slices.Equal(exported, shown) || len(shown) != len(oneDay[0]) {
+		t.Errorf("export: status %d, %v, runs %v; the page shows %v", res.StatusCode, err, exported, shown)
+	}
+	// Clear: every run of the user again, oldest first.
+	s.navigate(chromedp.Click(chromedp.CSS("#runs-clear")))
+	check(storePages(false), 0, "cleared")
 }
 
 func TestBrowserXSS(t *testing.T) {
