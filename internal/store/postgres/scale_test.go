@@ -380,6 +380,9 @@ func BenchmarkScale(b *testing.B) {
 		{"runs/by-top-user-window-1d", each(func(i int) string {
 			return "/api/v1/observability/runs/?user_id=" + benchUserID(i) + "&" + dayWin
 		}, 10)},
+		{"runs/by-top-user-agent", each(func(i int) string {
+			return "/api/v1/observability/runs/?user_id=" + benchUserID(i) + "&agent=" + benchAgents[i%len(benchAgents)]
+		}, 10)},
 		{"runs/by-session", each(func(i int) string { return "/api/v1/observability/runs/?session_id=" + sessionIDs[i%len(sessionIDs)] }, 500)},
 		{"run/detail", each(func(i int) string { return fmt.Sprintf("/api/v1/observability/runs/%d/", runIDs[i%len(runIDs)]) }, 500)},
 		{"overview/1h", repeat("/api/v1/observability/overview/?" + hourWin)},
