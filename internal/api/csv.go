@@ -26,7 +26,7 @@ import (
 // connection, query slot or transaction, a read that fails is an ordinary
 // error response rather than a truncated file, and the response has a
 // Content-Length. Each list is read by one statement (EachUser,
-// EachSession): one snapshot, so that a row updated during the export is
+// EachSession, EachRun): one snapshot, so that a row updated during the export is
 // neither missed nor written twice, and a windowed list's aggregate
 // computed once, not once per page. Fields are quoted as RFC 4180 says (commas,
 // quotes and line breaks in ids survive); lines end with "\n". A text cell
