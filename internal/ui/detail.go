@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/waxell/otelcol-waxell/internal/flags"
@@ -100,35 +99,27 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		h.badRequest(w, r, err, userPath(id))
 		return
 	}
-	// The user, the flags' thresholds and the user's most expensive sessions
-	// (one range of its sessions index, sorted by cost there) are independent
-	// reads; the chart's window needs the user's first and last runs.
-	var (
-		thr             flags.Thresholds
-		sessions        store.SessionPage
-		thrErr, sessErr error
-		wg              sync.WaitGroup
-	)
-	wg.Go(func() { thr, thrErr = h.thresholds(r.Context(), store.StatsQuery{}) })
-	wg.Go(func() {
-		sessions, sessErr = h.reader.ListSessions(r.Context(), store.SessionQuery{UserID: id, Sort: store.SortTotalCost,
-			Desc: true, Limit: topSessions})
-	})
 	d, err := h.reader.GetUser(r.Context(), id)
-	wg.Wait()
 	if errors.Is(err, store.ErrNotFound) {
 		h.renderErrorView(w, r, errorView{Status: http.StatusNotFound, Heading: "No such user",
 			Message: "No runs have been recorded for the user id “" + id + "”.", pageData: pageData{ResetURL: "/"}})
 		return
 	}
-	for _, e := range []struct {
-		what string
-		err  error
-	}{{"get user", err}, {"abuse-flag statistics", thrErr}, {"list sessions", sessErr}} {
-		if e.err != nil {
-			h.storeError(w, r, e.what, e.err)
-			return
-		}
+	if err != nil {
+		h.storeError(w, r, "get user", err)
+		return
+	}
+	thr, err := h.thresholds(r.Context(), store.StatsQuery{})
+	if err != nil {
+		h.storeError(w, r, "abuse-flag statistics", err)
+		return
+	}
+	// One range of the user's sessions index, sorted by cost there.
+	sessions, err := h.reader.ListSessions(r.Context(), store.SessionQuery{UserID: id, Sort: store.SortTotalCost,
+		Desc: true, Limit: topSessions})
+	if err != nil {
+		h.storeError(w, r, "list sessions", err)
+		return
 	}
 	win := chartWindowFor(st.Range, now, d.Summary.FirstSeen, d.Summary.LastSeen)
 	points, err := h.reader.UserTimeseries(r.Context(), store.TimeseriesQuery{
