@@ -154,7 +154,7 @@ func (h *handler) serveDetail(w http.ResponseWriter, r *http.Request, id string)
 		v.Window += " (the last 366 days shown)"
 	}
 	v.Models = modelRows(d.CostByModel, d.Summary.TotalCost)
-	v.Runs = h.runRows(d.Runs)
+	v.Runs = h.runRows(d.Runs, true)
 	if int64(len(d.Runs)) < d.Summary.RunCount {
 		v.AllRunsURL = runsURL(id, "")
 	}

@@ -360,7 +360,7 @@ func (h *handler) serveRuns(w http.ResponseWriter, r *http.Request) {
 	newest, oldest := first, first
 	newest.Desc, oldest.Desc = true, false
 	v.NewestURL, v.OldestURL = newest.URL(), oldest.URL()
-	v.Table.Runs = h.runRows(pg.runs)
+	v.Table.Runs = h.runRows(pg.runs, v.Table.Sessions)
 
 	p := pager{Count: pg.count, Page: int64(pg.page), One: "run", Many: "runs", CSVURL: st.csvURL()}
 	p.Pages = max(1, (pg.count+runsPerPage-1)/runsPerPage)

@@ -39,7 +39,7 @@ func (h *handler) serveSession(w http.ResponseWriter, r *http.Request, id string
 		pageData: pageData{Title: "Session " + truncateID(id, 48), ResetURL: sessionPath(id), Nav: navUsers},
 		Now:      now,
 		Session:  d.Summary,
-		Runs:     runsTable{Runs: h.runRows(d.Runs), Now: now},
+		Runs:     runsTable{Runs: h.runRows(d.Runs, false), Now: now},
 	}
 	if int64(len(d.Runs)) < d.Summary.RunCount {
 		v.AllRunsURL = runsURL("", id)

@@ -4,12 +4,13 @@ import "github.com/waxell/otelcol-waxell/internal/store"
 
 // Parts of the pages that several pages share (templates/parts.html).
 
-// runRows are the rows of a runs table, with their sessions' links.
-func (h *handler) runRows(runs []store.RunSummary) []runRow {
+// runRows are the rows of a runs table, with their sessions' links when
+// the table shows its runs' sessions (a session's own page does not).
+func (h *handler) runRows(runs []store.RunSummary, sessionLinks bool) []runRow {
 	rows := make([]runRow, 0, len(runs))
 	for _, run := range runs {
 		row := runRow{RunSummary: run}
-		if run.SessionID != "" {
+		if sessionLinks && run.SessionID != "" {
 			row.SessionURL = h.sessionLink(run.SessionID)
 		}
 		rows = append(rows, row)
