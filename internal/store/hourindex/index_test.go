@@ -22,7 +22,9 @@ type fakeDB struct {
 	fail     error
 }
 
-func newFakeDB() *fakeDB { return &fakeDB{rows: map[int64]map[string]Aggs{}, versions: map[int64]int64{}} }
+func newFakeDB() *fakeDB {
+	return &fakeDB{rows: map[int64]map[string]Aggs{}, versions: map[int64]int64{}}
+}
 
 func (db *fakeDB) put(hour int64, user string, a Aggs) {
 	if db.rows[hour] == nil {

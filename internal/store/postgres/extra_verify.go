@@ -52,7 +52,8 @@ func loadExtraVerify(ctx context.Context, tx pgx.Tx, got *ledger.Snapshot) error
 }
 
 // verifyRowCounts compares the row_counts of users and sessions with the
-// rows those tables hold.
+// rows those tables hold, and checks that every hour of user_hours has a
+// version.
 func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	var diffs []string
 	for _, name := range []string{"users", "sessions"} {
@@ -65,6 +66,17 @@ func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		if counted != actual {
 			diffs = append(diffs, fmt.Sprintf("row_counts %s: got %d, want %d", name, counted, actual))
 		}
+	}
+	// Every hour with rows must have a version, or a replica's hour index
+	// would not know it is part of a window.
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT hour FROM user_hours
+		EXCEPT SELECT hour FROM user_hour_versions ORDER BY 1`)
+	var hour int64
+	if _, err := pgx.ForEachRow(rows, []any{&hour}, func() error {
+		diffs = append(diffs, fmt.Sprintf("user_hour_versions: hour %d has no version", hour))
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("user_hour_versions: %w", err)
 	}
 	return diffs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/hourindex"
 )
 
 // Overview returns the totals of the runs that started in [q.Start, q.End):
@@ -63,6 +64,9 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	if lo == math.MinInt64 && hi == math.MaxInt64 {
 		return store.FillLifetimeOverviewUsers(ctx, s, q, out)
 	}
+	if s.indexed(store.SplitWindow(lo, hi)) {
+		return s.overviewUsersIndexed(ctx, q, lo, hi, out)
+	}
 	var args []any
 	arg := argList(&args)
 	agents := func(loA, hiA string) string { return windowAgentsOf("p.user_id", loA, hiA) }
@@ -100,4 +104,40 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 		store.SortDesc(*l.Dst, l.Field)
 	}
 	return nil
+}
+
+// overviewUsersIndexed is overviewUsers for a window the hour index serves.
+func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
+	top, outliers := q.OverviewLists()
+	pages := []struct {
+		limit int
+		above *int64
+	}{{top, nil}, {outliers, q.RunCountAbove}, {outliers, q.TokensAbove}}
+	return s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		v, err := s.windowView(ctx, tx, store.SplitWindow(lo, hi))
+		if err != nil {
+			return err
+		}
+		defer v.Release()
+		for i, l := range out.Lists() {
+			p := pages[i]
+			if i > 0 && p.above == nil {
+				continue
+			}
+			uq := store.UserQuery{Above: p.above}
+			users, n, err := v.Page(hourindex.PageQuery{Field: l.Field, Desc: true, Keep: keepUsers(uq, l.Field),
+				Limit: p.limit})
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				out.UniqueUsers = n
+			}
+			if err := windowExtremes(ctx, tx, users, lo, hi); err != nil {
+				return err
+			}
+			*l.Dst = users
+		}
+		return nil
+	})
 }

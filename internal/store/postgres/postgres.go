@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/waxell/otelcol-waxell/internal/genai"
+	"github.com/waxell/otelcol-waxell/internal/store/hourindex"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	schema int64 // the highest migration this binary knows
+	// hours serves windowed reads' per-user sums (nil: every windowed read
+	// is one statement).
+	hours *hourindex.Index
 }
 
 // ErrPermanent marks errors that retrying cannot fix, for example a
@@ -87,7 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot open postgres store: %w", classify(err))
 	}
-	return &Store{pool: pool, schema: schema}, nil
+	return &Store{pool: pool, schema: schema, hours: hourindex.New(hourIndexConfig)}, nil
 }
 
 // Close closes the connection pool, waiting for connections in use.

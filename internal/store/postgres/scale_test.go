@@ -208,6 +208,7 @@ func bulkLoad(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, users, run
 	must(`INSERT INTO user_agents SELECT user_id, agent_name, count(*) FROM runs WHERE user_id <> '' GROUP BY 1, 2`)
 	must(`INSERT INTO user_hours SELECT user_id, ` + hour + `, count(*), sum(greatest(end_ns - start_ns, 0)),
 		sum(cost_nanos), sum(input_tokens + output_tokens) FROM runs WHERE user_id <> '' GROUP BY 1, 2`)
+	must(`INSERT INTO user_hour_versions SELECT DISTINCT hour, 0, 1 FROM user_hours`)
 	must(`INSERT INTO user_models SELECT user_id, model, count(*), count(*) FILTER (WHERE cost_source = 'unpriced'),
 		sum(cost_nanos), sum(input_tokens + output_tokens) FROM calls WHERE user_id <> '' GROUP BY 1, 2`)
 	must(`INSERT INTO user_model_hours SELECT user_id, model, ` + callHour + `, count(*),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/waxell/otelcol-waxell/internal/store"
 )
 
@@ -17,7 +19,11 @@ func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.Usage
 	pop := `SELECT run_count, total_tokens FROM users`
 	if q.Window {
 		lo, hi := store.Bounds(q.Start, q.End)
-		pop, _ = dialect().WindowAgg(store.SplitWindow(lo, hi), arg, "user_id <> ''")
+		sp := store.SplitWindow(lo, hi)
+		if s.indexed(sp) {
+			return s.usageStatsIndexed(ctx, sp)
+		}
+		pop, _ = dialect().WindowAgg(sp, arg, "user_id <> ''")
 	}
 	sql := `WITH w AS MATERIALIZED (SELECT run_count, total_tokens FROM (` + pop + `) p),
 		m AS (SELECT count(*) AS n,
@@ -32,6 +38,25 @@ func (s *Store) UsageStats(ctx context.Context, q store.StatsQuery) (store.Usage
 	var st store.UsageStats
 	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&st.Users, &st.RunCount.Median, &st.TotalTokens.Median,
 		&st.RunCount.MAD, &st.RunCount.MeanAD, &st.TotalTokens.MAD, &st.TotalTokens.MeanAD); err != nil {
+		return store.UsageStats{}, fmt.Errorf("cannot compute usage statistics: %w", err)
+	}
+	return st, nil
+}
+
+// usageStatsIndexed is UsageStats of the users of a window the hour index
+// serves.
+func (s *Store) usageStatsIndexed(ctx context.Context, sp store.Split) (store.UsageStats, error) {
+	var st store.UsageStats
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		v, err := s.windowView(ctx, tx, sp)
+		if err != nil {
+			return err
+		}
+		st = v.Stats()
+		v.Release()
+		return nil
+	})
+	if err != nil {
 		return store.UsageStats{}, fmt.Errorf("cannot compute usage statistics: %w", err)
 	}
 	return st, nil

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -333,6 +334,12 @@ var (
 	deleteUserHoursSQL = `DELETE FROM user_hours t USING unnest($1::text[], $2::int8[]) AS d(user_id, hour)
 		WHERE t.user_id = d.user_id AND t.hour = d.hour AND t.run_count <= 0`
 
+	// bumpHourVersionsSQL bumps the versions of the hours $1 (sorted) on
+	// shard $2: a replica's hour index rereads hours whose version changed.
+	bumpHourVersionsSQL = `INSERT INTO user_hour_versions AS t (hour, shard, version)
+		SELECT h, $2::int, 1 FROM unnest($1::int8[]) AS h ORDER BY h
+		ON CONFLICT (hour, shard) DO UPDATE SET version = t.version + 1`
+
 	upsertUserModelHoursSQL = `INSERT INTO user_model_hours AS t (user_id, model, hour, call_count,
 			unpriced_calls, total_cost, total_tokens)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
@@ -376,6 +383,9 @@ func (t *applyTx) ApplyChanges(ctx context.Context, c *ledger.Changes) error {
 	userModelsRollup.queue(t, c.UserModels)
 	userAgentsRollup.queue(t, c.UserAgents)
 	userHoursRollup.queue(t, c.UserHours)
+	if len(c.UserHours) > 0 {
+		t.queue(bumpHourVersionsSQL, changedHours(c.UserHours), t.shard())
+	}
 	userModelHoursRollup.queue(t, c.UserModelHours)
 	t.queueExtra(c)
 	return t.flush(ctx)
@@ -465,4 +475,14 @@ func scanCall(rows pgx.Rows) (genai.Call, error) {
 	ids.span(1, &c.SpanID)
 	c.CostSource = genai.CostSource(source)
 	return c, ids.err
+}
+
+// changedHours returns the distinct hours of d, sorted.
+func changedHours(d []ledger.UserHourDelta) []int64 {
+	hours := make([]int64, 0, 4)
+	for i := range d {
+		hours = append(hours, d[i].Hour)
+	}
+	slices.Sort(hours)
+	return slices.Compact(hours)
 }

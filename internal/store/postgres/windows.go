@@ -12,13 +12,17 @@ import (
 )
 
 // listUsersWindow passes the users of q's page, with window aggregates, to
-// fn and returns how many users had a run in the window (eachUser). Its
-// cost grows with the number of (user, hour) rows and edge runs inside the
-// window: every such user's aggregates are needed to sort.
+// fn and returns how many users had a run in the window (eachUser). Pages
+// the hour index serves are summed by it; otherwise the cost grows with
+// the number of (user, hour) rows and edge runs inside the window: every
+// such user's aggregates are needed to sort.
 func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	col, err := sqllist.SortColumn(q.Sort)
 	if err != nil {
 		return 0, err
+	}
+	if s.indexedList(q, col) {
+		return s.listUsersIndexed(ctx, q, col, fn)
 	}
 	var args []any
 	arg := argList(&args)

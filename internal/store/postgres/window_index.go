@@ -1,0 +1,185 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/hourindex"
+	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+)
+
+// hourIndexConfig bounds a replica's hour index: a week at a million users
+// is about 720,000 (user, hour) rows, 40 bytes each, and every window kept
+// holds 40 bytes per user the index knows (DESIGN.md §8.26).
+var hourIndexConfig = hourindex.Config{MaxEntries: 2_000_000, MaxWindows: 3}
+
+// maxIndexedHours is the longest window the hour index serves (31 days);
+// longer ones are summed by the database.
+const maxIndexedHours = 31 * 24
+
+// indexed reports whether the hour index serves the window sp: it has whole
+// hours, bounded, at most maxIndexedHours of them. A window without whole
+// hours is read from the runs alone, which is cheap.
+func (s *Store) indexed(sp store.Split) bool {
+	return s.hours != nil && sp.Hours && sp.HoursLo != math.MinInt64 && sp.HoursHi != math.MaxInt64 &&
+		(sp.HoursHi-sp.HoursLo)/ledger.HourNanos <= maxIndexedHours
+}
+
+// inSnapshot runs fn in one read-only REPEATABLE READ transaction, so that
+// the hour versions, the hours reread, the edges and the page rows' runs are
+// one state of the database.
+func (s *Store) inSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// windowView returns the window sp's sums per user: whole hours from the
+// hour index, the edges from the runs. The caller releases it.
+func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hourindex.View, error) {
+	v, err := s.hours.Window(ctx, hourReader{tx}, sp.HoursLo, sp.HoursHi)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range [][2]int64{{sp.Lo, sp.HoursLo}, {sp.HoursHi, sp.Hi}} {
+		if e[0] >= e[1] {
+			continue
+		}
+		rows, _ := tx.Query(ctx, `SELECT user_id, count(*)::int8, sum(greatest(end_ns - start_ns, 0))::int8,
+			sum(cost_nanos)::int8, sum(input_tokens + output_tokens)::int8
+			FROM runs WHERE start_ns >= $1 AND start_ns < $2 AND user_id <> '' GROUP BY user_id`, e[0], e[1])
+		var id string
+		var a hourindex.Aggs
+		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &a.TotalDuration, &a.TotalCost, &a.TotalTokens},
+			func() error {
+				v.Add(id, a)
+				return nil
+			}); err != nil {
+			v.Release()
+			return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// hourReader reads user_hours and its versions in a transaction.
+type hourReader struct{ tx pgx.Tx }
+
+func (r hourReader) Versions(ctx context.Context, lo, hi int64) (map[int64]int64, error) {
+	rows, _ := r.tx.Query(ctx, `SELECT hour, sum(version)::int8 FROM user_hour_versions
+		WHERE hour >= $1 AND hour < $2 GROUP BY hour`, lo, hi)
+	out := map[int64]int64{}
+	var h, v int64
+	_, err := pgx.ForEachRow(rows, []any{&h, &v}, func() error {
+		out[h] = v
+		return nil
+	})
+	return out, err
+}
+
+func (r hourReader) Hours(ctx context.Context, hours []int64, fn func(int64, string, hourindex.Aggs)) error {
+	rows, _ := r.tx.Query(ctx, `SELECT hour, user_id, run_count, total_duration, total_cost, total_tokens
+		FROM user_hours WHERE hour = ANY($1::int8[])`, hours)
+	var h int64
+	var id string
+	var a hourindex.Aggs
+	_, err := pgx.ForEachRow(rows, []any{&h, &id, &a.RunCount, &a.TotalDuration, &a.TotalCost, &a.TotalTokens},
+		func() error {
+			fn(h, id, a)
+			return nil
+		})
+	return err
+}
+
+// windowExtremes fills each user's first and last run start in [lo, hi)
+// and agents, which the hourly rollups do not hold.
+func windowExtremes(ctx context.Context, tx pgx.Tx, users []store.UserSummary, lo, hi int64) error {
+	if len(users) == 0 {
+		return nil
+	}
+	ids := make([]string, len(users))
+	for i := range users {
+		ids[i] = users[i].UserID
+	}
+	in := ` FROM runs r WHERE r.user_id = u.id AND r.start_ns >= $2 AND r.start_ns < $3), 0)`
+	rows, _ := tx.Query(ctx, `SELECT coalesce((SELECT min(r.start_ns)`+in+`, coalesce((SELECT max(r.start_ns)`+in+
+		`, `+windowAgentsOf("u.id", "$2", "$3")+` FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i) ORDER BY u.i`,
+		ids, lo, hi)
+	i := 0
+	var first, last int64
+	var agents []string
+	_, err := pgx.ForEachRow(rows, []any{&first, &last, &agents}, func() error {
+		u := &users[i]
+		u.FirstSeen, u.LastSeen, u.Agents = first, last, agents
+		*u = withAgents(*u)
+		agents = nil
+		i++
+		return nil
+	})
+	return err
+}
+
+// listUsersIndexed is listUsersWindow for a page the hour index serves
+// (indexedList).
+func (s *Store) listUsersIndexed(ctx context.Context, q store.UserQuery, col string, fn func(store.UserSummary) error) (int64, error) {
+	lo, hi := store.Bounds(q.Start, q.End)
+	var page []store.UserSummary
+	var n int64
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		v, err := s.windowView(ctx, tx, store.SplitWindow(lo, hi))
+		if err != nil {
+			return err
+		}
+		page, n, err = v.Page(hourindex.PageQuery{Field: col, Desc: q.Desc, Keep: keepUsers(q, col),
+			After: q.After, Before: q.Before, Offset: max(q.Offset, 0), Limit: max(q.Limit, 0)})
+		v.Release()
+		if err != nil {
+			return err
+		}
+		return windowExtremes(ctx, tx, page, lo, hi)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range page {
+		if err := fn(u); err != nil {
+			return 0, err
+		}
+	}
+	if q.NoCount {
+		n = 0
+	}
+	return n, nil
+}
+
+// indexedList reports whether the hour index serves the windowed list q
+// sorted by col: a page (an export reads its extremes in one pass over the
+// window's runs instead) of a window the index serves, sorted by a rollup's
+// field, without the search and agent filters (which need the users' rows
+// and runs).
+func (s *Store) indexedList(q store.UserQuery, col string) bool {
+	lo, hi := store.Bounds(q.Start, q.End)
+	paged := q.Limit > 0 || q.Offset > 0 || q.After != nil || q.Before != nil
+	return paged && q.Search == "" && q.Agent == "" && hourindex.Sortable(col) && s.indexed(store.SplitWindow(lo, hi))
+}
+
+// keepUsers is the index's form of q's Above and HighUsage filters.
+func keepUsers(q store.UserQuery, col string) func(hourindex.Aggs) bool {
+	if q.Above == nil && q.HighUsage == nil {
+		return nil
+	}
+	return func(a hourindex.Aggs) bool {
+		if q.Above != nil && sortValue(a, col) <= *q.Above {
+			return false
+		}
+		return q.HighUsage == nil || a.RunCount > q.HighUsage.RunCount || a.TotalTokens > q.HighUsage.Tokens
+	}
+}
+
+func sortValue(a hourindex.Aggs, col string) int64 {
+	u := store.UserSummary{RunCount: a.RunCount, TotalDuration: a.TotalDuration, TotalCost: a.TotalCost,
+		TotalTokens: a.TotalTokens}
+	return u.SortValue(col)
+}
