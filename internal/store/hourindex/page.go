@@ -109,6 +109,9 @@ func (v *View) Page(q PageQuery) ([]store.UserSummary, int64, error) {
 	if q.Before != nil {
 		slices.Reverse(top)
 	}
+	if len(top) == 0 {
+		return nil, count, nil
+	}
 	out := make([]store.UserSummary, len(top))
 	for i, r := range top {
 		a := s.vals[r.u]
