@@ -37,7 +37,7 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 	day := int64(24 * time.Hour)
 	windows := [][2]int64{
 		{tr.base + 2*day + int64(30*time.Minute), tr.base + 5*day + int64(17*time.Minute)}, // edges at both ends
-		{tr.base + 3*day, tr.base + 4*day}, // whole hours only
+		{tr.base + 3*day, tr.base + 4*day},                                                 // whole hours only
 	}
 	above := int64(2)
 	check := func(step int) {
