@@ -90,23 +90,25 @@ func New(cfg Config) *Index {
 // window's sums hold are read through rd (unless cached at that version),
 // subtracted as they were and added as they are. The caller adds the edges
 // of its window (View.Add) and must Release the view; reads of the same
-// window wait for one another meanwhile.
+// window wait for one another meanwhile (or until ctx ends).
 func (ix *Index) Window(ctx context.Context, rd Reader, lo, hi int64) (*View, error) {
 	versions, err := rd.Versions(ctx, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read hour versions: %w", err)
 	}
 	w := ix.window(lo, hi)
-	w.mu.Lock()
+	if err := w.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("cannot sum a window: %w", err)
+	}
 	v, err := ix.update(ctx, rd, w, versions)
 	if err != nil {
-		w.mu.Unlock()
+		w.release()
 		return nil, err
 	}
 	return v, nil
 }
 
-// update brings w to versions; w.mu is held.
+// update brings w to versions; the caller holds w.
 func (ix *Index) update(ctx context.Context, rd Reader, w *window, versions map[int64]int64) (*View, error) {
 	var stale []int64
 	next := make(map[int64]*segment, len(versions))

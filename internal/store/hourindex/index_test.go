@@ -336,3 +336,20 @@ func TestStats(t *testing.T) {
 	require.Equal(t, store.UsageStats{Users: 4, RunCount: store.DistOf([]int64{1, 2, 9, 4}),
 		TotalTokens: store.DistOf([]int64{10, 20, 30, 1000})}, s.Stats())
 }
+
+func TestWindowWaitEndsWithContext(t *testing.T) {
+	db := newFakeDB()
+	db.put(1, "a", Aggs{RunCount: 1})
+	ix := New(Config{MaxEntries: 100, MaxWindows: 2})
+	v, err := ix.Window(context.Background(), db, 0, 5)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = ix.Window(ctx, db, 0, 5) // the window is in use
+	require.ErrorIs(t, err, context.Canceled)
+	v.Release()
+	v, err = ix.Window(context.Background(), db, 0, 5)
+	require.NoError(t, err)
+	require.Equal(t, 1, v.Len())
+	v.Release()
+}

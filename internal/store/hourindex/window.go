@@ -1,12 +1,14 @@
 package hourindex
 
-import "sync"
+import "context"
 
 // window is the sums of the hours [lo, hi) at the versions of segs.
 type window struct {
 	lo, hi int64
-	mu     sync.Mutex // held by the read using the window
-	segs   map[int64]*segment
+	// busy holds a token while a read uses the window; a channel rather
+	// than a mutex, so that a read waiting for it still ends at its deadline.
+	busy chan struct{}
+	segs map[int64]*segment
 	sums   sums
 	used   uint64
 }
@@ -24,7 +26,7 @@ func (ix *Index) window(lo, hi int64) *window {
 			return w
 		}
 	}
-	w := &window{lo: lo, hi: hi, used: ix.tick}
+	w := &window{lo: lo, hi: hi, used: ix.tick, busy: make(chan struct{}, 1)}
 	ix.windows = append(ix.windows, w)
 	if len(ix.windows) > max(ix.cfg.MaxWindows, 1) {
 		oldest := 0
@@ -142,8 +144,20 @@ func (v *View) Release() {
 		s.vals[e.u].sub(e.a)
 	}
 	s.truncate(v.base, func(uint32) bool { return false })
-	v.w.mu.Unlock()
+	v.w.release()
 }
+
+// acquire waits until no other read uses w, or ctx ends.
+func (w *window) acquire(ctx context.Context) error {
+	select {
+	case w.busy <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *window) release() { <-w.busy }
 
 // Len is the number of users with a run in the window.
 func (v *View) Len() int {
