@@ -9,8 +9,8 @@ type window struct {
 	// than a mutex, so that a read waiting for it still ends at its deadline.
 	busy chan struct{}
 	segs map[int64]*segment
-	sums   sums
-	used   uint64
+	sums sums
+	used uint64
 }
 
 // window returns the cached window [lo, hi), or a new one (evicting the
