@@ -10,6 +10,7 @@ import (
 	"github.com/waxell/otelcol-waxell/internal/store"
 	"github.com/waxell/otelcol-waxell/internal/store/hourindex"
 	"github.com/waxell/otelcol-waxell/internal/store/ledger"
+	"github.com/waxell/otelcol-waxell/internal/store/sqllist"
 )
 
 // hourIndexConfig bounds a replica's hour index: a week at a million users
@@ -47,16 +48,17 @@ func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hou
 		if e[0] >= e[1] {
 			continue
 		}
-		rows, _ := tx.Query(ctx, `SELECT user_id, count(*)::int8, sum(greatest(end_ns - start_ns, 0))::int8,
-			sum(cost_nanos)::int8, sum(input_tokens + output_tokens)::int8
-			FROM runs WHERE start_ns >= $1 AND start_ns < $2 AND user_id <> '' GROUP BY user_id`, e[0], e[1])
+		var args []any
+		sql := dialect().WindowRuns(store.Split{Lo: e[0], Hi: e[1]}, argList(&args), "user_id <> ''")
+		rows, _ := tx.Query(ctx, sql, args...)
 		var id string
 		var a hourindex.Aggs
-		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &a.TotalDuration, &a.TotalCost, &a.TotalTokens},
-			func() error {
-				v.Add(id, a)
-				return nil
-			}); err != nil {
+		var first, last int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &first, &last, &a.TotalDuration, &a.TotalCost,
+			&a.TotalTokens}, func() error {
+			v.Add(id, a)
+			return nil
+		}); err != nil {
 			v.Release()
 			return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
 		}
@@ -103,16 +105,15 @@ func windowExtremes(ctx context.Context, tx pgx.Tx, users []store.UserSummary, l
 	for i := range users {
 		ids[i] = users[i].UserID
 	}
-	in := ` FROM runs r WHERE r.user_id = u.id AND r.start_ns >= $2 AND r.start_ns < $3), 0)`
-	rows, _ := tx.Query(ctx, `SELECT coalesce((SELECT min(r.start_ns)`+in+`, coalesce((SELECT max(r.start_ns)`+in+
-		`, `+windowAgentsOf("u.id", "$2", "$3")+` FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i) ORDER BY u.i`,
-		ids, lo, hi)
+	first, last := sqllist.WindowExtremes(false, "$2", "$3")
+	rows, _ := tx.Query(ctx, `SELECT `+first+`, `+last+`, `+windowAgentsOf("p.user_id", "$2", "$3")+`
+		FROM unnest($1::text[]) WITH ORDINALITY AS p(user_id, i) ORDER BY p.i`, ids, lo, hi)
 	i := 0
-	var first, last int64
+	var firstNs, lastNs int64
 	var agents []string
-	_, err := pgx.ForEachRow(rows, []any{&first, &last, &agents}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&firstNs, &lastNs, &agents}, func() error {
 		u := &users[i]
-		u.FirstSeen, u.LastSeen, u.Agents = first, last, agents
+		u.FirstSeen, u.LastSeen, u.Agents = firstNs, lastNs, agents
 		*u = withAgents(*u)
 		agents = nil
 		i++
