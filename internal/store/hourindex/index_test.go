@@ -122,8 +122,7 @@ func TestWindowSumsFollowVersions(t *testing.T) {
 	require.Equal(t, []int64{12}, db.loads)
 
 	// Edges add to the sums; released sums come back empty.
-	s.Add("new user", Aggs{1, 1, 1, 1})
-	s.Add("edge only", Aggs{1, 0, 0, 0})
+	s.Add([]string{"new user", "edge only"}, []Aggs{{1, 1, 1, 1}, {1, 0, 0, 0}})
 	w := db.want(10, 20)
 	w["new user"] = Aggs{2, 3, 4, 5}
 	w["edge only"] = Aggs{1, 0, 0, 0}
@@ -209,7 +208,7 @@ func TestWindowReadError(t *testing.T) {
 
 // referencePage pages the window's users by sorting all of them.
 func referencePage(all map[string]Aggs, q PageQuery) ([]store.UserSummary, int64) {
-	val, _ := fieldValue(q.Field)
+	f, _ := fieldOf(q.Field)
 	var us []store.UserSummary
 	for u, a := range all {
 		if q.Keep != nil && !q.Keep(a) {
@@ -223,7 +222,7 @@ func referencePage(all map[string]Aggs, q PageQuery) ([]store.UserSummary, int64
 	}
 	cmp := func(a, b store.UserSummary) int {
 		ka, kb := key(a), key(b)
-		va, vb := val(&ka), val(&kb)
+		va, vb := ka.field(f), kb.field(f)
 		c := 0
 		switch {
 		case va < vb:
@@ -298,6 +297,8 @@ func TestPageMatchesSortedList(t *testing.T) {
 	}
 	slices.Sort(ids)
 	fields := []string{store.SortRunCount, store.SortTotalDuration, store.SortTotalCost, store.SortTotalTokens}
+	var qs []PageQuery
+	var wants []PageResult
 	for i := range 400 {
 		q := PageQuery{Field: fields[r.IntN(4)], Desc: r.IntN(2) == 0, Limit: r.IntN(30), Offset: r.IntN(50)}
 		if r.IntN(3) == 0 {
@@ -314,6 +315,7 @@ func TestPageMatchesSortedList(t *testing.T) {
 		got, n, err := s.Page(q)
 		require.NoError(t, err)
 		want, wn := referencePage(all, q)
+		qs, wants = append(qs, q), append(wants, PageResult{Users: want, Count: wn})
 		require.Equal(t, wn, n, "query %d %+v", i, q)
 		if len(want) == 0 {
 			require.Empty(t, got, "query %d %+v", i, q)
@@ -321,6 +323,10 @@ func TestPageMatchesSortedList(t *testing.T) {
 		}
 		require.Equal(t, want, got, "query %d %+v", i, q)
 	}
+	// One pass answers all the queries at once, as each alone.
+	got, err := s.Pages(qs...)
+	require.NoError(t, err)
+	require.Equal(t, wants, got)
 	_, _, err = s.Page(PageQuery{Field: store.SortLastSeen})
 	require.ErrorContains(t, err, `sort field "last_seen" has no hourly rollup`)
 }

@@ -24,24 +24,37 @@ type PageQuery struct {
 	Offset, Limit int // Limit 0: no limit
 }
 
-// fieldValue returns the accessor of a sort field's value.
-func fieldValue(field string) (func(*Aggs) int64, error) {
+// fieldOf returns the number of a sort field's aggregate (Aggs.field).
+func fieldOf(field string) (int, error) {
 	switch field {
 	case store.SortRunCount:
-		return func(a *Aggs) int64 { return a.RunCount }, nil
+		return 0, nil
 	case store.SortTotalDuration:
-		return func(a *Aggs) int64 { return a.TotalDuration }, nil
+		return 1, nil
 	case store.SortTotalCost:
-		return func(a *Aggs) int64 { return a.TotalCost }, nil
+		return 2, nil
 	case store.SortTotalTokens:
-		return func(a *Aggs) int64 { return a.TotalTokens }, nil
+		return 3, nil
 	}
-	return nil, fmt.Errorf("sort field %q has no hourly rollup", field)
+	return 0, fmt.Errorf("sort field %q has no hourly rollup", field)
+}
+
+// field returns the aggregate numbered i by fieldOf.
+func (a *Aggs) field(i int) int64 {
+	switch i {
+	case 0:
+		return a.RunCount
+	case 1:
+		return a.TotalDuration
+	case 2:
+		return a.TotalCost
+	}
+	return a.TotalTokens
 }
 
 // Sortable reports whether Page can sort by field.
 func Sortable(field string) bool {
-	_, err := fieldValue(field)
+	_, err := fieldOf(field)
 	return err == nil
 }
 
@@ -54,99 +67,139 @@ type ranked struct {
 // Page returns the users of q's page with their window sums (first and last
 // seen and agents left empty) and how many users q.Keep accepts.
 func (v *View) Page(q PageQuery) ([]store.UserSummary, int64, error) {
-	s := &v.w.sums
-	val, err := fieldValue(q.Field)
+	rs, err := v.Pages(q)
 	if err != nil {
 		return nil, 0, err
 	}
-	desc, cur, k := q.Desc, q.After, q.Offset+q.Limit
-	if q.Before != nil {
-		desc, cur, k = !desc, q.Before, q.Limit
-	} else if q.After != nil {
-		k = q.Limit
-	}
-	if q.Limit <= 0 {
-		k = -1
-	}
-	// first reports whether a comes before b in the (possibly reversed)
-	// order.
-	first := func(a, b ranked) bool {
-		if a.v != b.v {
-			return (a.v > b.v) == desc
+	return rs[0].Users, rs[0].Count, nil
+}
+
+// PageResult is one query's page and count.
+type PageResult struct {
+	Users []store.UserSummary
+	Count int64
+}
+
+// pager is one query's state during the pass over a window's users.
+type pager struct {
+	q     PageQuery
+	field int
+	cur   *store.Cursor
+	count int64
+	top   topK
+}
+
+// Pages answers several queries in one pass over the window's users (the
+// pass, not the heaps, is what a large window costs).
+func (v *View) Pages(qs ...PageQuery) ([]PageResult, error) {
+	s := &v.w.sums
+	ps := make([]pager, len(qs))
+	for i, q := range qs {
+		f, err := fieldOf(q.Field)
+		if err != nil {
+			return nil, err
 		}
-		return (strings.Compare(s.ids[a.u], s.ids[b.u]) > 0) == desc
-	}
-	var pos ranked
-	if cur != nil {
-		pos.v = cur.Value
-	}
-	// beyond reports whether r comes after the cursor.
-	beyond := func(r ranked) bool {
-		if r.v != pos.v {
-			return (r.v < pos.v) == desc
+		desc, cur, k := q.Desc, q.After, q.Offset+q.Limit
+		if q.Before != nil {
+			desc, cur, k = !desc, q.Before, q.Limit
+		} else if q.After != nil {
+			k = q.Limit
 		}
-		if c := strings.Compare(s.ids[r.u], cur.ID); desc {
-			return c < 0
-		} else {
-			return c > 0
+		if q.Limit <= 0 {
+			k = -1
 		}
+		ps[i] = pager{q: q, field: f, cur: cur, top: topK{desc: desc, ids: s.ids, k: k}}
 	}
-	var count int64
-	h := topK{first: first, k: k}
 	v.each(func(u uint32, a *Aggs) {
-		if q.Keep != nil && !q.Keep(*a) {
-			return
-		}
-		count++
-		if r := (ranked{val(a), u}); cur == nil || beyond(r) {
-			h.offer(r)
+		for i := range ps {
+			p := &ps[i]
+			if p.q.Keep != nil && !p.q.Keep(*a) {
+				continue
+			}
+			p.count++
+			if r := (ranked{a.field(p.field), u}); p.cur == nil || p.top.before(*p.cur, r) {
+				p.top.offer(r)
+			}
 		}
 	})
-	top := h.sorted()
-	if q.Before == nil && q.After == nil {
-		top = top[min(q.Offset, len(top)):]
+	out := make([]PageResult, len(ps))
+	for i := range ps {
+		out[i] = PageResult{Users: v.rows(ps[i].result()), Count: ps[i].count}
 	}
-	if q.Before != nil {
+	return out, nil
+}
+
+// result returns the page's users in list order.
+func (p *pager) result() []ranked {
+	top := p.top.sorted()
+	switch {
+	case p.q.Before != nil:
 		slices.Reverse(top)
+	case p.q.After == nil:
+		top = top[min(p.q.Offset, len(top)):]
 	}
-	if len(top) == 0 {
-		return nil, count, nil
+	return top
+}
+
+// rows returns the users rs with their sums.
+func (v *View) rows(rs []ranked) []store.UserSummary {
+	if len(rs) == 0 {
+		return nil
 	}
-	out := make([]store.UserSummary, len(top))
-	for i, r := range top {
+	s := &v.w.sums
+	out := make([]store.UserSummary, len(rs))
+	for i, r := range rs {
 		a := s.vals[r.u]
 		out[i] = store.UserSummary{UserID: s.ids[r.u], RunCount: a.RunCount, TotalDuration: a.TotalDuration,
 			TotalCost: a.TotalCost, TotalTokens: a.TotalTokens}
 	}
-	return out, count, nil
+	return out
 }
 
 // topK keeps the k first users offered (all of them when k < 0) in a heap
-// whose root is the last of them.
+// whose root is the last of them. The order is by value, then by user id,
+// both descending when desc.
 type topK struct {
-	first func(a, b ranked) bool
-	k     int
-	h     []ranked
+	desc bool
+	ids  []string
+	k    int
+	h    []ranked
+}
+
+// first reports whether a comes before b.
+func (t *topK) first(a, b ranked) bool {
+	if a.v != b.v {
+		return (a.v > b.v) == t.desc
+	}
+	return (strings.Compare(t.ids[a.u], t.ids[b.u]) > 0) == t.desc
+}
+
+// before reports whether the cursor c comes before r.
+func (t *topK) before(c store.Cursor, r ranked) bool {
+	if r.v != c.Value {
+		return (r.v < c.Value) == t.desc
+	}
+	if c := strings.Compare(t.ids[r.u], c.ID); t.desc {
+		return c < 0
+	} else {
+		return c > 0
+	}
 }
 
 func (t *topK) offer(r ranked) {
-	if t.k < 0 {
+	switch {
+	case t.k < 0:
 		t.h = append(t.h, r)
-		return
-	}
-	if t.k == 0 {
-		return
-	}
-	if len(t.h) < t.k {
+	case len(t.h) < t.k:
 		t.h = append(t.h, r)
 		t.up(len(t.h) - 1)
-		return
+	case t.k == 0 || (r.v != t.h[0].v && (r.v < t.h[0].v) == t.desc):
+		// Most users of a large window end here: below the last kept by
+		// value alone, with no id compared.
+	case t.first(r, t.h[0]):
+		t.h[0] = r
+		t.down(0)
 	}
-	if !t.first(r, t.h[0]) {
-		return
-	}
-	t.h[0] = r
-	t.down(0)
 }
 
 // last reports whether h[i] comes after h[j] (the heap's order: the root

@@ -1,6 +1,9 @@
 package hourindex
 
-import "context"
+import (
+	"context"
+	"math/bits"
+)
 
 // window is the sums of the hours [lo, hi) at the versions of segs.
 type window struct {
@@ -120,20 +123,23 @@ type edge struct {
 	a Aggs
 }
 
-// Add adds a to user's sums for this read (the runs at the window's edges);
-// Release takes it back out.
-func (v *View) Add(user string, a Aggs) {
+// Add adds as[i] to users[i]'s sums for this read (the runs at the
+// window's edges); Release takes them back out.
+func (v *View) Add(users []string, as []Aggs) {
 	ix := v.ix
+	ords := make([]uint32, len(users))
 	ix.mu.Lock()
-	u := ix.intern(user)
+	for i, u := range users {
+		ords[i] = ix.intern(u)
+	}
 	ids := ix.ids
 	ix.mu.Unlock()
 	s := &v.w.sums
-	if int(u) >= len(s.vals) {
-		s.sync(ids)
+	s.sync(ids)
+	for i, u := range ords {
+		s.at(u).add(as[i])
+		v.edges = append(v.edges, edge{u, as[i]})
 	}
-	s.at(u).add(a)
-	v.edges = append(v.edges, edge{u, a})
 }
 
 // Release takes the edges back out of the window's sums and lets the next
@@ -166,12 +172,18 @@ func (v *View) Len() int {
 	return n
 }
 
-// each calls fn with every user with a run in the window.
+// each calls fn with every user with a run in the window, by ordinal: the
+// bitset gives them in the order of their sums in memory, which a large
+// window's pass reads several times faster than in random order.
 func (v *View) each(fn func(u uint32, a *Aggs)) {
 	s := &v.w.sums
-	for _, u := range s.users {
-		if a := &s.vals[u]; a.RunCount != 0 {
-			fn(u, a)
+	for i, word := range s.seen {
+		for word != 0 {
+			u := uint32(i*64 + bits.TrailingZeros64(word))
+			word &= word - 1
+			if a := &s.vals[u]; a.RunCount != 0 {
+				fn(u, a)
+			}
 		}
 	}
 }

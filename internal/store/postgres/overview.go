@@ -106,37 +106,46 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 	return nil
 }
 
-// overviewUsersIndexed is overviewUsers for a window the hour index serves.
+// overviewUsersIndexed is overviewUsers for a window the hour index serves:
+// its lists in one pass over the window's users, their extremes in one read.
 func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
 	top, outliers := q.OverviewLists()
-	pages := []struct {
-		limit int
-		above *int64
-	}{{top, nil}, {outliers, q.RunCountAbove}, {outliers, q.TokensAbove}}
+	aboves := []*int64{nil, q.RunCountAbove, q.TokensAbove}
+	var qs []hourindex.PageQuery
+	var dsts []*[]store.UserSummary
+	for i, l := range out.Lists() {
+		if i == 0 {
+			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Limit: top})
+		} else if aboves[i] != nil {
+			uq := store.UserQuery{Above: aboves[i]}
+			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Keep: keepUsers(uq, l.Field), Limit: outliers})
+		} else {
+			continue
+		}
+		dsts = append(dsts, l.Dst)
+	}
 	return s.inSnapshot(ctx, func(tx pgx.Tx) error {
 		v, err := s.windowView(ctx, tx, store.SplitWindow(lo, hi))
 		if err != nil {
 			return err
 		}
-		defer v.Release()
-		for i, l := range out.Lists() {
-			p := pages[i]
-			if i > 0 && p.above == nil {
-				continue
+		rs, err := v.Pages(qs...)
+		v.Release()
+		if err != nil {
+			return err
+		}
+		out.UniqueUsers = rs[0].Count
+		var all []store.UserSummary
+		for _, r := range rs {
+			all = append(all, r.Users...)
+		}
+		if err := windowExtremes(ctx, tx, all, lo, hi); err != nil {
+			return err
+		}
+		for i, r := range rs {
+			if n := len(r.Users); n > 0 {
+				*dsts[i], all = all[:n:n], all[n:]
 			}
-			uq := store.UserQuery{Above: p.above}
-			users, n, err := v.Page(hourindex.PageQuery{Field: l.Field, Desc: true, Keep: keepUsers(uq, l.Field),
-				Limit: p.limit})
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				out.UniqueUsers = n
-			}
-			if err := windowExtremes(ctx, tx, users, lo, hi); err != nil {
-				return err
-			}
-			*l.Dst = users
 		}
 		return nil
 	})

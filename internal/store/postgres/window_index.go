@@ -51,17 +51,20 @@ func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hou
 		var args []any
 		sql := dialect().WindowRuns(store.Split{Lo: e[0], Hi: e[1]}, argList(&args), "user_id <> ''")
 		rows, _ := tx.Query(ctx, sql, args...)
+		var ids []string
+		var as []hourindex.Aggs
 		var id string
 		var a hourindex.Aggs
 		var first, last int64
 		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &first, &last, &a.TotalDuration, &a.TotalCost,
 			&a.TotalTokens}, func() error {
-			v.Add(id, a)
+			ids, as = append(ids, id), append(as, a)
 			return nil
 		}); err != nil {
 			v.Release()
 			return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
 		}
+		v.Add(ids, as)
 	}
 	return v, nil
 }
