@@ -52,8 +52,9 @@ func loadExtraVerify(ctx context.Context, tx pgx.Tx, got *ledger.Snapshot) error
 }
 
 // verifyRowCounts compares the row_counts of users and sessions with the
-// rows those tables hold, and checks that every hour of user_hours has a
-// version.
+// rows those tables hold, checks that every hour of user_hours has a
+// version, and that user_first_hours counts the users first seen in each
+// hour.
 func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	var diffs []string
 	for _, name := range []string{"users", "sessions"} {
@@ -77,6 +78,19 @@ func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("user_hour_versions: %w", err)
+	}
+	// The users first seen in each hour, as the triggers on users keep them.
+	rows, _ = tx.Query(ctx, `SELECT coalesce(k.hour, u.hour), coalesce(k.n, 0), coalesce(u.n, 0)
+		FROM (SELECT hour, sum(n)::int8 AS n FROM user_first_hours GROUP BY hour HAVING sum(n) <> 0) k
+		FULL JOIN (SELECT waxell_hour_of(first_seen) AS hour, count(*) AS n FROM users GROUP BY 1) u
+			ON k.hour = u.hour
+		WHERE k.n IS DISTINCT FROM u.n ORDER BY 1`)
+	var kept, counted int64
+	if _, err := pgx.ForEachRow(rows, []any{&hour, &kept, &counted}, func() error {
+		diffs = append(diffs, fmt.Sprintf("user_first_hours: hour %d: got %d users, want %d", hour, kept, counted))
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("user_first_hours: %w", err)
 	}
 	return diffs, nil
 }

@@ -64,6 +64,13 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 			want, err := plain.Overview(ctx, oq)
 			require.NoError(t, err)
 			require.Equal(t, want, got, "step %d window %v overview", step, w)
+			// New users come from user_first_hours and the edges: counted
+			// here from the runs themselves.
+			var newUsers int64
+			require.NoError(t, reader.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT user_id FROM runs
+				WHERE user_id <> '' GROUP BY user_id HAVING min(start_ns) >= $1 AND min(start_ns) < $2) f`,
+				w[0], w[1]).Scan(&newUsers))
+			require.Equal(t, newUsers, got.NewUsers, "step %d window %v new users", step, w)
 			sq := store.StatsQuery{Window: true, Start: start, End: end}
 			gotStats, err := reader.UsageStats(ctx, sq)
 			require.NoError(t, err)
