@@ -211,7 +211,7 @@ func referencePage(all map[string]Aggs, q PageQuery) ([]store.UserSummary, int64
 	f, _ := fieldOf(q.Field)
 	var us []store.UserSummary
 	for u, a := range all {
-		if q.Keep != nil && !q.Keep(a) {
+		if (q.Above != nil && a.field(f) <= *q.Above) || (q.Keep != nil && !q.Keep(a)) {
 			continue
 		}
 		us = append(us, store.UserSummary{UserID: u, RunCount: a.RunCount, TotalDuration: a.TotalDuration,
@@ -304,6 +304,10 @@ func TestPageMatchesSortedList(t *testing.T) {
 		if r.IntN(3) == 0 {
 			above := r.Int64N(8)
 			q.Keep = func(a Aggs) bool { return a.RunCount > above || a.TotalTokens > above+3 }
+		}
+		if r.IntN(3) == 0 {
+			above := r.Int64N(10)
+			q.Above = &above
 		}
 		switch r.IntN(4) {
 		case 0:

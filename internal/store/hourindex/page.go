@@ -14,9 +14,10 @@ import (
 type PageQuery struct {
 	Field string
 	Desc  bool
-	// Keep, when set, keeps only the users it accepts (filters); the count
-	// is of those.
-	Keep func(Aggs) bool
+	// Above, when set, keeps only the users whose Field is above it; Keep,
+	// when set, only the users it accepts. The count is of those kept.
+	Above *int64
+	Keep  func(Aggs) bool
 	// After lists the users after this position (Offset is then ignored);
 	// Before the Limit users just before it, in list order (After and
 	// Offset are then ignored).
@@ -113,11 +114,12 @@ func (v *View) Pages(qs ...PageQuery) ([]PageResult, error) {
 	v.each(func(u uint32, a *Aggs) {
 		for i := range ps {
 			p := &ps[i]
-			if p.q.Keep != nil && !p.q.Keep(*a) {
+			r := ranked{a.field(p.field), u}
+			if (p.q.Above != nil && r.v <= *p.q.Above) || (p.q.Keep != nil && !p.q.Keep(*a)) {
 				continue
 			}
 			p.count++
-			if r := (ranked{a.field(p.field), u}); p.cur == nil || p.top.before(*p.cur, r) {
+			if p.cur == nil || p.top.before(*p.cur, r) {
 				p.top.offer(r)
 			}
 		}

@@ -131,8 +131,7 @@ func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery,
 		if i == 0 {
 			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Limit: top})
 		} else if aboves[i] != nil {
-			uq := store.UserQuery{Above: aboves[i]}
-			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Keep: keepUsers(uq, l.Field), Limit: outliers})
+			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Above: aboves[i], Limit: outliers})
 		} else {
 			continue
 		}

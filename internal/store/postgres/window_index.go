@@ -136,7 +136,7 @@ func (s *Store) listUsersIndexed(ctx context.Context, q store.UserQuery, col str
 		if err != nil {
 			return err
 		}
-		page, n, err = v.Page(hourindex.PageQuery{Field: col, Desc: q.Desc, Keep: keepUsers(q, col),
+		page, n, err = v.Page(hourindex.PageQuery{Field: col, Desc: q.Desc, Above: q.Above, Keep: keepUsers(q),
 			After: q.After, Before: q.Before, Offset: max(q.Offset, 0), Limit: max(q.Limit, 0)})
 		v.Release()
 		if err != nil {
@@ -169,21 +169,11 @@ func (s *Store) indexedList(q store.UserQuery, col string) bool {
 	return paged && q.Search == "" && q.Agent == "" && hourindex.Sortable(col) && s.indexed(store.SplitWindow(lo, hi))
 }
 
-// keepUsers is the index's form of q's Above and HighUsage filters.
-func keepUsers(q store.UserQuery, col string) func(hourindex.Aggs) bool {
-	if q.Above == nil && q.HighUsage == nil {
+// keepUsers is the index's form of q's HighUsage filter.
+func keepUsers(q store.UserQuery) func(hourindex.Aggs) bool {
+	if q.HighUsage == nil {
 		return nil
 	}
-	return func(a hourindex.Aggs) bool {
-		if q.Above != nil && sortValue(a, col) <= *q.Above {
-			return false
-		}
-		return q.HighUsage == nil || a.RunCount > q.HighUsage.RunCount || a.TotalTokens > q.HighUsage.Tokens
-	}
-}
-
-func sortValue(a hourindex.Aggs, col string) int64 {
-	u := store.UserSummary{RunCount: a.RunCount, TotalDuration: a.TotalDuration, TotalCost: a.TotalCost,
-		TotalTokens: a.TotalTokens}
-	return u.SortValue(col)
+	b := *q.HighUsage
+	return func(a hourindex.Aggs) bool { return a.RunCount > b.RunCount || a.TotalTokens > b.Tokens }
 }
