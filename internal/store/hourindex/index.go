@@ -136,24 +136,28 @@ func (ix *Index) update(ctx context.Context, rd Reader, w *window, versions map[
 		}
 	}
 	w.sums.sync(ix.idTable())
-	left := false
+	changed, left := false, false
 	for h, old := range w.segs {
 		if next[h] != old {
 			w.sums.apply(old, (*Aggs).sub)
-			left = true
+			changed, left = true, true
 		}
 	}
 	for h, s := range next {
 		if w.segs[h] != s {
 			w.sums.apply(s, (*Aggs).add)
+			changed = true
 		}
 	}
 	w.segs = next
 	if left {
 		w.sums.compact()
 	}
+	if changed {
+		w.rankings = nil
+	}
 	ix.evict()
-	return &View{w: w, base: len(w.sums.users), ix: ix}, nil
+	return &View{w: w, ix: ix}, nil
 }
 
 // load reads the stale hours and caches them at the versions read with them.

@@ -363,3 +363,68 @@ func TestWindowWaitEndsWithContext(t *testing.T) {
 	require.Equal(t, 1, v.Len())
 	v.Release()
 }
+
+// TestPagesFollowEdgesAndChangedHours reads one window over and over while
+// its hours change (or not, so that cached rankings are reused) and each
+// read adds its own edges, a few or many (so that a ranking is too short
+// and rebuilt); every page equals a sorted reference.
+func TestPagesFollowEdgesAndChangedHours(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(8, 9))
+	user := func(n int) string { return fmt.Sprintf("u,%q-%d", "x", r.IntN(n)) }
+	aggs := func() Aggs { return Aggs{1 + r.Int64N(3), r.Int64N(5), r.Int64N(4), r.Int64N(6)} }
+	db := randomDB(r, 24, 3000, 9000)
+	ix := New(Config{MaxEntries: 1 << 20, MaxWindows: 2})
+	fields := []string{store.SortRunCount, store.SortTotalDuration, store.SortTotalCost, store.SortTotalTokens}
+	for round := range 40 {
+		if round%3 == 1 {
+			for range 1 + r.IntN(30) {
+				db.put(int64(r.IntN(24)), user(3300), aggs())
+			}
+			// Runs leaving: a row gone.
+			for h, us := range db.rows {
+				for u := range us {
+					delete(us, u)
+					db.versions[h]++
+					break
+				}
+				break
+			}
+		}
+		v, err := ix.Window(ctx, db, 0, 24)
+		require.NoError(t, err)
+		all := db.want(0, 24)
+		edges := r.IntN(40)
+		if round%4 == 3 {
+			edges = 2500
+		}
+		var us []string
+		var as []Aggs
+		for range edges {
+			u, a := user(3600), aggs()
+			us, as = append(us, u), append(as, a)
+			x := all[u]
+			x.add(a)
+			all[u] = x
+		}
+		v.Add(us, as)
+		require.Equal(t, all, sumsOf(v), "round %d", round)
+		for i := range 25 {
+			q := PageQuery{Field: fields[r.IntN(4)], Desc: r.IntN(2) == 0, Limit: 1 + r.IntN(30), Offset: r.IntN(40)}
+			if r.IntN(2) == 0 {
+				above := r.Int64N(12)
+				q.Above = &above
+			}
+			got, n, err := v.Page(q)
+			require.NoError(t, err)
+			want, wn := referencePage(all, q)
+			require.Equal(t, wn, n, "round %d query %d %+v", round, i, q)
+			if len(want) == 0 {
+				require.Empty(t, got, "round %d query %d %+v", round, i, q)
+				continue
+			}
+			require.Equal(t, want, got, "round %d query %d %+v", round, i, q)
+		}
+		v.Release()
+	}
+}

@@ -90,11 +90,21 @@ type pager struct {
 	top   topK
 }
 
+// keeps reports whether q's filters keep a user with sums a.
+func (p *pager) keeps(a *Aggs) bool {
+	return a.RunCount != 0 && (p.q.Above == nil || a.field(p.field) > *p.q.Above) &&
+		(p.q.Keep == nil || p.q.Keep(*a))
+}
+
 // Pages answers several queries in one pass over the window's users (the
-// pass, not the heaps, is what a large window costs).
+// pass, not the heaps, is what a large window costs). The first pages of
+// queries without Keep come from a ranking of the whole hours' users cached
+// with the window, merged with this read's edge users: no pass at all
+// while the window's hours are unchanged.
 func (v *View) Pages(qs ...PageQuery) ([]PageResult, error) {
-	s := &v.w.sums
+	ids := v.ix.idTable()
 	ps := make([]pager, len(qs))
+	var pass []*pager
 	for i, q := range qs {
 		f, err := fieldOf(q.Field)
 		if err != nil {
@@ -109,24 +119,28 @@ func (v *View) Pages(qs ...PageQuery) ([]PageResult, error) {
 		if q.Limit <= 0 {
 			k = -1
 		}
-		ps[i] = pager{q: q, field: f, cur: cur, top: topK{desc: desc, ids: s.ids, k: k}}
-	}
-	v.each(func(u uint32, a *Aggs) {
-		for i := range ps {
-			p := &ps[i]
-			r := ranked{a.field(p.field), u}
-			if (p.q.Above != nil && r.v <= *p.q.Above) || (p.q.Keep != nil && !p.q.Keep(*a)) {
-				continue
-			}
-			p.count++
-			if p.cur == nil || p.top.before(*p.cur, r) {
-				p.top.offer(r)
-			}
+		p := &ps[i]
+		*p = pager{q: q, field: f, cur: cur, top: topK{desc: desc, ids: ids, k: k}}
+		if !p.cacheable() || !v.fromRanking(p) {
+			pass = append(pass, p)
 		}
-	})
+	}
+	if len(pass) > 0 {
+		v.each(func(u uint32, a *Aggs) {
+			for _, p := range pass {
+				if !p.keeps(a) {
+					continue
+				}
+				p.count++
+				if r := (ranked{a.field(p.field), u}); p.cur == nil || p.top.before(*p.cur, r) {
+					p.top.offer(r)
+				}
+			}
+		})
+	}
 	out := make([]PageResult, len(ps))
 	for i := range ps {
-		out[i] = PageResult{Users: v.rows(ps[i].result()), Count: ps[i].count}
+		out[i] = PageResult{Users: v.rows(ids, ps[i].result()), Count: ps[i].count}
 	}
 	return out, nil
 }
@@ -144,15 +158,15 @@ func (p *pager) result() []ranked {
 }
 
 // rows returns the users rs with their sums.
-func (v *View) rows(rs []ranked) []store.UserSummary {
+func (v *View) rows(ids []string, rs []ranked) []store.UserSummary {
 	if len(rs) == 0 {
 		return nil
 	}
-	s := &v.w.sums
 	out := make([]store.UserSummary, len(rs))
 	for i, r := range rs {
-		a := s.vals[r.u]
-		out[i] = store.UserSummary{UserID: s.ids[r.u], RunCount: a.RunCount, TotalDuration: a.TotalDuration,
+		a := v.base(r.u)
+		a.add(v.edges[r.u])
+		out[i] = store.UserSummary{UserID: ids[r.u], RunCount: a.RunCount, TotalDuration: a.TotalDuration,
 			TotalCost: a.TotalCost, TotalTokens: a.TotalTokens}
 	}
 	return out

@@ -14,6 +14,8 @@ type window struct {
 	segs map[int64]*segment
 	sums sums
 	used uint64
+	// rankings are cached orders of sums, dropped whenever sums change.
+	rankings []*ranking
 }
 
 // window returns the cached window [lo, hi), or a new one (evicting the
@@ -45,10 +47,11 @@ func (ix *Index) window(lo, hi int64) *window {
 
 // sums are aggregates per user, dense by ordinal.
 type sums struct {
-	ids   []string // ordinal to user id, as long as vals
-	vals  []Aggs
-	seen  []uint64 // bit per ordinal: the user is in users
-	users []uint32 // users added, in the order first added; some may have gone back to zero
+	ids  []string // ordinal to user id, as long as vals
+	vals []Aggs
+	// seen has a bit per ordinal whose sums were added to (some may have
+	// gone back to zero since).
+	seen []uint64
 }
 
 // sync takes the ordinal table ids (which only grows) and makes room for
@@ -58,73 +61,71 @@ func (s *sums) sync(ids []string) {
 	if n := len(ids); n > len(s.vals) {
 		s.vals = append(s.vals, make([]Aggs, n-len(s.vals))...)
 	}
-	if n := (len(ids) + 63) / 64; n > len(s.seen) {
+	if n := bitWords(len(ids)); n > len(s.seen) {
 		s.seen = append(s.seen, make([]uint64, n-len(s.seen))...)
 	}
 }
 
-func (s *sums) at(u uint32) *Aggs {
-	w, b := u/64, uint64(1)<<(u%64)
-	if s.seen[w]&b == 0 {
-		s.seen[w] |= b
-		s.users = append(s.users, u)
+func bitWords(n int) int { return (n + 63) / 64 }
+
+func hasBit(set []uint64, u uint32) bool {
+	w := int(u / 64)
+	return w < len(set) && set[w]&(1<<(u%64)) != 0
+}
+
+// eachBit calls fn with every ordinal set in set, in increasing order.
+func eachBit(set []uint64, fn func(u uint32)) {
+	for i, word := range set {
+		for word != 0 {
+			fn(uint32(i*64 + bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
 	}
-	return &s.vals[u]
 }
 
 // apply adds (or subtracts) every row of seg.
 func (s *sums) apply(seg *segment, op func(*Aggs, Aggs)) {
 	for i, u := range seg.users {
-		op(s.at(u), seg.aggs[i])
+		s.seen[u/64] |= 1 << (u % 64)
+		op(&s.vals[u], seg.aggs[i])
 	}
 }
 
-// compact drops the users whose runs all left the window, once they are
-// a quarter of the list. Every rollup row has a positive run count, so a
+// compact forgets the users whose runs all left the window, once they are
+// a quarter of those seen. Every rollup row has a positive run count, so a
 // user is in the window exactly when its run count is.
 func (s *sums) compact() {
-	zero := 0
-	for _, u := range s.users {
+	seen, zero := 0, 0
+	eachBit(s.seen, func(u uint32) {
+		seen++
 		if s.vals[u].RunCount == 0 {
 			zero++
 		}
-	}
-	if zero*4 < len(s.users) {
+	})
+	if zero*4 < seen {
 		return
 	}
-	s.truncate(0, func(u uint32) bool { return s.vals[u].RunCount != 0 })
-}
-
-// truncate keeps the users from index from on that keep accepts, and forgets
-// the others (their sums must be zero).
-func (s *sums) truncate(from int, keep func(uint32) bool) {
-	kept := s.users[:from]
-	for _, u := range s.users[from:] {
-		if keep(u) {
-			kept = append(kept, u)
-			continue
+	eachBit(s.seen, func(u uint32) {
+		if s.vals[u].RunCount == 0 {
+			s.vals[u] = Aggs{}
+			s.seen[u/64] &^= 1 << (u % 64)
 		}
-		s.vals[u] = Aggs{}
-		s.seen[u/64] &^= uint64(1) << (u % 64)
-	}
-	s.users = kept
+	})
 }
 
-// View is one read's use of a window's sums, with its edges added.
+// View is one read's use of a window: its sums, plus the runs at the
+// read's edges kept apart (so that the sums and the rankings cached with
+// them stay those of the whole hours).
 type View struct {
-	w     *window
-	base  int // users before the edges
-	edges []edge
-	ix    *Index
-}
-
-type edge struct {
-	u uint32
-	a Aggs
+	w  *window
+	ix *Index
+	// edges are the edge runs' sums per user, and edgeSet their users.
+	edges   map[uint32]Aggs
+	edgeSet []uint64
 }
 
 // Add adds as[i] to users[i]'s sums for this read (the runs at the
-// window's edges); Release takes them back out.
+// window's edges).
 func (v *View) Add(users []string, as []Aggs) {
 	ix := v.ix
 	ords := make([]uint32, len(users))
@@ -132,26 +133,24 @@ func (v *View) Add(users []string, as []Aggs) {
 	for i, u := range users {
 		ords[i] = ix.intern(u)
 	}
-	ids := ix.ids
+	n := len(ix.ids)
 	ix.mu.Unlock()
-	s := &v.w.sums
-	s.sync(ids)
+	if w := bitWords(n); w > len(v.edgeSet) {
+		v.edgeSet = append(v.edgeSet, make([]uint64, w-len(v.edgeSet))...)
+	}
+	if v.edges == nil {
+		v.edges = make(map[uint32]Aggs, len(users))
+	}
 	for i, u := range ords {
-		s.at(u).add(as[i])
-		v.edges = append(v.edges, edge{u, as[i]})
+		a := v.edges[u]
+		a.add(as[i])
+		v.edges[u] = a
+		v.edgeSet[u/64] |= 1 << (u % 64)
 	}
 }
 
-// Release takes the edges back out of the window's sums and lets the next
-// read use it. v must not be used afterwards.
-func (v *View) Release() {
-	s := &v.w.sums
-	for _, e := range v.edges {
-		s.vals[e.u].sub(e.a)
-	}
-	s.truncate(v.base, func(uint32) bool { return false })
-	v.w.release()
-}
+// Release lets the next read use the window. v must not be used afterwards.
+func (v *View) Release() { v.w.release() }
 
 // acquire waits until no other read uses w, or ctx ends.
 func (w *window) acquire(ctx context.Context) error {
@@ -172,24 +171,38 @@ func (v *View) Len() int {
 	return n
 }
 
-// each calls fn with every user with a run in the window, by ordinal: the
-// bitset gives them in the order of their sums in memory, which a large
-// window's pass reads several times faster than in random order.
+// base returns u's sums without the edges.
+func (v *View) base(u uint32) Aggs {
+	if s := &v.w.sums; hasBit(s.seen, u) {
+		return s.vals[u]
+	}
+	return Aggs{}
+}
+
+// each calls fn with every user with a run in the read's window and its
+// sums, by ordinal for the whole hours' users: the bitset gives them in the
+// order of their sums in memory, which a large window's pass reads several
+// times faster than in random order.
 func (v *View) each(fn func(u uint32, a *Aggs)) {
 	s := &v.w.sums
-	for i, word := range s.seen {
-		for word != 0 {
-			u := uint32(i*64 + bits.TrailingZeros64(word))
-			word &= word - 1
-			if a := &s.vals[u]; a.RunCount != 0 {
-				fn(u, a)
-			}
+	eachBit(s.seen, func(u uint32) {
+		a := s.vals[u]
+		if hasBit(v.edgeSet, u) {
+			a.add(v.edges[u])
+		}
+		if a.RunCount != 0 {
+			fn(u, &a)
+		}
+	})
+	for u, e := range v.edges {
+		if !hasBit(s.seen, u) && e.RunCount != 0 {
+			fn(u, &e)
 		}
 	}
 }
 
 // Each calls fn with every user of the window and its sums, in no order.
 func (v *View) Each(fn func(user string, a Aggs)) {
-	ids := v.w.sums.ids
+	ids := v.ix.idTable()
 	v.each(func(u uint32, a *Aggs) { fn(ids[u], *a) })
 }
