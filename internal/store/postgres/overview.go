@@ -14,14 +14,29 @@ import (
 
 // Overview returns the totals of the runs that started in [q.Start, q.End):
 // whole hours from the run_hours and model_hours rollups, the edges from the
-// runs and their calls; unique users and top users by cost as the windowed
-// users list computes them (so its cost grows with the users active in the
-// window); new users from the users(first_seen) index.
+// runs and their calls; unique users, top users and outliers as the
+// windowed users list computes them (the hour index when it serves the
+// window); new users from user_first_hours and the users(first_seen) index.
 func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
 	lo, hi := store.Bounds(q.Start, q.End)
 	sp := store.SplitWindow(lo, hi)
 	var out store.Overview
+	// The users (the costly part) are read on another connection meanwhile;
+	// they fill other fields of out than the totals below.
+	users := make(chan error, 1)
+	go func() { users <- s.overviewUsers(ctx, q, lo, hi, &out) }()
+	err := s.overviewTotals(ctx, sp, &out)
+	if uerr := <-users; err == nil {
+		err = uerr
+	}
+	if err != nil {
+		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
+	}
+	return out, nil
+}
 
+// overviewTotals fills the totals, cost by model and new users of sp.
+func (s *Store) overviewTotals(ctx context.Context, sp store.Split, out *store.Overview) error {
 	var tArgs, mArgs []any
 	totals := dialect().OverviewTotals(sp, argList(&tArgs))
 	models := dialect().OverviewModels(sp, argList(&mArgs))
@@ -33,23 +48,16 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	defer br.Close()
 	if err := br.QueryRow().Scan(&out.RunCount, &out.UserRuns, &out.TotalDuration, &out.TotalCost,
 		&out.TotalTokens); err != nil {
-		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
+		return err
 	}
 	var err error
 	if out.CostByModel, err = readModelCosts(br); err != nil {
-		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
+		return err
 	}
 	if err := br.QueryRow().Scan(&out.NewUsers); err != nil {
-		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
+		return err
 	}
-	if err := br.Close(); err != nil {
-		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
-	}
-
-	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
-		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
-	}
-	return out, nil
+	return br.Close()
 }
 
 // queueNewUsers queues the count of users first seen in sp: all of them

@@ -38,50 +38,77 @@ func (s *Store) inSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
 }
 
 // windowView returns the window sp's sums per user: whole hours from the
-// hour index, the edges from the runs. The caller releases it.
+// hour index, the edges from the runs, read with the hours' versions in one
+// round trip. The caller releases it.
 func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hourindex.View, error) {
-	v, err := s.hours.Window(ctx, hourReader{tx}, sp.HoursLo, sp.HoursHi)
-	if err != nil {
-		return nil, err
-	}
+	b := &pgx.Batch{}
+	b.Queue(hourVersionsSQL, sp.HoursLo, sp.HoursHi)
 	for _, e := range [][2]int64{{sp.Lo, sp.HoursLo}, {sp.HoursHi, sp.Hi}} {
-		if e[0] >= e[1] {
-			continue
+		if e[0] < e[1] {
+			var args []any
+			b.Queue(dialect().WindowRuns(store.Split{Lo: e[0], Hi: e[1]}, argList(&args), "user_id <> ''"), args...)
 		}
-		var args []any
-		sql := dialect().WindowRuns(store.Split{Lo: e[0], Hi: e[1]}, argList(&args), "user_id <> ''")
-		rows, _ := tx.Query(ctx, sql, args...)
-		var ids []string
-		var as []hourindex.Aggs
+	}
+	br := tx.SendBatch(ctx, b)
+	versions, err := scanVersions(br.Query())
+	if err != nil {
+		br.Close()
+		return nil, fmt.Errorf("cannot read hour versions: %w", err)
+	}
+	var ids []string
+	var as []hourindex.Aggs
+	for range b.Len() - 1 {
 		var id string
 		var a hourindex.Aggs
 		var first, last int64
+		rows, _ := br.Query()
 		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &first, &last, &a.TotalDuration, &a.TotalCost,
 			&a.TotalTokens}, func() error {
 			ids, as = append(ids, id), append(as, a)
 			return nil
 		}); err != nil {
-			v.Release()
+			br.Close()
 			return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
 		}
-		v.Add(ids, as)
 	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
+	}
+	v, err := s.hours.Window(ctx, hourReader{tx, versions}, sp.HoursLo, sp.HoursHi)
+	if err != nil {
+		return nil, err
+	}
+	v.Add(ids, as)
 	return v, nil
 }
 
-// hourReader reads user_hours and its versions in a transaction.
-type hourReader struct{ tx pgx.Tx }
+// hourVersionsSQL reads the version of every hour in [$1, $2) (summed over
+// the shards).
+const hourVersionsSQL = `SELECT hour, sum(version)::int8 FROM user_hour_versions
+	WHERE hour >= $1 AND hour < $2 GROUP BY hour`
 
-func (r hourReader) Versions(ctx context.Context, lo, hi int64) (map[int64]int64, error) {
-	rows, _ := r.tx.Query(ctx, `SELECT hour, sum(version)::int8 FROM user_hour_versions
-		WHERE hour >= $1 AND hour < $2 GROUP BY hour`, lo, hi)
+func scanVersions(rows pgx.Rows, err error) (map[int64]int64, error) {
+	if err != nil {
+		return nil, err
+	}
 	out := map[int64]int64{}
 	var h, v int64
-	_, err := pgx.ForEachRow(rows, []any{&h, &v}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&h, &v}, func() error {
 		out[h] = v
 		return nil
 	})
 	return out, err
+}
+
+// hourReader reads user_hours in a transaction, with the versions read
+// before in it.
+type hourReader struct {
+	tx       pgx.Tx
+	versions map[int64]int64
+}
+
+func (r hourReader) Versions(context.Context, int64, int64) (map[int64]int64, error) {
+	return r.versions, nil
 }
 
 func (r hourReader) Hours(ctx context.Context, hours []int64, fn func(int64, string, hourindex.Aggs)) error {
