@@ -52,8 +52,8 @@ func loadExtraVerify(ctx context.Context, tx pgx.Tx, got *ledger.Snapshot) error
 }
 
 // verifyRowCounts compares the row_counts of users and sessions with the
-// rows those tables hold, checks that every hour of user_hours has a
-// version, and that user_first_hours counts the users first seen in each
+// rows those tables hold, checks that every hour of user_hours and of runs
+// has a version, and that user_first_hours counts the users first seen in each
 // hour.
 func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	var diffs []string
@@ -70,17 +70,22 @@ func verifyRowCounts(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	}
 	// Every hour with rows must have a version, or a replica's hour index
 	// would not know it is part of a window.
-	rows, _ := tx.Query(ctx, `SELECT DISTINCT hour FROM user_hours
-		EXCEPT SELECT hour FROM user_hour_versions ORDER BY 1`)
 	var hour int64
-	if _, err := pgx.ForEachRow(rows, []any{&hour}, func() error {
-		diffs = append(diffs, fmt.Sprintf("user_hour_versions: hour %d has no version", hour))
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("user_hour_versions: %w", err)
+	for _, v := range []struct{ table, hours string }{
+		{"user_hour_versions", `SELECT DISTINCT hour FROM user_hours`},
+		{"run_hour_versions", `SELECT DISTINCT waxell_hour_of(start_ns) FROM runs`},
+	} {
+		// The names are the constants above.
+		rows, _ := tx.Query(ctx, v.hours+` EXCEPT SELECT hour FROM `+v.table+` ORDER BY 1`)
+		if _, err := pgx.ForEachRow(rows, []any{&hour}, func() error {
+			diffs = append(diffs, fmt.Sprintf("%s: hour %d has no version", v.table, hour))
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("%s: %w", v.table, err)
+		}
 	}
 	// The users first seen in each hour, as the triggers on users keep them.
-	rows, _ = tx.Query(ctx, `SELECT coalesce(k.hour, u.hour), coalesce(k.n, 0), coalesce(u.n, 0)
+	rows, _ := tx.Query(ctx, `SELECT coalesce(k.hour, u.hour), coalesce(k.n, 0), coalesce(u.n, 0)
 		FROM (SELECT hour, sum(n)::int8 AS n FROM user_first_hours GROUP BY hour HAVING sum(n) <> 0) k
 		FULL JOIN (SELECT waxell_hour_of(first_seen) AS hour, count(*) AS n FROM users GROUP BY 1) u
 			ON k.hour = u.hour

@@ -39,9 +39,9 @@ type Config struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	schema int64 // the highest migration this binary knows
-	// hours serves windowed reads' per-user sums (nil: every windowed read
-	// is one statement).
-	hours *hourindex.Index
+	// hours serves windowed reads' per-user sums, sessionHours windowed
+	// sessions lists' counts (nil: every such read is one statement).
+	hours, sessionHours *hourindex.Index
 }
 
 // ErrPermanent marks errors that retrying cannot fix, for example a
@@ -91,7 +91,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot open postgres store: %w", classify(err))
 	}
-	return &Store{pool: pool, schema: schema, hours: hourindex.New(hourIndexConfig)}, nil
+	return &Store{pool: pool, schema: schema, hours: hourindex.New(hourIndexConfig),
+		sessionHours: hourindex.New(hourIndexConfig)}, nil
 }
 
 // Close closes the connection pool, waiting for connections in use.

@@ -67,27 +67,46 @@ func (s *Store) eachSession(ctx context.Context, q store.SessionQuery, fn func(s
 	l := listSpec{Dialect: dialect(),
 		From: from, Alias: "s", Key: "session_id", Cols: sqllist.SessionColumns, Conds: conds,
 		SortCol: col, Desc: q.Desc, After: q.After, Limit: max(q.Limit, 0), Offset: max(q.Offset, 0)}
+	if sp, ok := s.sessionCountIndexed(q); ok {
+		// The count from the sessions' hour index, the page in the same
+		// snapshot.
+		var n int64
+		err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+			var err error
+			if n, err = s.sessionCount(ctx, tx, sp); err != nil {
+				return err
+			}
+			_, _, err = readSessions(ctx, tx, &l, arg(n)+"::int8", arg, &args, fn)
+			return err
+		})
+		return n, err
+	}
 	count := sqllist.SessionCount(q, f, &l, "(SELECT coalesce(sum(n), 0)::int8 FROM row_counts WHERE name = 'sessions')")
 	countArgs := slices.Clone(args)
-	// The count is a column of every page row; an empty page asks for it alone.
-	pageSQL := l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
+	n, seen, err := readSessions(ctx, s.pool, &l, count, arg, &args, fn)
+	if err == nil && !seen && !q.NoCount {
+		err = s.pool.QueryRow(ctx, "SELECT "+count, countArgs...).Scan(&n)
+	}
+	return n, err
+}
 
-	rows, _ := s.pool.Query(ctx, pageSQL, args...)
+// readSessions reads the page of l, with count as its count column, and
+// passes its rows to fn. It returns the count, and whether the page had a
+// row (an empty page has no count).
+func readSessions(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, l *listSpec, count string, arg func(any) string, args *[]any, fn func(store.SessionSummary) error) (int64, bool, error) {
+	// The count is a column of every page row.
+	pageSQL := l.CountedSQL(arg, count, ", "+sessionUsersOf+", "+sessionAgentsOf)
+	rows, _ := db.Query(ctx, pageSQL, *args...)
 	var n int64
 	var x store.SessionSummary
 	seen := false
-	if _, err := pgx.ForEachRow(rows, append([]any{&n}, sessionDest(&x)...), func() error {
+	_, err := pgx.ForEachRow(rows, append([]any{&n}, sessionDest(&x)...), func() error {
 		seen = true
 		return fn(normSession(x))
-	}); err != nil {
-		return 0, err
-	}
-	if !seen && !q.NoCount {
-		if err := s.pool.QueryRow(ctx, "SELECT "+count, countArgs...).Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	})
+	return n, seen, err
 }
 
 func sessionDest(x *store.SessionSummary) []any {

@@ -22,11 +22,15 @@ var hourIndexConfig = hourindex.Config{MaxEntries: 2_000_000, MaxWindows: 3}
 // longer ones are summed by the database.
 const maxIndexedHours = 31 * 24
 
-// indexed reports whether the hour index serves the window sp: it has whole
-// hours, bounded, at most maxIndexedHours of them. A window without whole
-// hours is read from the runs alone, which is cheap.
-func (s *Store) indexed(sp store.Split) bool {
-	return s.hours != nil && sp.Hours && sp.HoursLo != math.MinInt64 && sp.HoursHi != math.MaxInt64 &&
+// indexed reports whether the users' hour index serves the window sp
+// (indexable).
+func (s *Store) indexed(sp store.Split) bool { return s.hours != nil && indexable(sp) }
+
+// indexable reports whether an hour index serves the window sp: it has
+// whole hours, bounded, at most maxIndexedHours of them. A window without
+// whole hours is read from the runs alone, which is cheap.
+func indexable(sp store.Split) bool {
+	return sp.Hours && sp.HoursLo != math.MinInt64 && sp.HoursHi != math.MaxInt64 &&
 		(sp.HoursHi-sp.HoursLo)/ledger.HourNanos <= maxIndexedHours
 }
 
@@ -37,16 +41,53 @@ func (s *Store) inSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
-// windowView returns the window sp's sums per user: whole hours from the
-// hour index, the edges from the runs, read with the hours' versions in one
-// round trip. The caller releases it.
+// hourSource is what an hour index reads: the hours' versions, their rows
+// and a window's edge rows, each row (key, run count, duration, cost,
+// tokens).
+type hourSource struct {
+	ix *hourindex.Index
+	// versions selects (hour, version) of the hours [$1, $2), summed over
+	// the shards.
+	versions string
+	// hours selects (hour, key, aggregates) of the hours $1 (an int8
+	// array, ascending).
+	hours string
+	// edges returns the statement of the edge rows of the runs that
+	// started in [lo, hi).
+	edges func(lo, hi int64) (string, []any)
+}
+
+// usersByHour is the users' hour index over user_hours (DESIGN.md §8.26).
+func (s *Store) usersByHour() hourSource {
+	return hourSource{
+		ix: s.hours,
+		versions: `SELECT hour, sum(version)::int8 FROM user_hour_versions
+			WHERE hour >= $1 AND hour < $2 GROUP BY hour`,
+		hours: `SELECT hour, user_id, run_count, total_duration, total_cost, total_tokens
+			FROM user_hours WHERE hour = ANY($1::int8[])`,
+		edges: func(lo, hi int64) (string, []any) {
+			var args []any
+			runs := dialect().WindowRuns(store.Split{Lo: lo, Hi: hi}, argList(&args), "user_id <> ''")
+			return `SELECT user_id, run_count, total_duration, total_cost, total_tokens FROM (` + runs + `) e`, args
+		},
+	}
+}
+
+// windowView returns the window sp's sums per user (usersByHour).
 func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hourindex.View, error) {
+	return s.usersByHour().view(ctx, tx, sp)
+}
+
+// view returns the window sp's sums per key: whole hours from the hour
+// index, the edges from the runs, read with the hours' versions in one
+// round trip. The caller releases it.
+func (src hourSource) view(ctx context.Context, tx pgx.Tx, sp store.Split) (*hourindex.View, error) {
 	b := &pgx.Batch{}
-	b.Queue(hourVersionsSQL, sp.HoursLo, sp.HoursHi)
+	b.Queue(src.versions, sp.HoursLo, sp.HoursHi)
 	for _, e := range [][2]int64{{sp.Lo, sp.HoursLo}, {sp.HoursHi, sp.Hi}} {
 		if e[0] < e[1] {
-			var args []any
-			b.Queue(dialect().WindowRuns(store.Split{Lo: e[0], Hi: e[1]}, argList(&args), "user_id <> ''"), args...)
+			sql, args := src.edges(e[0], e[1])
+			b.Queue(sql, args...)
 		}
 	}
 	br := tx.SendBatch(ctx, b)
@@ -60,13 +101,12 @@ func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hou
 	for range b.Len() - 1 {
 		var id string
 		var a hourindex.Aggs
-		var first, last int64
 		rows, _ := br.Query()
-		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &first, &last, &a.TotalDuration, &a.TotalCost,
-			&a.TotalTokens}, func() error {
-			ids, as = append(ids, id), append(as, a)
-			return nil
-		}); err != nil {
+		if _, err := pgx.ForEachRow(rows, []any{&id, &a.RunCount, &a.TotalDuration, &a.TotalCost, &a.TotalTokens},
+			func() error {
+				ids, as = append(ids, id), append(as, a)
+				return nil
+			}); err != nil {
 			br.Close()
 			return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
 		}
@@ -74,18 +114,13 @@ func (s *Store) windowView(ctx context.Context, tx pgx.Tx, sp store.Split) (*hou
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("cannot read a window's edge runs: %w", err)
 	}
-	v, err := s.hours.Window(ctx, hourReader{tx, versions}, sp.HoursLo, sp.HoursHi)
+	v, err := src.ix.Window(ctx, hourReader{tx, versions, src.hours}, sp.HoursLo, sp.HoursHi)
 	if err != nil {
 		return nil, err
 	}
 	v.Add(ids, as)
 	return v, nil
 }
-
-// hourVersionsSQL reads the version of every hour in [$1, $2) (summed over
-// the shards).
-const hourVersionsSQL = `SELECT hour, sum(version)::int8 FROM user_hour_versions
-	WHERE hour >= $1 AND hour < $2 GROUP BY hour`
 
 func scanVersions(rows pgx.Rows, err error) (map[int64]int64, error) {
 	if err != nil {
@@ -100,11 +135,12 @@ func scanVersions(rows pgx.Rows, err error) (map[int64]int64, error) {
 	return out, err
 }
 
-// hourReader reads user_hours in a transaction, with the versions read
-// before in it.
+// hourReader reads an hour source's rows in a transaction, with the
+// versions read before in it.
 type hourReader struct {
 	tx       pgx.Tx
 	versions map[int64]int64
+	hours    string
 }
 
 func (r hourReader) Versions(context.Context, int64, int64) (map[int64]int64, error) {
@@ -112,8 +148,7 @@ func (r hourReader) Versions(context.Context, int64, int64) (map[int64]int64, er
 }
 
 func (r hourReader) Hours(ctx context.Context, hours []int64, fn func(int64, string, hourindex.Aggs)) error {
-	rows, _ := r.tx.Query(ctx, `SELECT hour, user_id, run_count, total_duration, total_cost, total_tokens
-		FROM user_hours WHERE hour = ANY($1::int8[])`, hours)
+	rows, _ := r.tx.Query(ctx, r.hours, hours)
 	var h int64
 	var id string
 	var a hourindex.Aggs

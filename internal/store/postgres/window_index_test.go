@@ -27,7 +27,7 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 	defer reader.Close()
 	defer writer.Close()
 	defer plain.Close()
-	plain.hours = nil
+	plain.hours, plain.sessionHours = nil, nil
 
 	tr := newTraffic(seed, 30)
 	spans := tr.traces(0, 1500)
@@ -64,6 +64,26 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 			want, err := plain.Overview(ctx, oq)
 			require.NoError(t, err)
 			require.Equal(t, want, got, "step %d window %v overview", step, w)
+			for _, q := range []store.SessionQuery{
+				{Sort: store.SortLastSeen, Desc: true, Limit: 5},
+				{Sort: store.SortTotalCost, Desc: true, Limit: 3, Offset: 2},
+				{Sort: store.SortRunCount, Limit: 4},
+			} {
+				q.Start, q.End = start, end
+				got, err := reader.ListSessions(ctx, q)
+				require.NoError(t, err)
+				want, err := plain.ListSessions(ctx, q)
+				require.NoError(t, err)
+				require.Equal(t, want, got, "step %d window %v sessions %+v", step, w, q)
+			}
+			// The sessions' count comes from their hour index and the
+			// edges: counted here from the runs themselves.
+			var sessions int64
+			require.NoError(t, reader.pool.QueryRow(ctx, `SELECT count(DISTINCT session_id) FROM runs
+				WHERE start_ns >= $1 AND start_ns < $2 AND session_id <> ''`, w[0], w[1]).Scan(&sessions))
+			page, err := reader.ListSessions(ctx, store.SessionQuery{Start: start, End: end, Limit: 1})
+			require.NoError(t, err)
+			require.Equal(t, sessions, page.Count, "step %d window %v sessions", step, w)
 			// New users come from user_first_hours and the edges: counted
 			// here from the runs themselves.
 			var newUsers int64
@@ -92,6 +112,8 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 	}
 	_, _, windows2 := reader.hours.Cached()
 	require.Equal(t, 2, windows2, "the reader's windows came from its hour index")
+	_, _, windows2 = reader.sessionHours.Cached()
+	require.Equal(t, 2, windows2, "the reader's sessions counts came from their hour index")
 	var users int64
 	require.NoError(t, reader.pool.QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM runs
 		WHERE start_ns >= $1 AND start_ns < $2 AND user_id <> ''`, windows[0][0], windows[0][1]).Scan(&users))
