@@ -91,9 +91,9 @@ type pager struct {
 }
 
 // keeps reports whether q's filters keep a user with sums a.
-func (p *pager) keeps(a *Aggs) bool {
+func (p *pager) keeps(a Aggs) bool {
 	return a.RunCount != 0 && (p.q.Above == nil || a.field(p.field) > *p.q.Above) &&
-		(p.q.Keep == nil || p.q.Keep(*a))
+		(p.q.Keep == nil || p.q.Keep(a))
 }
 
 // Pages answers several queries in one pass over the window's users (the
@@ -126,7 +126,7 @@ func (v *View) Pages(qs ...PageQuery) ([]PageResult, error) {
 		}
 	}
 	if len(pass) > 0 {
-		v.each(func(u uint32, a *Aggs) {
+		v.each(func(u uint32, a Aggs) {
 			for _, p := range pass {
 				if !p.keeps(a) {
 					continue
@@ -269,7 +269,7 @@ func (t *topK) sorted() []ranked {
 // of their run counts and token totals).
 func (v *View) Stats() store.UsageStats {
 	var runs, tokens []int64
-	v.each(func(_ uint32, a *Aggs) {
+	v.each(func(_ uint32, a Aggs) {
 		runs, tokens = append(runs, a.RunCount), append(tokens, a.TotalTokens)
 	})
 	return store.UsageStats{Users: int64(len(runs)), RunCount: store.DistOf(runs), TotalTokens: store.DistOf(tokens)}

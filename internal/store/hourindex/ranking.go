@@ -70,7 +70,7 @@ func (v *View) buildRanking(p *pager, m int) *ranking {
 	top := topK{desc: p.q.Desc, ids: v.ix.idTable(), k: m}
 	var count int64
 	eachBit(s.seen, func(u uint32) {
-		if a := &s.vals[u]; q.keeps(a) {
+		if a := &s.vals[u]; q.keeps(*a) {
 			count++
 			top.offer(ranked{a.field(p.field), u})
 		}
@@ -103,11 +103,11 @@ func (v *View) mergeRanking(p *pager, r *ranking, need int) bool {
 	count := r.count
 	for u, e := range v.edges {
 		b := v.base(u)
-		if p.keeps(&b) {
+		if p.keeps(b) {
 			count--
 		}
 		b.add(e)
-		if p.keeps(&b) {
+		if p.keeps(b) {
 			count++
 			cands = append(cands, ranked{b.field(p.field), u})
 		}

@@ -167,7 +167,7 @@ func (w *window) release() { <-w.busy }
 // Len is the number of users with a run in the window.
 func (v *View) Len() int {
 	n := 0
-	v.each(func(uint32, *Aggs) { n++ })
+	v.each(func(uint32, Aggs) { n++ })
 	return n
 }
 
@@ -183,7 +183,7 @@ func (v *View) base(u uint32) Aggs {
 // sums, by ordinal for the whole hours' users: the bitset gives them in the
 // order of their sums in memory, which a large window's pass reads several
 // times faster than in random order.
-func (v *View) each(fn func(u uint32, a *Aggs)) {
+func (v *View) each(fn func(u uint32, a Aggs)) {
 	s := &v.w.sums
 	eachBit(s.seen, func(u uint32) {
 		a := s.vals[u]
@@ -191,12 +191,12 @@ func (v *View) each(fn func(u uint32, a *Aggs)) {
 			a.add(v.edges[u])
 		}
 		if a.RunCount != 0 {
-			fn(u, &a)
+			fn(u, a)
 		}
 	})
 	for u, e := range v.edges {
 		if !hasBit(s.seen, u) && e.RunCount != 0 {
-			fn(u, &e)
+			fn(u, e)
 		}
 	}
 }
@@ -204,5 +204,5 @@ func (v *View) each(fn func(u uint32, a *Aggs)) {
 // Each calls fn with every user of the window and its sums, in no order.
 func (v *View) Each(fn func(user string, a Aggs)) {
 	ids := v.ix.idTable()
-	v.each(func(u uint32, a *Aggs) { fn(ids[u], *a) })
+	v.each(func(u uint32, a Aggs) { fn(ids[u], a) })
 }
