@@ -34,11 +34,14 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery, fn func(
 
 // windowAgentsOf is a select-list expression: the agents (sorted) of the
 // user's runs that started in [lo, hi). Each of the user's agents is probed
-// in the (user_id, agent_name, start_ns) index.
+// in the (user_id, agent_name, start_ns) index: a subquery with LIMIT 1,
+// not EXISTS, which the planner turned into a merge join over every run of
+// the user (1.6 ms for a heavy user over a week, against 0.1 ms).
 func windowAgentsOf(user, lo, hi string) string {
 	return `coalesce((SELECT array_agg(a.agent_name ORDER BY a.agent_name) FROM user_agents a
-		WHERE a.user_id = ` + user + ` AND EXISTS (SELECT 1 FROM runs r WHERE r.user_id = a.user_id
-			AND r.agent_name = a.agent_name AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi + `)), '{}')`
+		WHERE a.user_id = ` + user + ` AND (SELECT 1 FROM runs r WHERE r.user_id = a.user_id
+			AND r.agent_name = a.agent_name AND r.start_ns >= ` + lo + ` AND r.start_ns < ` + hi + ` LIMIT 1)
+			IS NOT NULL), '{}')`
 }
 
 // GetUserWindow returns a user's aggregates, agents, cost by model and most
