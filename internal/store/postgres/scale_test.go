@@ -353,6 +353,9 @@ func BenchmarkScale(b *testing.B) {
 		{"users/window-1h-last-seen", repeat("/api/v1/observability/users/?scope=window&" + hourWin)},
 		{"users/window-1d", repeat("/api/v1/observability/users/?scope=window&sort=-total_cost&" + dayWin)},
 		{"users/window-7d", repeat("/api/v1/observability/users/?scope=window&sort=-total_cost&" + weekWin)},
+		// The list's default order (-last_seen), which has no hourly rollup.
+		{"users/window-1d-last-seen", repeat("/api/v1/observability/users/?scope=window&" + dayWin)},
+		{"users/window-7d-last-seen", repeat("/api/v1/observability/users/?scope=window&" + weekWin)},
 		{"users/search", repeat("/api/v1/observability/users/?search=user-00012")},
 		{"user/detail", each(func(i int) string { return "/api/v1/observability/users/" + detailUsers[i] + "/" }, 200)},
 		{"user/detail-window-1d", each(func(i int) string {
