@@ -428,3 +428,15 @@ func TestPagesFollowEdgesAndChangedHours(t *testing.T) {
 		v.Release()
 	}
 }
+
+func TestSums(t *testing.T) {
+	db := newFakeDB()
+	db.put(1, "a", Aggs{2, 2, 2, 2})
+	db.put(2, "b", Aggs{1, 1, 1, 1})
+	v, err := New(Config{MaxEntries: 100, MaxWindows: 1}).Window(context.Background(), db, 0, 3)
+	require.NoError(t, err)
+	defer v.Release()
+	v.Add([]string{"b", "c"}, []Aggs{{1, 0, 0, 5}, {1, 1, 1, 1}})
+	require.Equal(t, []Aggs{{2, 2, 2, 2}, {2, 1, 1, 6}, {1, 1, 1, 1}, {}},
+		v.Sums([]string{"a", "b", "c", "nobody"}))
+}

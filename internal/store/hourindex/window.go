@@ -171,6 +171,22 @@ func (v *View) Len() int {
 	return n
 }
 
+// Sums returns the sums of users in the read's window (zero for a user
+// without runs in it).
+func (v *View) Sums(users []string) []Aggs {
+	out := make([]Aggs, len(users))
+	ix := v.ix
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i, user := range users {
+		if u, ok := ix.ord[user]; ok {
+			out[i] = v.base(u)
+			out[i].add(v.edges[u])
+		}
+	}
+	return out
+}
+
 // base returns u's sums without the edges.
 func (v *View) base(u uint32) Aggs {
 	if s := &v.w.sums; hasBit(s.seen, u) {

@@ -50,6 +50,11 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 				{Sort: store.SortTotalDuration, Limit: 4, Before: &store.Cursor{Value: 60e9, ID: "user-0020"}},
 				{Sort: store.SortRunCount, Desc: true, Limit: 50, Above: &above},
 				{Sort: store.SortTotalCost, Desc: true, Limit: 50, HighUsage: &store.UsageBounds{RunCount: 3, Tokens: 4000}},
+				// By last run, from the runs' start index (recentUsers).
+				{Sort: store.SortLastSeen, Desc: true, Limit: 6},
+				{Sort: store.SortLastSeen, Desc: true, Limit: 4, Offset: 5},
+				{Sort: store.SortLastSeen, Desc: true, Limit: 5, After: &store.Cursor{Value: (w[0] + w[1]) / 2, ID: "user-0012"}},
+				{Sort: store.SortLastSeen, Desc: true, Limit: 500},
 			} {
 				q.Window, q.Start, q.End = true, start, end
 				got, err := reader.ListUsers(ctx, q)
@@ -57,6 +62,21 @@ func TestHourIndexFollowsOtherReplicas(t *testing.T) {
 				want, err := plain.ListUsers(ctx, q)
 				require.NoError(t, err)
 				require.Equal(t, want, got, "step %d window %v query %+v", step, w, q)
+			}
+			// The next page by last run after a page's last row, as a
+			// client pages.
+			first, err := plain.ListUsers(ctx, store.UserQuery{Window: true, Start: start, End: end,
+				Sort: store.SortLastSeen, Desc: true, Limit: 3})
+			require.NoError(t, err)
+			if len(first.Users) == 3 {
+				last := first.Users[2]
+				q := store.UserQuery{Window: true, Start: start, End: end, Sort: store.SortLastSeen, Desc: true,
+					Limit: 4, After: &store.Cursor{Value: last.LastSeen, ID: last.UserID}}
+				got, err := reader.ListUsers(ctx, q)
+				require.NoError(t, err)
+				want, err := plain.ListUsers(ctx, q)
+				require.NoError(t, err)
+				require.Equal(t, want, got, "step %d window %v next page", step, w)
 			}
 			oq := store.OverviewQuery{Start: start, End: end, RunCountAbove: &above, TokensAbove: &above}
 			got, err := reader.Overview(ctx, oq)

@@ -24,6 +24,9 @@ func (s *Store) listUsersWindow(ctx context.Context, q store.UserQuery, fn func(
 	if s.indexedList(q, col) {
 		return s.listUsersIndexed(ctx, q, col, fn)
 	}
+	if s.recentList(q, col) {
+		return s.listUsersRecent(ctx, q, fn)
+	}
 	var args []any
 	arg := argList(&args)
 	search := func(q string) string { return searchCond("u.search_key", q, arg) }
