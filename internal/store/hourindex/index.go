@@ -135,7 +135,7 @@ func (ix *Index) update(ctx context.Context, rd Reader, w *window, versions map[
 			next[h] = s
 		}
 	}
-	w.sums.sync(ix.idTable())
+	w.sums.sync(len(ix.idTable()))
 	changed, left := false, false
 	for h, old := range w.segs {
 		if next[h] != old {

@@ -47,22 +47,19 @@ func (ix *Index) window(lo, hi int64) *window {
 
 // sums are aggregates per user, dense by ordinal.
 type sums struct {
-	ids  []string // ordinal to user id, as long as vals
 	vals []Aggs
 	// seen has a bit per ordinal whose sums were added to (some may have
 	// gone back to zero since).
 	seen []uint64
 }
 
-// sync takes the ordinal table ids (which only grows) and makes room for
-// every ordinal in it.
-func (s *sums) sync(ids []string) {
-	s.ids = ids
-	if n := len(ids); n > len(s.vals) {
+// sync makes room for n ordinals (the index's ordinals only grow).
+func (s *sums) sync(n int) {
+	if n > len(s.vals) {
 		s.vals = append(s.vals, make([]Aggs, n-len(s.vals))...)
 	}
-	if n := bitWords(len(ids)); n > len(s.seen) {
-		s.seen = append(s.seen, make([]uint64, n-len(s.seen))...)
+	if w := bitWords(n); w > len(s.seen) {
+		s.seen = append(s.seen, make([]uint64, w-len(s.seen))...)
 	}
 }
 
