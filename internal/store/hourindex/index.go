@@ -154,7 +154,7 @@ func (ix *Index) update(ctx context.Context, rd Reader, w *window, versions map[
 		w.sums.compact()
 	}
 	if changed {
-		w.rankings = nil
+		w.rankings, w.count = nil, -1
 	}
 	ix.evict()
 	return &View{w: w, ix: ix}, nil

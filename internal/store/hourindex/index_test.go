@@ -409,6 +409,7 @@ func TestPagesFollowEdgesAndChangedHours(t *testing.T) {
 		}
 		v.Add(us, as)
 		require.Equal(t, all, sumsOf(v), "round %d", round)
+		require.Equal(t, len(all), v.Len(), "round %d", round)
 		for i := range 25 {
 			q := PageQuery{Field: fields[r.IntN(4)], Desc: r.IntN(2) == 0, Limit: 1 + r.IntN(30), Offset: r.IntN(40)}
 			if r.IntN(2) == 0 {

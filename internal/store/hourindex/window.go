@@ -14,8 +14,10 @@ type window struct {
 	segs map[int64]*segment
 	sums sums
 	used uint64
-	// rankings are cached orders of sums, dropped whenever sums change.
+	// rankings are cached orders of sums and count the users with a run in
+	// the whole hours (-1: not counted yet), both reset whenever sums change.
 	rankings []*ranking
+	count    int
 }
 
 // window returns the cached window [lo, hi), or a new one (evicting the
@@ -31,7 +33,7 @@ func (ix *Index) window(lo, hi int64) *window {
 			return w
 		}
 	}
-	w := &window{lo: lo, hi: hi, used: ix.tick, busy: make(chan struct{}, 1)}
+	w := &window{lo: lo, hi: hi, used: ix.tick, busy: make(chan struct{}, 1), count: -1}
 	ix.windows = append(ix.windows, w)
 	if len(ix.windows) > max(ix.cfg.MaxWindows, 1) {
 		oldest := 0
@@ -161,10 +163,25 @@ func (w *window) acquire(ctx context.Context) error {
 
 func (w *window) release() { <-w.busy }
 
-// Len is the number of users with a run in the window.
+// Len is the number of users with a run in the read's window: those of the
+// whole hours (counted once per change of the hours) and the edge users
+// without a run in them.
 func (v *View) Len() int {
-	n := 0
-	v.each(func(uint32, Aggs) { n++ })
+	w := v.w
+	if w.count < 0 {
+		w.count = 0
+		eachBit(w.sums.seen, func(u uint32) {
+			if w.sums.vals[u].RunCount != 0 {
+				w.count++
+			}
+		})
+	}
+	n := w.count
+	for u, e := range v.edges {
+		if v.base(u).RunCount == 0 && e.RunCount != 0 {
+			n++
+		}
+	}
 	return n
 }
 
