@@ -198,6 +198,18 @@ func windowExtremes(ctx context.Context, tx pgx.Tx, users []store.UserSummary, l
 // listUsersIndexed is listUsersWindow for a page the hour index serves
 // (indexedList).
 func (s *Store) listUsersIndexed(ctx context.Context, q store.UserQuery, col string, fn func(store.UserSummary) error) (int64, error) {
+	return s.pageFromIndex(ctx, q, fn, func(_ pgx.Tx, v *hourindex.View) ([]store.UserSummary, int64, error) {
+		return v.Page(hourindex.PageQuery{Field: col, Desc: q.Desc, Above: q.Above, Keep: keepUsers(q),
+			After: q.After, Before: q.Before, Offset: max(q.Offset, 0), Limit: max(q.Limit, 0)})
+	})
+}
+
+// pageFromIndex runs read on the hour index's view of q's window, passes
+// the page it returns to fn with its users' first and last runs and agents
+// in the window, all in one snapshot, and returns read's count (0 with
+// q.NoCount).
+func (s *Store) pageFromIndex(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error,
+	read func(tx pgx.Tx, v *hourindex.View) ([]store.UserSummary, int64, error)) (int64, error) {
 	lo, hi := store.Bounds(q.Start, q.End)
 	var page []store.UserSummary
 	var n int64
@@ -206,8 +218,7 @@ func (s *Store) listUsersIndexed(ctx context.Context, q store.UserQuery, col str
 		if err != nil {
 			return err
 		}
-		page, n, err = v.Page(hourindex.PageQuery{Field: col, Desc: q.Desc, Above: q.Above, Keep: keepUsers(q),
-			After: q.After, Before: q.Before, Offset: max(q.Offset, 0), Limit: max(q.Limit, 0)})
+		page, n, err = read(tx, v)
 		v.Release()
 		if err != nil {
 			return err

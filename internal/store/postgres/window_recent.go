@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waxell/otelcol-waxell/internal/store"
+	"github.com/waxell/otelcol-waxell/internal/store/hourindex"
 )
 
 // recentList reports whether the windowed list q, sorted by col, is a page
@@ -78,24 +79,17 @@ func recentUsers(ctx context.Context, tx pgx.Tx, lo, hi int64, after *store.Curs
 
 // listUsersRecent is listUsersWindow for a page recentList accepts: the
 // count and the page rows' sums from the hour index, the page from the
-// runs' start index, all in one snapshot.
+// runs' start index.
 func (s *Store) listUsersRecent(ctx context.Context, q store.UserQuery, fn func(store.UserSummary) error) (int64, error) {
 	lo, hi := store.Bounds(q.Start, q.End)
-	var page []store.UserSummary
-	var n int64
-	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
-		v, err := s.windowView(ctx, tx, store.SplitWindow(lo, hi))
-		if err != nil {
-			return err
-		}
-		defer v.Release()
-		n = int64(v.Len())
+	return s.pageFromIndex(ctx, q, fn, func(tx pgx.Tx, v *hourindex.View) ([]store.UserSummary, int64, error) {
 		offset := max(q.Offset, 0)
 		if q.After != nil {
 			offset = 0
 		}
-		if page, err = recentUsers(ctx, tx, lo, hi, q.After, offset+q.Limit); err != nil {
-			return err
+		page, err := recentUsers(ctx, tx, lo, hi, q.After, offset+q.Limit)
+		if err != nil {
+			return nil, 0, err
 		}
 		page = page[min(offset, len(page)):]
 		ids := make([]string, len(page))
@@ -106,18 +100,6 @@ func (s *Store) listUsersRecent(ctx context.Context, q store.UserQuery, fn func(
 			u := &page[i]
 			u.RunCount, u.TotalDuration, u.TotalCost, u.TotalTokens = a.RunCount, a.TotalDuration, a.TotalCost, a.TotalTokens
 		}
-		return windowExtremes(ctx, tx, page, lo, hi)
+		return page, int64(v.Len()), nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	for _, u := range page {
-		if err := fn(u); err != nil {
-			return 0, err
-		}
-	}
-	if q.NoCount {
-		n = 0
-	}
-	return n, nil
 }

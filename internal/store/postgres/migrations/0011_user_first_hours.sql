@@ -29,19 +29,12 @@ CREATE FUNCTION waxell_first_hours_add(hours bigint[], ns bigint[]) RETURNS void
     ON CONFLICT (hour, shard) DO UPDATE SET n = t.n + EXCLUDED.n
 $$;
 
--- New and deleted users: once per statement, from its transition table (an
--- upsert adds only the rows it inserted).
-CREATE FUNCTION waxell_users_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- New and deleted users: once per statement, from its transition table
+-- (an upsert lists only the rows it inserted), counted up or down.
+CREATE FUNCTION waxell_users_added_or_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM waxell_first_hours_add(array_agg(h), array_agg(c))
-        FROM (SELECT waxell_hour_of(first_seen) AS h, count(*)::int8 AS c FROM inserted GROUP BY 1) x
-        HAVING count(*) > 0;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION waxell_users_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM waxell_first_hours_add(array_agg(h), array_agg(-c))
-        FROM (SELECT waxell_hour_of(first_seen) AS h, count(*)::int8 AS c FROM deleted GROUP BY 1) x
+    PERFORM waxell_first_hours_add(array_agg(h), array_agg(CASE TG_OP WHEN 'DELETE' THEN -c ELSE c END))
+        FROM (SELECT waxell_hour_of(first_seen) AS h, count(*)::int8 AS c FROM changed GROUP BY 1) x
         HAVING count(*) > 0;
     RETURN NULL;
 END $$;
@@ -55,9 +48,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER users_first_hours_insert AFTER INSERT ON users
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION waxell_users_inserted();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION waxell_users_added_or_deleted();
 CREATE TRIGGER users_first_hours_delete AFTER DELETE ON users
-    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION waxell_users_deleted();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION waxell_users_added_or_deleted();
 CREATE TRIGGER users_first_hours_update AFTER UPDATE OF first_seen ON users FOR EACH ROW
     WHEN (waxell_hour_of(OLD.first_seen) <> waxell_hour_of(NEW.first_seen))
     EXECUTE FUNCTION waxell_users_first_moved();

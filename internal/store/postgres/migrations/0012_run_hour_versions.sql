@@ -25,14 +25,10 @@ CREATE FUNCTION waxell_bump_run_hours(hours bigint[]) RETURNS void
     ON CONFLICT (hour, shard) DO UPDATE SET version = t.version + 1
 $$;
 
-CREATE FUNCTION waxell_runs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Runs inserted or deleted: the hours of the statement's transition table.
+CREATE FUNCTION waxell_runs_added_or_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM waxell_bump_run_hours(array_agg(DISTINCT waxell_hour_of(start_ns))) FROM inserted HAVING count(*) > 0;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION waxell_runs_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM waxell_bump_run_hours(array_agg(DISTINCT waxell_hour_of(start_ns))) FROM deleted HAVING count(*) > 0;
+    PERFORM waxell_bump_run_hours(array_agg(DISTINCT waxell_hour_of(start_ns))) FROM changed HAVING count(*) > 0;
     RETURN NULL;
 END $$;
 -- An updated run moves its session between hours only when its start hour
@@ -49,9 +45,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER runs_hour_versions_insert AFTER INSERT ON runs
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION waxell_runs_inserted();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION waxell_runs_added_or_deleted();
 CREATE TRIGGER runs_hour_versions_delete AFTER DELETE ON runs
-    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION waxell_runs_deleted();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION waxell_runs_added_or_deleted();
 CREATE TRIGGER runs_hour_versions_update AFTER UPDATE ON runs
     REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows FOR EACH STATEMENT
     EXECUTE FUNCTION waxell_runs_updated();
