@@ -210,8 +210,13 @@ func newPostgresBackend(t *testing.T) backend {
 		_ = conn.Close(context.Background())
 		_ = b.st.Close()
 	})
-	rows, err := conn.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations' ORDER BY tablename`)
+	// Tables with triggers first: their triggers keep other tables
+	// (user_first_hours, run_hour_versions) in step with them, and would
+	// write into those after they were emptied.
+	rows, err := conn.Query(ctx, `SELECT quote_ident(t.tablename) FROM pg_tables t
+		WHERE t.schemaname = current_schema() AND t.tablename <> 'schema_migrations'
+		ORDER BY EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = quote_ident(t.tablename)::regclass
+			AND NOT g.tgisinternal) DESC, t.tablename`)
 	require.NoError(t, err)
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
