@@ -46,3 +46,14 @@ type OverviewList struct {
 func (o *Overview) Lists() []OverviewList {
 	return []OverviewList{{&o.TopUsers, SortTotalCost}, {&o.HighRunCount, SortRunCount}, {&o.HighTokens, SortTotalTokens}}
 }
+
+// TrimOutliers keeps only the ids and window sums of o's outliers
+// (Overview.HighRunCount).
+func (o *Overview) TrimOutliers() {
+	for _, l := range []*[]UserSummary{&o.HighRunCount, &o.HighTokens} {
+		for i, u := range *l {
+			(*l)[i] = UserSummary{UserID: u.UserID, RunCount: u.RunCount, TotalDuration: u.TotalDuration,
+				TotalCost: u.TotalCost, TotalTokens: u.TotalTokens}
+		}
+	}
+}

@@ -207,8 +207,11 @@ type Overview struct {
 	NewUsers      int64         // users whose first run (ever) started in the window
 	TopUsers      []UserSummary // by window cost, descending, ties by id descending
 	CostByModel   []ModelCost   // every call of the window's runs, by cost descending, ties by model
-	HighRunCount  []UserSummary // by window run count, descending (see OverviewQuery)
-	HighTokens    []UserSummary // by window tokens, descending
+	// HighRunCount and HighTokens hold each user's id and window sums only
+	// (no first or last seen, no agents: the overview's anomalies need none,
+	// and each would cost index probes of the window's heaviest users).
+	HighRunCount []UserSummary // by window run count, descending (see OverviewQuery)
+	HighTokens   []UserSummary // by window tokens, descending
 }
 
 // OverviewLists returns the list sizes of q with their defaults.

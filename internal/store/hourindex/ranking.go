@@ -84,20 +84,22 @@ func (v *View) buildRanking(p *pager, m int) *ranking {
 	return r
 }
 
-// mergeRanking takes the first need users of r that have no edge runs in
-// this read, adds the edge users with their sums, and fills p's page and
-// count with the first need of them. It reports false when r is too short.
+// mergeRanking offers p the first need users of r that have no edge runs
+// in this read and the edge users with their sums, and sets p's count. It
+// reports false when r is too short.
 func (v *View) mergeRanking(p *pager, r *ranking, need int) bool {
-	cands := make([]ranked, 0, need+len(v.edges))
+	taken := 0
 	for _, x := range r.top {
-		if len(cands) == need {
+		if taken == need {
 			break
 		}
 		if !hasBit(v.edgeSet, x.u) {
-			cands = append(cands, x)
+			p.top.offer(x)
+			taken++
 		}
 	}
-	if len(cands) < need && !r.complete {
+	if taken < need && !r.complete {
+		p.top.h = p.top.h[:0]
 		return false
 	}
 	count := r.count
@@ -109,11 +111,9 @@ func (v *View) mergeRanking(p *pager, r *ranking, need int) bool {
 		b.add(e)
 		if p.keeps(b) {
 			count++
-			cands = append(cands, ranked{b.field(p.field), u})
+			p.top.offer(ranked{b.field(p.field), u})
 		}
 	}
-	p.top.h = cands
-	p.top.h = p.top.sorted()[:min(need, len(cands))]
 	p.count = count
 	return true
 }

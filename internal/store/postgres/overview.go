@@ -32,6 +32,7 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	if err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
+	out.TrimOutliers()
 	return out, nil
 }
 
@@ -129,7 +130,8 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 }
 
 // overviewUsersIndexed is overviewUsers for a window the hour index serves:
-// its lists in one pass over the window's users, their extremes in one read.
+// its lists in one pass over the window's users (or from its rankings), the
+// top users' extremes in one read.
 func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery, lo, hi int64, out *store.Overview) error {
 	top, outliers := q.OverviewLists()
 	aboves := []*int64{nil, q.RunCountAbove, q.TokensAbove}
@@ -156,18 +158,10 @@ func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery,
 			return err
 		}
 		out.UniqueUsers = rs[0].Count
-		var all []store.UserSummary
-		for _, r := range rs {
-			all = append(all, r.Users...)
-		}
-		if err := windowExtremes(ctx, tx, all, lo, hi); err != nil {
-			return err
-		}
 		for i, r := range rs {
-			if n := len(r.Users); n > 0 {
-				*dsts[i], all = all[:n:n], all[n:]
-			}
+			*dsts[i] = r.Users
 		}
-		return nil
+		// The outliers need no extremes (Overview.HighRunCount).
+		return windowExtremes(ctx, tx, out.TopUsers, lo, hi)
 	})
 }

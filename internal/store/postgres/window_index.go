@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -162,37 +161,30 @@ func (r hourReader) Hours(ctx context.Context, hours []int64, fn func(int64, str
 }
 
 // windowExtremes fills each user's first and last run start in [lo, hi)
-// and agents, which the hourly rollups do not hold; a user listed more than
-// once (the overview's lists) is read once.
+// and agents, which the hourly rollups do not hold.
 func windowExtremes(ctx context.Context, tx pgx.Tx, users []store.UserSummary, lo, hi int64) error {
 	if len(users) == 0 {
 		return nil
 	}
-	at := make(map[string]int, len(users))
-	var ids []string
-	for _, u := range users {
-		if _, ok := at[u.UserID]; !ok {
-			at[u.UserID] = len(ids)
-			ids = append(ids, u.UserID)
-		}
+	ids := make([]string, len(users))
+	for i := range users {
+		ids[i] = users[i].UserID
 	}
 	first, last := sqllist.WindowExtremes(false, "$2", "$3")
 	rows, _ := tx.Query(ctx, `SELECT `+first+`, `+last+`, `+windowAgentsOf("p.user_id", "$2", "$3")+`
 		FROM unnest($1::text[]) WITH ORDINALITY AS p(user_id, i) ORDER BY p.i`, ids, lo, hi)
-	read := make([]store.UserSummary, 0, len(ids))
-	var x store.UserSummary
-	if _, err := pgx.ForEachRow(rows, []any{&x.FirstSeen, &x.LastSeen, &x.Agents}, func() error {
-		read = append(read, withAgents(x))
-		x.Agents = nil
+	i := 0
+	var firstNs, lastNs int64
+	var agents []string
+	_, err := pgx.ForEachRow(rows, []any{&firstNs, &lastNs, &agents}, func() error {
+		u := &users[i]
+		u.FirstSeen, u.LastSeen, u.Agents = firstNs, lastNs, agents
+		*u = withAgents(*u)
+		agents = nil
+		i++
 		return nil
-	}); err != nil {
-		return err
-	}
-	for i := range users {
-		r := read[at[users[i].UserID]]
-		users[i].FirstSeen, users[i].LastSeen, users[i].Agents = r.FirstSeen, r.LastSeen, slices.Clone(r.Agents)
-	}
-	return nil
+	})
+	return err
 }
 
 // listUsersIndexed is listUsersWindow for a page the hour index serves

@@ -38,6 +38,7 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
 		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
 	}
+	out.TrimOutliers()
 	return out, nil
 }
 
