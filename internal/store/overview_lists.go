@@ -31,6 +31,7 @@ func FillLifetimeOverviewUsers(ctx context.Context, l UserLister, q OverviewQuer
 		}
 		*o.dst = p.Users
 	}
+	out.TrimOutliers()
 	return nil
 }
 

@@ -13,6 +13,7 @@
 package hourindex
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -229,9 +230,9 @@ func (ix *Index) evict() {
 	}
 	slices.SortFunc(hs, func(a, b int64) int {
 		if ua, ub := ix.hours[a].used, ix.hours[b].used; ua != ub {
-			return cmpInt(ua, ub)
+			return cmp.Compare(ua, ub)
 		}
-		return cmpInt(a, b)
+		return cmp.Compare(a, b)
 	})
 	for _, h := range hs {
 		if ix.entries <= ix.cfg.MaxEntries {
@@ -240,16 +241,6 @@ func (ix *Index) evict() {
 		ix.entries -= len(ix.hours[h].users)
 		delete(ix.hours, h)
 	}
-}
-
-func cmpInt[T int64 | uint64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Cached reports how many hours and rows the index holds, and how many

@@ -77,7 +77,8 @@ func (db *fakeDB) want(lo, hi int64) map[string]Aggs {
 
 func sumsOf(s *View) map[string]Aggs {
 	out := map[string]Aggs{}
-	s.Each(func(u string, a Aggs) { out[u] = a })
+	ids := s.ix.idTable()
+	s.each(func(u uint32, a Aggs) { out[ids[u]] = a })
 	return out
 }
 

@@ -164,8 +164,7 @@ func (v *View) rows(ids []string, rs []ranked) []store.UserSummary {
 	}
 	out := make([]store.UserSummary, len(rs))
 	for i, r := range rs {
-		a := v.base(r.u)
-		a.add(v.edges[r.u])
+		a := v.sum(r.u)
 		out[i] = store.UserSummary{UserID: ids[r.u], RunCount: a.RunCount, TotalDuration: a.TotalDuration,
 			TotalCost: a.TotalCost, TotalTokens: a.TotalTokens}
 	}

@@ -103,15 +103,13 @@ func (v *View) mergeRanking(p *pager, r *ranking, need int) bool {
 		return false
 	}
 	count := r.count
-	for u, e := range v.edges {
-		b := v.base(u)
-		if p.keeps(b) {
+	for u := range v.edges {
+		if p.keeps(v.base(u)) {
 			count--
 		}
-		b.add(e)
-		if p.keeps(b) {
+		if a := v.sum(u); p.keeps(a) {
 			count++
-			p.top.offer(ranked{b.field(p.field), u})
+			p.top.offer(ranked{a.field(p.field), u})
 		}
 	}
 	p.count = count

@@ -194,11 +194,18 @@ func (v *View) Sums(users []string) []Aggs {
 	defer ix.mu.Unlock()
 	for i, user := range users {
 		if u, ok := ix.ord[user]; ok {
-			out[i] = v.base(u)
-			out[i].add(v.edges[u])
+			out[i] = v.sum(u)
 		}
 	}
 	return out
+}
+
+// sum returns u's sums in the read's window: the whole hours' and the
+// edges'.
+func (v *View) sum(u uint32) Aggs {
+	a := v.base(u)
+	a.add(v.edges[u])
+	return a
 }
 
 // base returns u's sums without the edges.
@@ -229,10 +236,4 @@ func (v *View) each(fn func(u uint32, a Aggs)) {
 			fn(u, e)
 		}
 	}
-}
-
-// Each calls fn with every user of the window and its sums, in no order.
-func (v *View) Each(fn func(user string, a Aggs)) {
-	ids := v.ix.idTable()
-	v.each(func(u uint32, a Aggs) { fn(ids[u], a) })
 }

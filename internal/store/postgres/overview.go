@@ -32,7 +32,6 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	if err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
-	out.TrimOutliers()
 	return out, nil
 }
 
@@ -138,13 +137,14 @@ func (s *Store) overviewUsersIndexed(ctx context.Context, q store.OverviewQuery,
 	var qs []hourindex.PageQuery
 	var dsts []*[]store.UserSummary
 	for i, l := range out.Lists() {
-		if i == 0 {
-			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Limit: top})
-		} else if aboves[i] != nil {
-			qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Above: aboves[i], Limit: outliers})
-		} else {
-			continue
+		limit := top
+		if i > 0 {
+			if aboves[i] == nil {
+				continue
+			}
+			limit = outliers
 		}
+		qs = append(qs, hourindex.PageQuery{Field: l.Field, Desc: true, Above: aboves[i], Limit: limit})
 		dsts = append(dsts, l.Dst)
 	}
 	return s.inSnapshot(ctx, func(tx pgx.Tx) error {

@@ -479,7 +479,7 @@ func scanCall(rows pgx.Rows) (genai.Call, error) {
 
 // changedHours returns the distinct hours of d, sorted.
 func changedHours(d []ledger.UserHourDelta) []int64 {
-	hours := make([]int64, 0, 4)
+	hours := make([]int64, 0, len(d))
 	for i := range d {
 		hours = append(hours, d[i].Hour)
 	}

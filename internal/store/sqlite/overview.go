@@ -38,7 +38,6 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
 		return store.Overview{}, fmt.Errorf("sqlite: cannot read overview: %w", err)
 	}
-	out.TrimOutliers()
 	return out, nil
 }
 
@@ -76,11 +75,9 @@ func (s *Store) overviewUsers(ctx context.Context, q store.OverviewQuery, lo, hi
 		}
 		for _, l := range lists {
 			store.SortDesc(*l.Dst, l.Field)
-			if err := loadWindowAgents(ctx, tx, *l.Dst, lo, hi); err != nil {
-				return err
-			}
 		}
-		return nil
+		// The outliers need no agents (store.Overview.HighRunCount).
+		return loadWindowAgents(ctx, tx, out.TopUsers, lo, hi)
 	})
 }
 

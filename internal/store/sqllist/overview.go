@@ -29,8 +29,14 @@ func (o OverviewUsers) SQL(q store.OverviewQuery, arg func(any) string) string {
 		agents, noAgents = ", "+o.Agents, ", "+o.NoAgents
 	}
 	branch := func(list int, where, order string, limit int) string {
-		return `SELECT ` + strconv.Itoa(list) + `, ` + o.Zero + `, p.user_id, p.run_count, ` + o.First + `, ` + o.Last +
-			`, p.total_duration, p.total_cost, p.total_tokens` + agents + ` FROM (SELECT * FROM f` + where +
+		// The outliers (lists 2 and 3) carry ids and sums only
+		// (store.Overview.HighRunCount): no extremes or agents to look up.
+		first, last, ag := o.First, o.Last, agents
+		if list > 1 {
+			first, last, ag = o.Zero, o.Zero, noAgents
+		}
+		return `SELECT ` + strconv.Itoa(list) + `, ` + o.Zero + `, p.user_id, p.run_count, ` + first + `, ` + last +
+			`, p.total_duration, p.total_cost, p.total_tokens` + ag + ` FROM (SELECT * FROM f` + where +
 			` ORDER BY ` + order + ` DESC, user_id DESC LIMIT ` + strconv.Itoa(limit) + `) p`
 	}
 	parts := []string{`SELECT 0, count(*), NULL` + strings.Repeat(", "+o.Zero, 6) + noAgents + ` FROM f`,
