@@ -21,15 +21,12 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	lo, hi := store.Bounds(q.Start, q.End)
 	sp := store.SplitWindow(lo, hi)
 	var out store.Overview
-	// The users (the costly part) are read on another connection meanwhile;
-	// they fill other fields of out than the totals below.
-	users := make(chan error, 1)
-	go func() { users <- s.overviewUsers(ctx, q, lo, hi, &out) }()
-	err := s.overviewTotals(ctx, sp, &out)
-	if uerr := <-users; err == nil {
-		err = uerr
+	// One connection at a time: a read holds one query slot, and the slots
+	// must leave ingest a connection (api.max_concurrent_queries).
+	if err := s.overviewTotals(ctx, sp, &out); err != nil {
+		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
-	if err != nil {
+	if err := s.overviewUsers(ctx, q, lo, hi, &out); err != nil {
 		return store.Overview{}, fmt.Errorf("cannot read overview: %w", err)
 	}
 	return out, nil
